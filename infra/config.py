@@ -1,0 +1,272 @@
+"""The typed model of an environment's YAML (envs/common.yaml merged with envs/ENV/env.yaml).
+
+Every key is declared here with its type and range; unknown keys are errors.
+Sizes and switches that differ between environments live in the YAML; what must
+never differ (encryption, TLS, private subnets) is hard-coded in the modules.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
+                      2557, 2922, 3288, 3653)
+LABEL = r"^[a-z0-9]+$"
+Label = Annotated[str, Field(pattern=LABEL)]
+Port = Annotated[int, Field(ge=1, le=65535)]
+
+
+def _retention(value: int) -> int:
+    if value not in LOG_RETENTION_DAYS:
+        raise ValueError(f"must be one of CloudWatch's retention periods: {', '.join(map(str, LOG_RETENTION_DAYS))}")
+    return value
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class Network(Strict):
+    cidr: str
+    availability_zones: list[Annotated[str, Field(pattern=r"^[0-9][a-z]$")]] = Field(min_length=2, max_length=6)
+    subnet_newbits: int = Field(ge=1, le=12)
+    nat: Literal["none", "single", "per_az"]
+    interface_endpoints: list[Literal["ecr.api", "ecr.dkr", "logs", "ssm", "ssmmessages", "secretsmanager",
+                                      "kms", "sqs", "sts"]]
+    flow_log_retention_days: int
+
+    @field_validator("cidr")
+    @classmethod
+    def _cidr(cls, value: str) -> str:
+        try:
+            net = ipaddress.IPv4Network(value, strict=True)
+        except ValueError as exc:
+            raise ValueError(f"not a valid IPv4 network in CIDR notation ({exc})") from None
+        if not 16 <= net.prefixlen <= 24:
+            raise ValueError("the VPC prefix length must be between /16 and /24 (AWS limits)")
+        if not net.is_private:
+            raise ValueError("must be a private (RFC 1918) range")
+        return value
+
+    @field_validator("availability_zones")
+    @classmethod
+    def _unique_azs(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("availability zones must be unique")
+        return value
+
+    _flow = field_validator("flow_log_retention_days")(classmethod(lambda cls, v: _retention(v)))
+
+    @model_validator(mode="after")
+    def _subnets_fit(self) -> Network:
+        net = ipaddress.IPv4Network(self.cidr)
+        if net.prefixlen + self.subnet_newbits > 28:
+            raise ValueError("subnet_newbits makes subnets smaller than /28, the smallest AWS allows")
+        if 2 * len(self.availability_zones) > 2**self.subnet_newbits:
+            raise ValueError(f"subnet_newbits {self.subnet_newbits} gives too few subnets for "
+                             f"{len(self.availability_zones)} public + private subnets")
+        if self.nat == "none" and not {"ecr.api", "ecr.dkr", "logs"} <= set(self.interface_endpoints):
+            raise ValueError('nat "none" needs interface_endpoints ecr.api, ecr.dkr and logs, '
+                             "or the tasks cannot pull images or write logs")
+        return self
+
+
+class Domain(Strict):
+    zone_name: str = Field(pattern=r"^([a-z0-9-]+\.)+[a-z]{2,}$")
+    create_zone: bool
+    names: list[Annotated[str, Field(pattern=r"^(\*\.)?([a-z0-9-]+\.)+[a-z]{2,}$")]] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _names_in_zone(self) -> Domain:
+        for name in self.names:
+            bare = name.removeprefix("*.")
+            if bare != self.zone_name and not bare.endswith("." + self.zone_name):
+                raise ValueError(f"{name!r} is not inside zone {self.zone_name!r}")
+        return self
+
+
+class Proxy(Strict):
+    deletion_protection: bool
+    idle_timeout: int = Field(ge=1, le=4000)
+    deregistration_delay: int = Field(ge=0, le=3600)
+    health_check_path: str = Field(pattern=r"^/")
+    log_expiration_days: int = Field(ge=1, le=3650)
+
+
+class Ecs(Strict):
+    cpu: Literal[256, 512, 1024, 2048, 4096]
+    memory: int = Field(ge=512, le=30720)
+    cpu_architecture: Literal["X86_64", "ARM64"]
+    desired_count: int = Field(ge=0, le=100)
+    min_capacity: int = Field(ge=0, le=100)
+    max_capacity: int = Field(ge=1, le=100)
+    cpu_target: int = Field(ge=10, le=90)
+    requests_per_target: int = Field(ge=1, le=100000)
+    fargate_spot_weight: int = Field(ge=0, le=100)
+    health_check_grace_period: int = Field(ge=0, le=2147483647)
+    log_retention_days: int
+    log_group_class: Literal["STANDARD", "INFREQUENT_ACCESS"]
+    ecr_keep_images: int = Field(ge=1, le=1000)
+    ecr_force_delete: bool
+    gunicorn_workers: int = Field(ge=1, le=64)
+
+    _ret = field_validator("log_retention_days")(classmethod(lambda cls, v: _retention(v)))
+
+    @model_validator(mode="after")
+    def _capacity(self) -> Ecs:
+        if not self.min_capacity <= self.desired_count <= self.max_capacity:
+            raise ValueError("need min_capacity <= desired_count <= max_capacity")
+        # Fargate accepts 2x-8x the vCPU in GiB (1 GiB steps above 0.5 vCPU); a wrong pair fails at apply.
+        vcpu = self.cpu / 1024
+        low, high = {256: (512, 2048), 512: (1024, 4096)}.get(self.cpu, (int(2048 * vcpu), int(8192 * vcpu)))
+        if not low <= self.memory <= high:
+            raise ValueError(f"memory {self.memory} is not valid with cpu {self.cpu} on Fargate "
+                             f"(allowed {low}-{high} MiB)")
+        return self
+
+
+class Job(Strict):
+    name: Label
+    schedule: str = Field(pattern=r"^(cron|rate|at)\(.+\)$")
+    timezone: str = Field(pattern=r"^[A-Za-z_]+(/[A-Za-z_+-]+)*$")
+    command: list[str] = Field(min_length=1)
+    enabled: bool = True
+
+
+class Batch(Strict):
+    jobs: list[Job]
+    flexible_window_minutes: int = Field(ge=1, le=1440)
+    maximum_retry_attempts: int = Field(ge=0, le=185)
+    maximum_event_age_seconds: int = Field(ge=60, le=86400)
+    log_retention_days: int
+
+    _ret = field_validator("log_retention_days")(classmethod(lambda cls, v: _retention(v)))
+
+    @field_validator("jobs")
+    @classmethod
+    def _unique_jobs(cls, jobs: list[Job]) -> list[Job]:
+        names = [job.name for job in jobs]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"job names must be unique: {', '.join(duplicates)}")
+        if "migrate" in names:
+            raise ValueError('"migrate" is reserved for the deploy-time migration task')
+        return jobs
+
+
+WINDOW = r"^(mon|tue|wed|thu|fri|sat|sun):[0-2][0-9]:[0-5][0-9]-(mon|tue|wed|thu|fri|sat|sun):[0-2][0-9]:[0-5][0-9]$"
+DAILY = r"^[0-2][0-9]:[0-5][0-9]-[0-2][0-9]:[0-5][0-9]$"
+
+
+class Rds(Strict):
+    engine_version: str = Field(pattern=r"^\d+(\.\d+)?$")
+    instance_class: str = Field(pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$")
+    allocated_storage: int = Field(ge=20, le=65536)
+    max_allocated_storage: int = Field(ge=20, le=65536)
+    db_name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,62}$")
+    username: str = Field(pattern=r"^[a-z][a-z0-9_]{0,15}$")
+    multi_az: bool
+    deletion_protection: bool
+    final_snapshot: bool
+    backup_retention_days: int = Field(ge=0, le=35)
+    backup_window: str = Field(pattern=DAILY)
+    maintenance_window: str = Field(pattern=WINDOW)
+    performance_insights_retention_days: int
+    monitoring_interval: Literal[0, 1, 5, 10, 15, 30, 60]
+    log_min_duration_ms: int = Field(ge=-1)
+
+    @field_validator("engine_version")
+    @classmethod
+    def _major(cls, value: str) -> str:
+        if int(value.split(".")[0]) < 16:
+            raise ValueError("PostgreSQL 16 or newer is required")
+        return value
+
+    @field_validator("username")
+    @classmethod
+    def _reserved(cls, value: str) -> str:
+        if value in {"postgres", "rdsadmin", "admin", "root"}:
+            raise ValueError(f"{value!r} is reserved by RDS")
+        return value
+
+    @field_validator("performance_insights_retention_days")
+    @classmethod
+    def _pi(cls, value: int) -> int:
+        if value not in (7, 731) and not (value % 31 == 0 and 1 <= value // 31 <= 23):
+            raise ValueError("must be 7, 731, or a multiple of 31 up to 713")
+        return value
+
+    @model_validator(mode="after")
+    def _storage(self) -> Rds:
+        if self.max_allocated_storage < self.allocated_storage:
+            raise ValueError("max_allocated_storage must be at least allocated_storage")
+        return self
+
+
+class Elasticache(Strict):
+    engine: Literal["valkey", "redis"]
+    engine_version: str = Field(pattern=r"^\d+\.\d+$")
+    node_type: str = Field(pattern=r"^cache\.[a-z0-9]+\.[a-z0-9]+$")
+    num_cache_clusters: int = Field(ge=1, le=6)
+    snapshot_retention_limit: int = Field(ge=0, le=35)
+    snapshot_window: str = Field(pattern=DAILY)
+    maintenance_window: str = Field(pattern=WINDOW)
+    log_retention_days: int
+
+    _ret = field_validator("log_retention_days")(classmethod(lambda cls, v: _retention(v)))
+
+
+class Ssm(Strict):
+    secure_parameters: list[Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]*$")]]
+    secret_version: int = Field(ge=1)
+    kms_deletion_window_days: int = Field(ge=7, le=30)
+
+
+class Codepipeline(Strict):
+    repository: str = Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+    branch: str = Field(min_length=1, pattern=r"^[^\s~^:?*\[\\]+$")
+    build_timeout: int = Field(ge=5, le=2160)
+    deploy_timeout: int = Field(ge=1, le=60)
+    log_retention_days: int
+    artifact_expiration_days: int = Field(ge=1, le=3650)
+
+    _ret = field_validator("log_retention_days")(classmethod(lambda cls, v: _retention(v)))
+
+
+class Environment(Strict):
+    """One environment after merging common.yaml with its env.yaml."""
+
+    system: Label = Field(max_length=12)
+    region: str = Field(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+    account_id: str = Field(pattern=r"^\d{12}$")
+    network: Network
+    domain: Domain | None
+    proxy: Proxy
+    ecs: Ecs
+    batch: Batch
+    rds: Rds
+    elasticache: Elasticache
+    ssm: Ssm
+    codepipeline: Codepipeline
+    force_destroy: bool  # let `terraform destroy` empty buckets and repositories (never in prod)
+
+
+def az_names(env: Environment) -> list[str]:
+    return [f"{env.region[: env.region.rindex('-')]}-{suffix}" for suffix in env.network.availability_zones]
+
+
+def subnet_cidrs(env: Environment) -> tuple[list[str], list[str]]:
+    """Public subnets from the bottom of the VPC range, private ones from its upper half."""
+    subnets = list(ipaddress.IPv4Network(env.network.cidr).subnets(prefixlen_diff=env.network.subnet_newbits))
+    count = len(env.network.availability_zones)
+    half = len(subnets) // 2
+    return [str(s) for s in subnets[:count]], [str(s) for s in subnets[half : half + count]]
+
+
+def parameter_leaf(key: str) -> str:
+    """DJANGO_SECRET_KEY -> django-secret-key: the last segment of an SSM parameter path."""
+    return re.sub(r"_+", "-", key.lower())

@@ -1,0 +1,163 @@
+"""Load an environment: read common.yaml and ENV/env.yaml, deep-merge, validate.
+
+Errors name the file that set the offending key and the key's dotted path, one
+line per problem, with a did-you-mean for misspelt keys.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any, get_args, get_origin
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from .config import Environment
+from .errors import RenderError
+
+KeyPath = tuple[str | int, ...]
+
+# Keys that name the remote-state bucket of envs/bootstrap, which all environments share.
+SHARED_KEYS = frozenset({"system", "region", "account_id"})
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML keeps the last of two equal keys silently; a setting given twice is a mistake."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def read_yaml(path: Path, shown: str | None = None) -> dict[str, Any]:
+    """A YAML mapping, or RenderError naming the file (and line, for syntax errors)."""
+    shown = shown or str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise RenderError(f"{shown}: no such file") from None
+    except OSError as exc:
+        raise RenderError(f"{shown}: cannot read: {exc.strerror}") from None
+    try:
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f":{mark.line + 1}" if mark else ""
+        raise RenderError(f"{shown}{where}: invalid YAML: {exc.problem or exc.context}") from None
+    except yaml.YAMLError as exc:
+        raise RenderError(f"{shown}: invalid YAML: {exc}") from None
+    if data is None:
+        raise RenderError(f"{shown}: the file is empty; it must hold a mapping of settings")
+    if not isinstance(data, dict):
+        raise RenderError(f"{shown}: the top level must be a mapping of settings, not a {type(data).__name__}")
+    return data
+
+
+def merge(base: dict[str, Any], override: dict[str, Any], source: Path,
+          origins: dict[KeyPath, Path], prefix: KeyPath = ()) -> dict[str, Any]:
+    """Deep-merge mappings (lists and scalars replace), recording which file set each key."""
+    merged = dict(base)
+    for key, value in override.items():
+        path = (*prefix, key)
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge(merged[key], value, source, origins, path)
+        else:
+            merged[key] = value
+            for known in [p for p in origins if p[: len(path)] == path]:
+                del origins[known]
+            _record(value, source, origins, path)
+    return merged
+
+
+def _record(value: Any, source: Path, origins: dict[KeyPath, Path], path: KeyPath) -> None:
+    origins[path] = source
+    if isinstance(value, dict):
+        for key, child in value.items():
+            _record(child, source, origins, (*path, key))
+
+
+def origin_of(loc: KeyPath, origins: dict[KeyPath, Path], fallback: Path) -> Path:
+    for end in range(len(loc), 0, -1):
+        if loc[:end] in origins:
+            return origins[loc[:end]]
+    return fallback
+
+
+def _model_at(model: type[BaseModel], loc: KeyPath) -> type[BaseModel] | None:
+    """The pydantic model that holds the key at `loc` (for did-you-mean)."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return None
+        field = current.model_fields.get(str(part))
+        if field is None:
+            return None
+        current = _unwrap(field.annotation)
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _unwrap(annotation: Any) -> Any:
+    """Optional[X] / list[X] -> X, to walk into nested models."""
+    for _ in range(3):
+        args = [a for a in get_args(annotation) if a is not type(None)]
+        if get_origin(annotation) is None or not args:
+            break
+        annotation = args[0]
+    return annotation
+
+
+def describe(error: dict[str, Any], origins: dict[KeyPath, Path], fallback: Path) -> str:
+    loc: KeyPath = tuple(error["loc"])
+    # Errors raised by a model-level validator carry no field: they concern the whole section.
+    dotted = ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in loc).replace(".[", "[")
+    where = origin_of(loc, origins, fallback)
+    if error["type"] == "extra_forbidden":
+        parent = _model_at(Environment, loc[:-1])
+        known = sorted(parent.model_fields) if parent else []
+        close = difflib.get_close_matches(str(loc[-1]), known, n=1)
+        hint = f' (did you mean "{close[0]}"?)' if close else f" (allowed: {', '.join(known)})" if known else ""
+        return f"{where}: {dotted}: unknown key{hint}"
+    if error["type"] == "missing":
+        return f"{where}: {dotted}: required key is missing"
+    message = error["msg"].removeprefix("Value error, ")
+    value = error.get("input")
+    shown = "" if isinstance(value, (dict, list)) or value is None else f" (got {value!r})"
+    return f"{where}: {dotted or '(top level)'}: {message}{shown}"
+
+
+def load_environment(envs_dir: Path, env: str, allowed_envs: list[str]) -> Environment:
+    """Paths in messages are shown relative to the folder that holds envs/ (the project root)."""
+    if env not in allowed_envs:
+        raise RenderError(f"naming.yaml: labels.env: unknown environment {env!r} "
+                          f"(allowed: {', '.join(allowed_envs)})")
+    common_path = Path(envs_dir.name) / "common.yaml"
+    env_path = Path(envs_dir.name) / env / "env.yaml"
+    problems: list[str] = []
+    loaded: dict[Path, dict[str, Any]] = {}
+    for path in (common_path, env_path):
+        try:
+            loaded[path] = read_yaml(envs_dir.parent / path, str(path))
+        except RenderError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise RenderError(problems)
+    shared = sorted(SHARED_KEYS & loaded[env_path].keys())
+    if shared:
+        raise RenderError([f"{env_path}: {key}: set it in {common_path} only; every environment shares "
+                           "the account's state bucket, which is named from it" for key in shared])
+    origins: dict[KeyPath, Path] = {}
+    merged = merge({}, loaded[common_path], common_path, origins)
+    merged = merge(merged, loaded[env_path], env_path, origins)
+    try:
+        return Environment.model_validate(merged)
+    except ValidationError as exc:
+        raise RenderError([describe(e, origins, env_path) for e in exc.errors()]) from None

@@ -1,0 +1,87 @@
+"""Every AWS name of an environment, computed from naming.yaml's catalogue."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .config import Environment, parameter_leaf
+from .errors import RenderError
+from .naming import Rules, build_name
+
+
+@dataclass(frozen=True)
+class Named:
+    module: str
+    key: str
+    kind: str
+    name: str
+
+
+@dataclass(frozen=True)
+class EnvNames:
+    by_module: dict[str, dict[str, Any]]  # module -> key -> name | [names] | {item: name}
+    flat: list[Named]
+
+    def listing(self) -> list[dict[str, str]]:
+        return [{"kind": n.kind, "name": n.name} for n in self.flat]
+
+
+def _expansions(env: Environment) -> dict[str, tuple[list[str], list[str]]]:
+    """Per placeholder: (labels used in names, keys of the resulting map or [] for a list)."""
+    return {
+        "{az}": (list(env.network.availability_zones), []),
+        "{job}": ([job.name for job in env.batch.jobs], [job.name for job in env.batch.jobs]),
+        "{param}": ([parameter_leaf(k) for k in env.ssm.secure_parameters], list(env.ssm.secure_parameters)),
+    }
+
+
+def _label_keys(placeholder: str) -> str:
+    return {"{az}": "network.availability_zones", "{job}": "batch.jobs[].name",
+            "{param}": "ssm.secure_parameters"}.get(placeholder, "system")
+
+
+def compute_names(rules: Rules, env: Environment, env_name: str) -> EnvNames:
+    problems: list[str] = []
+    by_module: dict[str, dict[str, Any]] = {}
+    flat: list[Named] = []
+    expansions = _expansions(env)
+
+    def one(module: str, key: str, kind: str, labels: dict[str, str], blame: str) -> str | None:
+        try:
+            name = build_name(rules, kind, labels, env.account_id)
+        except RenderError as exc:
+            problems.append(f"{blame}: {exc.problems[0]}")
+            return None
+        flat.append(Named(module, key, kind, name))
+        return name
+
+    for module, entries in rules.resources.items():
+        names: dict[str, Any] = {}
+        for key, (kind, layer, type_, purpose, service) in entries.items():
+            base = {"system": env.system, "env": env_name, "layer": layer, "type": type_, "service": service}
+            if purpose in expansions:
+                labels, keys = expansions[purpose]
+                built = [one(module, key, kind, {**base, "purpose": label}, _label_keys(purpose))
+                         for label in labels]
+                names[key] = dict(zip(keys, built, strict=True)) if keys else built
+            else:
+                names[key] = one(module, key, kind, {**base, "purpose": purpose}, "system")
+        by_module[module] = names
+    if problems:
+        raise RenderError(sorted(set(problems)))
+    return EnvNames(by_module, flat)
+
+
+def bootstrap_names(rules: Rules, env: Environment) -> dict[str, str]:
+    """The state bucket and its key alias, shared by every environment of the account."""
+    spec = rules.bootstrap
+    names = {}
+    for key, (kind, layer, type_, purpose, service) in spec["resources"].items():
+        labels = {"system": env.system, "env": spec["env"], "layer": layer, "type": type_,
+                  "purpose": purpose, "service": service}
+        try:
+            names[key] = build_name(rules, kind, labels, env.account_id)
+        except RenderError as exc:
+            raise RenderError(f"system: {exc.problems[0]}") from None
+    return names

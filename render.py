@@ -1,0 +1,114 @@
+#!/usr/bin/env python3
+"""Render the per-environment Terraform roots from YAML, and check them.
+
+Every AWS name comes from naming.yaml; every setting from envs/common.yaml
+merged with envs/ENV/env.yaml. This file only parses arguments and turns
+problems into one-line messages; the work is in the infra package.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from infra.errors import RenderError
+from infra.render import Project, differences, load, render_env, rules_for, write
+
+ROOT = Path(__file__).resolve().parent
+CONTEXT = {"help_option_names": ["-h", "--help"]}
+
+
+def fail(problems: list[str]) -> None:
+    for problem in problems:
+        click.echo(f"error: {problem}", err=True)
+    sys.exit(2)
+
+
+def project() -> Project:
+    return Project(Path(click.get_current_context().obj or ROOT))
+
+
+@click.group(context_settings=CONTEXT)
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None, hidden=True,
+              help="Project root (for tests).")
+@click.pass_context
+def cli(ctx: click.Context, root: Path | None) -> None:
+    """Render and check the Terraform roots of envs/ from YAML and naming.yaml."""
+    ctx.obj = root.resolve() if root else ROOT
+
+
+@cli.command()
+@click.argument("env")
+def render(env: str) -> None:
+    """Write envs/ENV/*.tf (and envs/bootstrap's tfvars) from the YAML.
+
+    Nothing is written when any input is invalid; files are replaced atomically.
+    """
+    proj = project()
+    try:
+        changed = write(proj, env, render_env(proj, env))
+    except RenderError as exc:
+        fail(exc.problems)
+    for path in changed:
+        click.echo(f"wrote {proj.rel(path)}" if path.exists() else f"removed {proj.rel(path)}")
+    click.echo(f"{env}: {len(changed)} file(s) changed")
+
+
+@cli.command()
+@click.argument("envs", nargs=-1)
+def check(envs: tuple[str, ...]) -> None:
+    """Fail when the committed files differ from a fresh render (default: every environment)."""
+    proj = project()
+    problems: list[str] = []
+    try:
+        selected = list(envs) or rules_for(proj).labels["env"]
+        for env in selected:
+            try:
+                problems.extend(differences(proj, env, render_env(proj, env)))
+            except RenderError as exc:
+                problems.extend(exc.problems)
+    except RenderError as exc:
+        problems.extend(exc.problems)
+    if problems:
+        fail(problems)
+    click.echo(f"up to date: {', '.join(selected)}")
+
+
+@cli.command()
+@click.argument("env")
+@click.option("--json", "as_json", is_flag=True, help='Print [{"kind": ..., "name": ...}, ...].')
+def names(env: str, as_json: bool) -> None:
+    """Every AWS name of the environment, with its Terraform resource type."""
+    proj = project()
+    try:
+        _, _, env_names = load(proj, env)
+    except RenderError as exc:
+        fail(exc.problems)
+    listing = env_names.listing()
+    if as_json:
+        click.echo(json.dumps(listing, indent=2))
+        return
+    width = max(len(item["kind"]) for item in listing)
+    for item in listing:
+        click.echo(f"{item['kind']:<{width}}  {item['name']}")
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, file_okay=False, path_type=Path))
+def lint(paths: tuple[Path, ...]) -> None:
+    """Parse, interface and provider-schema checks of the Terraform (default: modules/ and envs/)."""
+    from infra.tfcheck import check_paths
+
+    proj = project()
+    roots = list(paths) or [proj.root / "modules", proj.envs]
+    problems = check_paths(roots, proj.root / "schema" / "aws_provider.json")
+    if problems:
+        fail([str(p) for p in problems])
+    click.echo(f"no problems in {', '.join(proj.rel(Path(r).resolve()) for r in roots)}")
+
+
+if __name__ == "__main__":
+    cli()
