@@ -12,7 +12,7 @@ ENV ?= dev
 ENVS := dev stg prod
 TF_DIRS := modules envs
 
-.PHONY: help setup render check check-render lint fmt fmt-check checkov names unit test \
+.PHONY: help setup render check check-render lint fmt fmt-check checkov ruff names unit test \
         serve manage test-app check-deploy lint-app validate plan lock schema bench clean
 
 help: ## List the targets
@@ -44,11 +44,10 @@ names: $(VENV)/.stamp ## Print every AWS name of ENV (JSON=1 for JSON)
 	$(PY) render.py names $(ENV) $(if $(JSON),--json)
 
 fmt: $(VENV)/.stamp ## Format every .tf file in place
-	$(PY) -c 'from infra.terraform import terraform_binary; print(terraform_binary())' \
-	  | { read -r tf; "$$tf" fmt -recursive $(TF_DIRS); }
+	$(PY) render.py fmt
 
 # ---- Offline checks ---------------------------------------------------------
-check: check-render lint fmt-check checkov ## Every offline Terraform check
+check: check-render lint fmt-check checkov ruff ## Every offline Terraform check
 
 check-render: $(VENV)/.stamp
 	$(PY) render.py check
@@ -57,10 +56,10 @@ lint: $(VENV)/.stamp ## Parse, interface and provider-schema checks
 	$(PY) render.py lint
 
 fmt-check: $(VENV)/.stamp
-	$(PY) -c 'import sys; from infra.terraform import fmt_check; \
-	  bad = fmt_check([__import__("pathlib").Path(p) for p in sys.argv[1:]]); \
-	  [print(f"error: {b}: not terraform fmt-clean (run make fmt)", file=sys.stderr) for b in bad]; \
-	  sys.exit(1 if bad else 0)' $(TF_DIRS)
+	$(PY) render.py fmt --check
+
+ruff: $(VENV)/.stamp
+	$(VENV)/bin/ruff check infra render.py tests tools
 
 checkov: $(CHECKOV_VENV)/.stamp ## checkov over modules/ and envs/: zero failed checks
 	$(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml -d modules -d envs

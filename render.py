@@ -16,6 +16,7 @@ import click
 
 from infra.errors import RenderError
 from infra.render import Project, differences, load, render_env, rules_for, write
+from infra.terraform import fmt_check, fmt_write
 
 ROOT = Path(__file__).resolve().parent
 CONTEXT = {"help_option_names": ["-h", "--help"]}
@@ -108,6 +109,25 @@ def lint(paths: tuple[Path, ...]) -> None:
     if problems:
         fail([str(p) for p in problems])
     click.echo(f"no problems in {', '.join(proj.rel(Path(r).resolve()) for r in roots)}")
+
+
+@cli.command()
+@click.option("--check", "only_check", is_flag=True, help="Change nothing; fail when a file is not formatted.")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+def fmt(only_check: bool, paths: tuple[Path, ...]) -> None:
+    """terraform fmt over modules/ and envs/ (or PATHS)."""
+    proj = project()
+    roots = list(paths) or [proj.root / "modules", proj.envs]
+    try:
+        if only_check:
+            unformatted = fmt_check(roots)
+            if unformatted:
+                fail([f"{name}: not terraform fmt-clean (run `make fmt`)" for name in unformatted])
+            click.echo("formatted: " + ", ".join(proj.rel(Path(r).resolve()) for r in roots))
+        else:
+            fmt_write(roots)
+    except RenderError as exc:
+        fail(exc.problems)
 
 
 if __name__ == "__main__":

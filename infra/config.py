@@ -107,6 +107,7 @@ class Ecs(Strict):
     cpu_target: int = Field(ge=10, le=90)
     requests_per_target: int = Field(ge=1, le=100000)
     fargate_spot_weight: int = Field(ge=0, le=100)
+    fargate_base: int = Field(ge=0, le=100)  # tasks always on on-demand Fargate before the weights apply
     health_check_grace_period: int = Field(ge=0, le=2147483647)
     log_retention_days: int
     log_group_class: Literal["STANDARD", "INFREQUENT_ACCESS"]

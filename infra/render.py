@@ -93,6 +93,7 @@ def header(sources: list[str]) -> str:
 
 def context(project: Project, env_name: str, env: Environment, names: EnvNames, rules: Rules) -> dict:
     public, private = subnet_cidrs(env)
+    served = env.domain.names if env.domain else []
     layers = sorted({spec[1] for entries in rules.resources.values() for spec in entries.values()})
     return {
         "env_name": env_name,
@@ -103,6 +104,9 @@ def context(project: Project, env_name: str, env: Environment, names: EnvNames, 
         "layers": layers,
         "availability_zones": az_names(env),
         "log_prefix": f"/{env.system}/{env_name}/",
+        # Django's forms of the served names: ".example.com" matches every subdomain.
+        "app_hosts": [name.replace("*.", ".", 1) for name in served],
+        "app_origins": [f"https://{name}" for name in served],
         "public_subnet_cidrs": public,
         "private_subnet_cidrs": private,
     }

@@ -40,6 +40,14 @@ def fmt_text(text: str, label: str) -> str:
     return result.stdout
 
 
+def fmt_write(paths: list[Path]) -> None:
+    """`terraform fmt -recursive` in place."""
+    result = subprocess.run([terraform_binary(), "fmt", "-recursive", "-no-color", *map(str, paths)],
+                            capture_output=True, text=True, env=_env(), check=False)
+    if result.returncode != 0:
+        raise RenderError(f"terraform fmt failed: {result.stderr.strip()}")
+
+
 def fmt_check(paths: list[Path]) -> list[str]:
     """Files `terraform fmt -check -recursive` would change."""
     result = subprocess.run([terraform_binary(), "fmt", "-check", "-recursive", "-no-color", *map(str, paths)],

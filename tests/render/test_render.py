@@ -45,8 +45,9 @@ def test_same_input_same_bytes(project: Path, run, env: str):
 
 def test_committed_roots_match_their_yaml():
     """The repo's own envs/ are what render would write (the same as `render.py check`)."""
-    import render
     from click.testing import CliRunner
+
+    import render
 
     result = CliRunner().invoke(render.cli, ["check"], catch_exceptions=False)
     assert result.exit_code == 0, result.stderr
@@ -121,7 +122,7 @@ def test_names_cover_the_modules_named_resources(run):
     assert ("aws_elasticache_replication_group", "todo-prod-data-cache-main-ec") in names
     assert sum(1 for kind, _ in names if kind == "aws_nat_gateway") == 3  # one name per zone
     assert ("aws_scheduler_schedule", "todo-prod-app-batch-purgedone-sched") in names
-    assert ("aws_ssm_parameter", "/todo/prod/app/web/django-secret-key") in names
+    assert ("aws_ssm_parameter", "/todo/prod/app/web/secret-key") in names
 
 
 def test_names_plain_output(run):

@@ -1,0 +1,102 @@
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+
+locals {
+  account_id = data.aws_caller_identity.current.account_id
+  partition  = data.aws_partition.current.partition
+  region     = data.aws_region.current.region
+
+  jobs = { for j in var.jobs : j.name => j }
+
+  # The app container mounts its scratch volumes by name; every task definition declares them.
+  scratch_volumes = distinct([for m in var.app_container.mountPoints : m.sourceVolume])
+
+  migrate_command = ["python", "manage.py", "migrate", "--noinput"]
+}
+
+# ---- Logs ----
+
+resource "aws_cloudwatch_log_group" "this" {
+  name              = var.names.log_group
+  kms_key_id        = var.kms_key_arn
+  retention_in_days = var.log_retention_days
+}
+
+# ---- Task definitions ----
+
+locals {
+  # A job's or a migration's output is worth a short stall: block rather than drop lines.
+  log_options = {
+    awslogs-group  = aws_cloudwatch_log_group.this.name
+    awslogs-region = local.region
+    mode           = "blocking"
+  }
+}
+
+resource "aws_ecs_task_definition" "job" {
+  for_each = local.jobs
+
+  family                   = var.names.task_families[each.key]
+  requires_compatibilities = ["FARGATE"]
+  network_mode             = "awsvpc"
+  cpu                      = tostring(each.value.cpu)
+  memory                   = tostring(each.value.memory)
+  execution_role_arn       = var.execution_role_arn
+  task_role_arn            = var.task_role_arn
+
+  container_definitions = jsonencode([
+    merge(var.app_container, {
+      command = each.value.command
+      logConfiguration = {
+        logDriver = "awslogs"
+        options   = merge(local.log_options, { awslogs-stream-prefix = each.key })
+      }
+    })
+  ])
+
+  runtime_platform {
+    operating_system_family = "LINUX"
+    cpu_architecture        = var.cpu_architecture
+  }
+
+  dynamic "volume" {
+    for_each = local.scratch_volumes
+    content {
+      name = volume.value
+    }
+  }
+}
+
+# Run once per deploy by the pipeline, before the service rolls out (not scheduled).
+resource "aws_ecs_task_definition" "migrate" {
+  family                   = var.names.migrate_task_family
+  requires_compatibilities = ["FARGATE"]
+  network_mode             = "awsvpc"
+  cpu                      = tostring(var.migrate_cpu)
+  memory                   = tostring(var.migrate_memory)
+  execution_role_arn       = var.execution_role_arn
+  task_role_arn            = var.task_role_arn
+
+  container_definitions = jsonencode([
+    merge(var.app_container, {
+      command = local.migrate_command
+      logConfiguration = {
+        logDriver = "awslogs"
+        options   = merge(local.log_options, { awslogs-stream-prefix = "migrate" })
+      }
+    })
+  ])
+
+  runtime_platform {
+    operating_system_family = "LINUX"
+    cpu_architecture        = var.cpu_architecture
+  }
+
+  dynamic "volume" {
+    for_each = local.scratch_volumes
+    content {
+      name = volume.value
+    }
+  }
+}

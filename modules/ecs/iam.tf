@@ -1,0 +1,143 @@
+# ---- IAM ----
+
+data "aws_iam_policy_document" "ecs_tasks_assume" {
+  statement {
+    sid     = "EcsTasksAssume"
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["ecs-tasks.amazonaws.com"]
+    }
+
+    # Confused-deputy guard: only ECS acting for this account may assume the roles.
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+
+    condition {
+      test     = "ArnLike"
+      variable = "aws:SourceArn"
+      values   = ["arn:${local.partition}:ecs:${local.region}:${local.account_id}:*"]
+    }
+  }
+}
+
+# -- Task execution role: used by the ECS agent to pull images, write logs and read secrets.
+
+resource "aws_iam_role" "execution" {
+  name               = var.names.execution_role
+  description        = "ECS task execution: pull the app and proxy images, write their logs, read the app's secrets"
+  assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
+}
+
+data "aws_iam_policy_document" "execution" {
+  statement {
+    sid = "PullImages"
+    actions = [
+      "ecr:BatchCheckLayerAvailability",
+      "ecr:BatchGetImage",
+      "ecr:GetDownloadUrlForLayer",
+    ]
+    resources = [for r in aws_ecr_repository.this : r.arn]
+  }
+
+  statement {
+    sid = "EcrLogin"
+    # GetAuthorizationToken is account-wide: AWS supports no resource other than "*".
+    actions   = ["ecr:GetAuthorizationToken"]
+    resources = ["*"]
+  }
+
+  # "<group ARN>:*" matches the group's streams (and only them: names cannot hold ':'), the form
+  # CreateLogStream and PutLogEvents are authorised against.
+  statement {
+    sid     = "WriteContainerLogs"
+    actions = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = [
+      for arn in concat(
+        [aws_cloudwatch_log_group.this["app"].arn, aws_cloudwatch_log_group.this["proxy"].arn],
+        var.additional_log_group_arns,
+      ) : "${arn}:*"
+    ]
+  }
+
+  dynamic "statement" {
+    for_each = length(local.ssm_parameter_arns) > 0 ? [1] : []
+    content {
+      sid       = "ReadSsmSecrets"
+      actions   = ["ssm:GetParameters"]
+      resources = local.ssm_parameter_arns
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(local.secretsmanager_arns) > 0 ? [1] : []
+    content {
+      sid       = "ReadSecretsManagerSecrets"
+      actions   = ["secretsmanager:GetSecretValue"]
+      resources = local.secretsmanager_arns
+    }
+  }
+
+  statement {
+    sid       = "DecryptSecrets"
+    actions   = ["kms:Decrypt"]
+    resources = [var.kms_key_arn]
+  }
+}
+
+resource "aws_iam_role_policy" "execution" {
+  name   = var.names.execution_policy
+  role   = aws_iam_role.execution.id
+  policy = data.aws_iam_policy_document.execution.json
+}
+
+# -- Task role: what the containers themselves may do. The app calls no AWS API; ECS Exec does.
+
+resource "aws_iam_role" "task" {
+  name               = var.names.task_role
+  description        = "ECS task: the ECS Exec channel and its session logs"
+  assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
+}
+
+data "aws_iam_policy_document" "task" {
+  statement {
+    sid = "EcsExecChannel"
+    # The Session Manager channel actions support no resource-level permissions: "*" is required.
+    actions = [
+      "ssmmessages:CreateControlChannel",
+      "ssmmessages:CreateDataChannel",
+      "ssmmessages:OpenControlChannel",
+      "ssmmessages:OpenDataChannel",
+    ]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "EcsExecLogs"
+    actions   = ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.this["exec"].arn}:*"]
+  }
+
+  statement {
+    sid = "EcsExecLogGroupCheck"
+    # The agent checks the group's encryption with DescribeLogGroups, which only supports "*".
+    actions   = ["logs:DescribeLogGroups"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "EcsExecEncryption"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [var.kms_key_arn]
+  }
+}
+
+resource "aws_iam_role_policy" "task" {
+  name   = var.names.task_policy
+  role   = aws_iam_role.task.id
+  policy = data.aws_iam_policy_document.task.json
+}

@@ -1,0 +1,83 @@
+# ---- Cluster ----
+
+output "cluster_name" {
+  description = "Name of the ECS cluster."
+  value       = aws_ecs_cluster.this.name
+}
+
+output "cluster_arn" {
+  description = "ARN of the ECS cluster (target of the batch schedules and the migration task)."
+  value       = aws_ecs_cluster.this.arn
+}
+
+# ---- Container registry ----
+
+output "app_repository_url" {
+  description = "URL of the app image repository (no tag)."
+  value       = aws_ecr_repository.this["app"].repository_url
+}
+
+output "proxy_repository_url" {
+  description = "URL of the proxy image repository (no tag)."
+  value       = aws_ecr_repository.this["proxy"].repository_url
+}
+
+output "app_repository_arn" {
+  description = "ARN of the app image repository (for the pipeline's push permissions)."
+  value       = aws_ecr_repository.this["app"].arn
+}
+
+output "proxy_repository_arn" {
+  description = "ARN of the proxy image repository (for the pipeline's push permissions)."
+  value       = aws_ecr_repository.this["proxy"].arn
+}
+
+# ---- Logs ----
+
+output "app_log_group_name" {
+  description = "Name of the app container's log group."
+  value       = aws_cloudwatch_log_group.this["app"].name
+}
+
+# ---- Task definition ----
+
+output "task_family" {
+  description = "Family of the service's task definition; the pipeline registers new revisions in it."
+  value       = aws_ecs_task_definition.this.family
+}
+
+output "task_definition_arn" {
+  description = "ARN (with revision) of the task definition Terraform registered last."
+  value       = aws_ecs_task_definition.this.arn
+}
+
+output "app_container" {
+  description = "The app container definition shared by every task that runs the app image (image, non-root user, read-only root, /tmp scratch mount, environment, secrets), without health check or logging; the batch module adds its command and log configuration."
+  value       = local.app_container_base
+}
+
+# ---- Service ----
+
+output "service_name" {
+  description = "Name of the ECS service."
+  value       = aws_ecs_service.this.name
+}
+
+# ---- IAM ----
+
+output "execution_role_arn" {
+  description = "ARN of the task execution role (image pull, logs, secrets)."
+  value       = aws_iam_role.execution.arn
+}
+
+output "task_role_arn" {
+  description = "ARN of the task role (ECS Exec)."
+  value       = aws_iam_role.task.arn
+}
+
+# ---- Security group ----
+
+output "security_group_id" {
+  description = "Security group of the tasks (service, batch jobs and migration); the database and cache allow it."
+  value       = aws_security_group.this.id
+}

@@ -1,0 +1,112 @@
+# ---- Service ----
+
+resource "aws_ecs_service" "this" {
+  name             = var.names.service
+  cluster          = aws_ecs_cluster.this.arn
+  task_definition  = aws_ecs_task_definition.this.arn
+  desired_count    = var.desired_count
+  platform_version = "LATEST"
+
+  # Always a strategy (never launch_type), so toggling Spot changes weights in place instead of
+  # replacing the service. FARGATE_SPOT at weight 0 receives no tasks.
+  capacity_provider_strategy {
+    capacity_provider = "FARGATE"
+    base              = var.fargate_base
+    weight            = 1
+  }
+
+  capacity_provider_strategy {
+    capacity_provider = "FARGATE_SPOT"
+    weight            = var.fargate_spot_weight
+  }
+
+  network_configuration {
+    subnets          = var.private_subnet_ids
+    security_groups  = [aws_security_group.this.id]
+    assign_public_ip = false
+  }
+
+  load_balancer {
+    target_group_arn = var.target_group_arn
+    container_name   = local.proxy_container.name
+    container_port   = var.proxy_port
+  }
+
+  health_check_grace_period_seconds  = var.health_check_grace_period
+  deployment_minimum_healthy_percent = 100
+  deployment_maximum_percent         = 200
+  availability_zone_rebalancing      = "ENABLED"
+
+  deployment_controller {
+    type = "ECS"
+  }
+
+  deployment_circuit_breaker {
+    enable   = true
+    rollback = true
+  }
+
+  enable_execute_command  = true
+  enable_ecs_managed_tags = true
+  propagate_tags          = "SERVICE"
+  wait_for_steady_state   = false
+
+  lifecycle {
+    # The pipeline registers and deploys new task definition revisions; autoscaling owns the count.
+    ignore_changes = [task_definition, desired_count]
+  }
+
+  depends_on = [aws_ecs_cluster_capacity_providers.this]
+}
+
+# ---- Autoscaling ----
+
+locals {
+  scale_in_cooldown  = 300 # seconds; scale in slowly to ride out short dips
+  scale_out_cooldown = 60
+}
+
+resource "aws_appautoscaling_target" "this" {
+  service_namespace  = "ecs"
+  scalable_dimension = "ecs:service:DesiredCount"
+  resource_id        = "service/${aws_ecs_cluster.this.name}/${aws_ecs_service.this.name}"
+  min_capacity       = var.min_capacity
+  max_capacity       = var.max_capacity
+}
+
+resource "aws_appautoscaling_policy" "cpu" {
+  name               = var.names.cpu_scaling_policy
+  policy_type        = "TargetTrackingScaling"
+  service_namespace  = aws_appautoscaling_target.this.service_namespace
+  scalable_dimension = aws_appautoscaling_target.this.scalable_dimension
+  resource_id        = aws_appautoscaling_target.this.resource_id
+
+  target_tracking_scaling_policy_configuration {
+    target_value       = var.cpu_target
+    scale_in_cooldown  = local.scale_in_cooldown
+    scale_out_cooldown = local.scale_out_cooldown
+
+    predefined_metric_specification {
+      predefined_metric_type = "ECSServiceAverageCPUUtilization"
+    }
+  }
+}
+
+resource "aws_appautoscaling_policy" "requests" {
+  name               = var.names.requests_scaling_policy
+  policy_type        = "TargetTrackingScaling"
+  service_namespace  = aws_appautoscaling_target.this.service_namespace
+  scalable_dimension = aws_appautoscaling_target.this.scalable_dimension
+  resource_id        = aws_appautoscaling_target.this.resource_id
+
+  target_tracking_scaling_policy_configuration {
+    target_value       = var.requests_per_target
+    scale_in_cooldown  = local.scale_in_cooldown
+    scale_out_cooldown = local.scale_out_cooldown
+
+    predefined_metric_specification {
+      predefined_metric_type = "ALBRequestCountPerTarget"
+      resource_label         = "${var.alb_arn_suffix}/${var.target_group_arn_suffix}"
+    }
+  }
+}

@@ -1,0 +1,406 @@
+# ---- Names ----
+
+variable "names" {
+  description = "AWS names of the module's resources, computed by the renderer and used literally."
+  type = object({
+    cluster                 = string # aws_ecs_cluster
+    service                 = string # aws_ecs_service
+    task_family             = string # aws_ecs_task_definition
+    app_repository          = string # aws_ecr_repository
+    proxy_repository        = string # aws_ecr_repository
+    app_log_group           = string # aws_cloudwatch_log_group
+    proxy_log_group         = string # aws_cloudwatch_log_group
+    exec_log_group          = string # aws_cloudwatch_log_group
+    execution_role          = string # aws_iam_role
+    task_role               = string # aws_iam_role
+    execution_policy        = string # aws_iam_role_policy
+    task_policy             = string # aws_iam_role_policy
+    security_group          = string # aws_security_group
+    cpu_scaling_policy      = string # aws_appautoscaling_policy
+    requests_scaling_policy = string # aws_appautoscaling_policy
+  })
+
+  validation {
+    condition = alltrue([
+      for n in [var.names.cluster, var.names.service, var.names.task_family] :
+      can(regex("^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$", n))
+    ])
+    error_message = "names.cluster, names.service and names.task_family: 1-255 letters, digits, '-' or '_'."
+  }
+
+  validation {
+    condition = alltrue([
+      for n in [var.names.app_repository, var.names.proxy_repository] :
+      length(n) >= 2 && length(n) <= 256 && can(regex("^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$", n))
+    ])
+    error_message = "names.app_repository and names.proxy_repository: 2-256 lowercase letters and digits, separated by single '.', '_', '-' or '/'."
+  }
+
+  validation {
+    condition = alltrue([
+      for n in [var.names.app_log_group, var.names.proxy_log_group, var.names.exec_log_group] :
+      length(n) <= 512 && can(regex("^/[A-Za-z0-9._/#-]+$", n))
+    ])
+    error_message = "Log group names: path style ('/system/env/...'), at most 512 of letters, digits, '.', '_', '-', '/', '#'."
+  }
+
+  validation {
+    condition = alltrue([
+      for n in [var.names.execution_role, var.names.task_role] :
+      can(regex("^[A-Za-z0-9+=,.@_-]{1,64}$", n))
+    ])
+    error_message = "names.execution_role and names.task_role: 1-64 letters, digits or '+=,.@_-'."
+  }
+
+  validation {
+    condition = alltrue([
+      for n in [var.names.execution_policy, var.names.task_policy] :
+      can(regex("^[A-Za-z0-9+=,.@_-]{1,128}$", n))
+    ])
+    error_message = "names.execution_policy and names.task_policy: 1-128 letters, digits or '+=,.@_-'."
+  }
+
+  validation {
+    condition     = length(var.names.security_group) <= 255 && !startswith(lower(var.names.security_group), "sg-")
+    error_message = "names.security_group: at most 255 characters, not starting with 'sg-'."
+  }
+
+  validation {
+    condition = alltrue([
+      for n in [var.names.cpu_scaling_policy, var.names.requests_scaling_policy] :
+      length(n) >= 1 && length(n) <= 256 && !strcontains(n, ":")
+    ])
+    error_message = "Scaling policy names: 1-256 characters, no ':'."
+  }
+}
+
+# ---- Network ----
+
+variable "vpc_id" {
+  description = "VPC of the tasks' security group."
+  type        = string
+}
+
+variable "vpc_cidr_block" {
+  description = "CIDR block of the VPC: the tasks reach PostgreSQL (5432) and Redis (6379) inside it."
+  type        = string
+
+  validation {
+    condition     = can(cidrhost(var.vpc_cidr_block, 0))
+    error_message = "vpc_cidr_block must be an IPv4 CIDR block such as 10.0.0.0/16."
+  }
+}
+
+variable "private_subnet_ids" {
+  description = "Private subnets of the tasks (no public IP; outbound through NAT)."
+  type        = list(string)
+  nullable    = false
+
+  validation {
+    condition     = length(var.private_subnet_ids) > 0
+    error_message = "private_subnet_ids needs at least one subnet."
+  }
+}
+
+variable "alb_security_group_id" {
+  description = "Security group of the ALB: the only source allowed to reach the proxy port."
+  type        = string
+}
+
+variable "target_group_arn" {
+  description = "ALB target group (type ip) that forwards to the proxy container."
+  type        = string
+}
+
+variable "alb_arn_suffix" {
+  description = "ARN suffix of the ALB (app/<name>/<id>), for request-count autoscaling."
+  type        = string
+}
+
+variable "target_group_arn_suffix" {
+  description = "ARN suffix of the target group (targetgroup/<name>/<id>), for request-count autoscaling."
+  type        = string
+}
+
+# ---- Encryption ----
+
+variable "kms_key_arn" {
+  description = "Customer-managed KMS key for ECR, CloudWatch Logs, ECS Exec sessions and the app's SecureString parameters."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.kms_key_arn))
+    error_message = "kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)."
+  }
+}
+
+# ---- Container registry ----
+
+variable "ecr_keep_images" {
+  description = "Tagged images kept per repository; older ones expire (untagged ones after a day)."
+  type        = number
+  default     = 20
+
+  validation {
+    condition     = var.ecr_keep_images >= 1 && var.ecr_keep_images <= 1000 && floor(var.ecr_keep_images) == var.ecr_keep_images
+    error_message = "ecr_keep_images must be a whole number from 1 to 1000."
+  }
+}
+
+variable "ecr_force_delete" {
+  description = "Let `terraform destroy` delete the repositories with their images (dev only)."
+  type        = bool
+  default     = false
+}
+
+variable "image_tag" {
+  description = "Image tag used when Terraform registers a task definition. Only the first apply uses it; the pipeline deploys real tags."
+  type        = string
+  default     = "bootstrap"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", var.image_tag))
+    error_message = "image_tag: 1-128 letters, digits, '_', '.', '-', not starting with '.' or '-'."
+  }
+}
+
+# ---- Logs ----
+
+variable "log_retention_days" {
+  description = "Retention of the app, proxy and ECS Exec log groups, in days."
+  type        = number
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653."
+  }
+}
+
+variable "log_group_class" {
+  description = "Log class of the app, proxy and ECS Exec log groups: STANDARD or INFREQUENT_ACCESS (cheaper ingestion, no metric filters or subscriptions)."
+  type        = string
+  default     = "STANDARD"
+
+  validation {
+    condition     = contains(["STANDARD", "INFREQUENT_ACCESS"], var.log_group_class)
+    error_message = "log_group_class must be STANDARD or INFREQUENT_ACCESS."
+  }
+}
+
+# ---- Task definition ----
+
+variable "cpu" {
+  description = "Task CPU units (256, 512, 1024, 2048, 4096, 8192 or 16384), shared by the proxy and app containers."
+  type        = number
+
+  validation {
+    condition     = contains([256, 512, 1024, 2048, 4096, 8192, 16384], var.cpu)
+    error_message = "cpu must be one of 256, 512, 1024, 2048, 4096, 8192, 16384."
+  }
+}
+
+variable "memory" {
+  description = "Task memory in MiB; must be a Fargate combination with cpu."
+  type        = number
+
+  validation {
+    condition = contains(lookup({
+      "256"   = [512, 1024, 2048]
+      "512"   = range(1024, 4097, 1024)
+      "1024"  = range(2048, 8193, 1024)
+      "2048"  = range(4096, 16385, 1024)
+      "4096"  = range(8192, 30721, 1024)
+      "8192"  = range(16384, 61441, 4096)
+      "16384" = range(32768, 122881, 8192)
+    }, tostring(var.cpu), []), var.memory)
+    error_message = "memory must match cpu: 256 -> 512/1024/2048; 512 -> 1024-4096; 1024 -> 2048-8192; 2048 -> 4096-16384; 4096 -> 8192-30720 (steps of 1024); 8192 -> 16384-61440 (steps of 4096); 16384 -> 32768-122880 (steps of 8192)."
+  }
+}
+
+variable "cpu_architecture" {
+  description = "CPU architecture of the tasks; the images must be built for it."
+  type        = string
+  default     = "X86_64"
+
+  validation {
+    condition     = contains(["X86_64", "ARM64"], var.cpu_architecture)
+    error_message = "cpu_architecture must be X86_64 or ARM64."
+  }
+}
+
+variable "app_port" {
+  description = "Port gunicorn listens on at 127.0.0.1 inside the task."
+  type        = number
+  default     = 8000
+
+  validation {
+    condition     = var.app_port >= 1024 && var.app_port <= 65535
+    error_message = "app_port must be an unprivileged port (1024-65535)."
+  }
+}
+
+variable "proxy_port" {
+  description = "Port the unprivileged nginx proxy listens on; the ALB target group sends here."
+  type        = number
+  default     = 8080
+
+  validation {
+    condition     = var.proxy_port >= 1024 && var.proxy_port <= 65535 && var.proxy_port != var.app_port
+    error_message = "proxy_port must be an unprivileged port (1024-65535) other than app_port."
+  }
+}
+
+variable "environment" {
+  description = "Plain environment variables of the app container (never secrets: use `secrets`)."
+  type        = map(string)
+  nullable    = false
+  default     = {}
+
+  validation {
+    condition     = alltrue([for k in keys(var.environment) : can(regex("^[A-Za-z_][A-Za-z0-9_]*$", k))])
+    error_message = "environment keys must be variable names: letters, digits and '_', not starting with a digit."
+  }
+
+  validation {
+    condition     = alltrue([for k in keys(var.environment) : !can(regex("(?i)(SECRET|PASSWORD|PASSWD|TOKEN|PRIVATE_KEY|API_KEY|CREDENTIAL)", k))])
+    error_message = "environment must not carry secrets (a key contains SECRET, PASSWORD, PASSWD, TOKEN, PRIVATE_KEY, API_KEY or CREDENTIAL): pass them through `secrets`."
+  }
+}
+
+variable "secrets" {
+  description = "Secrets of the app container by variable name: an SSM parameter ARN, or a Secrets Manager secret ARN with an optional JSON key. ECS injects them at start; only their ARNs reach the state."
+  type = map(object({
+    arn      = string
+    json_key = optional(string)
+  }))
+  nullable = false
+  default  = {}
+
+  validation {
+    condition     = alltrue([for k in keys(var.secrets) : can(regex("^[A-Za-z_][A-Za-z0-9_]*$", k))])
+    error_message = "secrets keys must be variable names: letters, digits and '_', not starting with a digit."
+  }
+
+  validation {
+    condition = alltrue([
+      for s in values(var.secrets) :
+      can(regex("^arn:aws[a-z-]*:ssm:[a-z0-9-]+:[0-9]{12}:parameter/.+$", s.arn)) ||
+      can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+$", s.arn))
+    ])
+    error_message = "Every secrets[*].arn must be an SSM parameter ARN (arn:aws:ssm:<region>:<account>:parameter/...) or a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:...)."
+  }
+
+  validation {
+    condition = alltrue([
+      for s in values(var.secrets) :
+      s.json_key == null || can(regex("^arn:aws[a-z-]*:secretsmanager:", s.arn))
+    ])
+    error_message = "secrets[*].json_key is only allowed with a Secrets Manager secret ARN."
+  }
+
+  validation {
+    condition     = length(setintersection(keys(var.secrets), keys(var.environment))) == 0
+    error_message = "A variable name may be in environment or in secrets, not both."
+  }
+}
+
+variable "additional_log_group_arns" {
+  description = "Other log groups written by task definitions that share this execution role (the batch module's), without ':*'."
+  type        = list(string)
+  nullable    = false
+  default     = []
+
+  validation {
+    condition     = alltrue([for a in var.additional_log_group_arns : can(regex("^arn:aws[a-z-]*:logs:[a-z0-9-]+:[0-9]{12}:log-group:[^:*]+$", a))])
+    error_message = "additional_log_group_arns: log group ARNs (arn:aws:logs:<region>:<account>:log-group:<name>) without a trailing ':*'."
+  }
+}
+
+# ---- Service ----
+
+variable "desired_count" {
+  description = "Tasks at creation; afterwards autoscaling owns the count (Terraform ignores drift)."
+  type        = number
+
+  validation {
+    condition     = var.desired_count >= var.min_capacity && var.desired_count <= var.max_capacity
+    error_message = "desired_count must lie between min_capacity and max_capacity."
+  }
+}
+
+variable "fargate_spot_weight" {
+  description = "Relative weight of FARGATE_SPOT against FARGATE (weight 1) beyond the on-demand base; 0 runs on-demand only."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.fargate_spot_weight >= 0 && var.fargate_spot_weight <= 1000 && floor(var.fargate_spot_weight) == var.fargate_spot_weight
+    error_message = "fargate_spot_weight must be a whole number from 0 to 1000."
+  }
+}
+
+variable "fargate_base" {
+  description = "Tasks always placed on on-demand FARGATE before the weights apply (0 lets a Spot-weighted service run entirely on Spot)."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.fargate_base >= 0 && var.fargate_base <= 100000 && floor(var.fargate_base) == var.fargate_base
+    error_message = "fargate_base must be a whole number from 0 to 100000."
+  }
+}
+
+variable "health_check_grace_period" {
+  description = "Seconds the service ignores failing ALB health checks after a task starts."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.health_check_grace_period >= 0 && var.health_check_grace_period <= 2147483647
+    error_message = "health_check_grace_period must be 0 or more seconds."
+  }
+}
+
+# ---- Autoscaling ----
+
+variable "min_capacity" {
+  description = "Fewest tasks autoscaling keeps."
+  type        = number
+
+  validation {
+    condition     = var.min_capacity >= 1 && floor(var.min_capacity) == var.min_capacity
+    error_message = "min_capacity must be a whole number of at least 1."
+  }
+}
+
+variable "max_capacity" {
+  description = "Most tasks autoscaling starts."
+  type        = number
+
+  validation {
+    condition     = var.max_capacity >= var.min_capacity && floor(var.max_capacity) == var.max_capacity
+    error_message = "max_capacity must be a whole number not below min_capacity."
+  }
+}
+
+variable "cpu_target" {
+  description = "Target average CPU utilisation of the service, in percent."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.cpu_target >= 10 && var.cpu_target <= 90
+    error_message = "cpu_target must be from 10 to 90 (percent)."
+  }
+}
+
+variable "requests_per_target" {
+  description = "Target ALB requests per task per minute."
+  type        = number
+  default     = 1000
+
+  validation {
+    condition     = var.requests_per_target >= 1
+    error_message = "requests_per_target must be at least 1."
+  }
+}

@@ -1,0 +1,157 @@
+locals {
+  # Position of each zone in availability_zones. Every per-zone resource is keyed by zone name,
+  # so adding a zone never renumbers the others; names and CIDRs are looked up by position.
+  zones = { for index, zone in var.availability_zones : zone => index }
+
+  first_zone = var.availability_zones[0]
+
+  # NAT gateways keyed by zone. "single" keeps its gateway in the first zone, under the same key
+  # that "per_az" uses for that zone, so switching single <-> per_az only adds or removes the
+  # other zones' gateways: the first gateway and its Elastic IP are never replaced.
+  nat_zones = {
+    for zone, index in local.zones : zone => index
+    if var.nat == "per_az" || (var.nat == "single" && zone == local.first_zone)
+  }
+
+  # Private route tables that get a default route: all of them unless nat = "none".
+  nat_routes = {
+    for zone, index in local.zones : zone => index
+    if var.nat != "none"
+  }
+}
+
+# ---- VPC and subnets ----
+
+resource "aws_vpc" "this" {
+  cidr_block           = var.cidr_block
+  enable_dns_support   = true
+  enable_dns_hostnames = true
+
+  tags = {
+    Name = var.names.vpc
+  }
+}
+
+# Takes over the VPC's default security group and removes all of its rules, so nothing that
+# falls back to it (by omission) can send or receive traffic.
+resource "aws_default_security_group" "this" {
+  vpc_id = aws_vpc.this.id
+
+  tags = {
+    Name = var.names.default_security_group
+  }
+}
+
+resource "aws_internet_gateway" "this" {
+  vpc_id = aws_vpc.this.id
+
+  tags = {
+    Name = var.names.internet_gateway
+  }
+}
+
+resource "aws_subnet" "public" {
+  for_each = local.zones
+
+  vpc_id            = aws_vpc.this.id
+  availability_zone = each.key
+  cidr_block        = var.public_subnet_cidrs[each.value]
+
+  # Only the NAT gateways (Elastic IPs) and the load balancer (managed by AWS) live here; neither
+  # needs an automatic public address, and nothing else should get one.
+  map_public_ip_on_launch = false
+
+  tags = {
+    Name = var.names.public_subnets[each.value]
+  }
+}
+
+resource "aws_subnet" "private" {
+  for_each = local.zones
+
+  vpc_id                  = aws_vpc.this.id
+  availability_zone       = each.key
+  cidr_block              = var.private_subnet_cidrs[each.value]
+  map_public_ip_on_launch = false
+
+  tags = {
+    Name = var.names.private_subnets[each.value]
+  }
+}
+
+resource "aws_route_table" "public" {
+  vpc_id = aws_vpc.this.id
+
+  tags = {
+    Name = var.names.public_route_table
+  }
+}
+
+resource "aws_route" "public_internet" {
+  route_table_id         = aws_route_table.public.id
+  destination_cidr_block = "0.0.0.0/0"
+  gateway_id             = aws_internet_gateway.this.id
+}
+
+resource "aws_route_table_association" "public" {
+  for_each = local.zones
+
+  subnet_id      = aws_subnet.public[each.key].id
+  route_table_id = aws_route_table.public.id
+}
+
+# One private route table per zone whatever the NAT mode, so changing the mode only adds,
+# removes or retargets routes and never re-associates subnets.
+resource "aws_route_table" "private" {
+  for_each = local.zones
+
+  vpc_id = aws_vpc.this.id
+
+  tags = {
+    Name = var.names.private_route_tables[each.value]
+  }
+}
+
+resource "aws_route_table_association" "private" {
+  for_each = local.zones
+
+  subnet_id      = aws_subnet.private[each.key].id
+  route_table_id = aws_route_table.private[each.key].id
+}
+
+# ---- NAT gateways ----
+
+resource "aws_eip" "nat" {
+  for_each = local.nat_zones
+
+  domain = "vpc"
+
+  tags = {
+    Name = var.names.nat_eips[each.value]
+  }
+
+  depends_on = [aws_internet_gateway.this]
+}
+
+resource "aws_nat_gateway" "this" {
+  for_each = local.nat_zones
+
+  allocation_id = aws_eip.nat[each.key].id
+  subnet_id     = aws_subnet.public[each.key].id
+
+  tags = {
+    Name = var.names.nat_gateways[each.value]
+  }
+
+  depends_on = [aws_internet_gateway.this]
+}
+
+# per_az: each zone leaves through its own gateway (a zone outage stays in that zone).
+# single: every zone leaves through the first zone's gateway. none: no default route at all.
+resource "aws_route" "private_nat" {
+  for_each = local.nat_routes
+
+  route_table_id         = aws_route_table.private[each.key].id
+  destination_cidr_block = "0.0.0.0/0"
+  nat_gateway_id         = aws_nat_gateway.this[var.nat == "per_az" ? each.key : local.first_zone].id
+}

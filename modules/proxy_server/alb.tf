@@ -1,0 +1,95 @@
+# ---- Load balancer ----
+
+resource "aws_lb" "this" {
+  # checkov:skip=CKV2_AWS_28: AWS WAF is an optional add-on with a monthly and per-request cost that this app does not require; a web ACL can be associated later (aws_wafv2_web_acl_association) without changing this module.
+  name               = var.names.alb
+  load_balancer_type = "application"
+  internal           = false
+  ip_address_type    = "ipv4"
+  security_groups    = [aws_security_group.this.id]
+  subnets            = var.public_subnet_ids
+
+  idle_timeout               = var.idle_timeout
+  enable_deletion_protection = var.deletion_protection
+  enable_http2               = true
+
+  # Request smuggling defences: drop headers that are not valid HTTP, and let only
+  # RFC 7230-compliant requests through ("strictest"); browsers send nothing else.
+  drop_invalid_header_fields = true
+  desync_mitigation_mode     = "strictest"
+
+  access_logs {
+    enabled = true
+    bucket  = module.log_bucket.id
+  }
+
+  # The load balancer checks on creation that it may write to the bucket.
+  depends_on = [module.log_bucket]
+}
+
+# ---- Target group ----
+
+resource "aws_lb_target_group" "this" {
+  # checkov:skip=CKV_AWS_378: TLS ends at the load balancer; targets are nginx containers in private subnets that only the load balancer's security group may reach, and they speak plain HTTP.
+  name                 = var.names.target_group
+  target_type          = "ip" # Fargate tasks (awsvpc networking) register by IP address
+  protocol             = "HTTP"
+  port                 = var.target_port
+  vpc_id               = var.vpc_id
+  deregistration_delay = var.deregistration_delay
+
+  health_check {
+    enabled             = true
+    protocol            = "HTTP"
+    port                = "traffic-port"
+    path                = var.health_check_path
+    matcher             = "200"
+    interval            = 15
+    timeout             = 5
+    healthy_threshold   = 2
+    unhealthy_threshold = 3
+  }
+}
+
+# ---- Listeners ----
+
+resource "aws_lb_listener" "https" {
+  count = local.https ? 1 : 0
+
+  load_balancer_arn = aws_lb.this.arn
+  port              = 443
+  protocol          = "HTTPS"
+  ssl_policy        = var.ssl_policy
+  # The validated ARN: the listener waits until ACM has issued the certificate.
+  certificate_arn = aws_acm_certificate_validation.this[0].certificate_arn
+
+  default_action {
+    type             = "forward"
+    target_group_arn = aws_lb_target_group.this.arn
+  }
+}
+
+# One listener on port 80 in both modes, so that adding or removing the domain updates it
+# in place instead of replacing it (two listeners on one port cannot coexist).
+resource "aws_lb_listener" "http" {
+  # checkov:skip=CKV_AWS_2: With a domain this listener only redirects to HTTPS; without one the environment is documented as HTTP-only.
+  # checkov:skip=CKV_AWS_103: Same listener: TLS is served by the HTTPS listener whenever a domain is set.
+  load_balancer_arn = aws_lb.this.arn
+  port              = 80
+  protocol          = "HTTP"
+
+  default_action {
+    type             = local.https ? "redirect" : "forward"
+    target_group_arn = local.https ? null : aws_lb_target_group.this.arn
+
+    dynamic "redirect" {
+      for_each = local.https ? [1] : []
+
+      content {
+        protocol    = "HTTPS"
+        port        = "443"
+        status_code = "HTTP_301"
+      }
+    }
+  }
+}

@@ -1,0 +1,64 @@
+# ---- Network ----
+
+output "alb_security_group_id" {
+  description = "ID of the load balancer's security group; the tasks' security group admits the target port from it only."
+  value       = aws_security_group.this.id
+}
+
+# ---- Load balancer ----
+
+output "alb_arn" {
+  description = "ARN of the Application Load Balancer."
+  value       = aws_lb.this.arn
+}
+
+output "alb_arn_suffix" {
+  description = "ARN suffix of the load balancer (the LoadBalancer dimension of its CloudWatch metrics and of ALBRequestCountPerTarget scaling)."
+  value       = aws_lb.this.arn_suffix
+}
+
+output "alb_dns_name" {
+  description = "DNS name AWS gives the load balancer."
+  value       = aws_lb.this.dns_name
+}
+
+output "alb_zone_id" {
+  description = "Route 53 hosted zone ID of the load balancer's DNS name, for alias records."
+  value       = aws_lb.this.zone_id
+}
+
+# ---- Target group ----
+
+output "target_group_arn" {
+  description = "ARN of the target group the ECS service registers its tasks' nginx containers in."
+  value       = aws_lb_target_group.this.arn
+}
+
+output "target_group_arn_suffix" {
+  description = "ARN suffix of the target group (the TargetGroup dimension of its CloudWatch metrics and of ALBRequestCountPerTarget scaling)."
+  value       = aws_lb_target_group.this.arn_suffix
+}
+
+# ---- Listeners ----
+
+output "listener_arn" {
+  description = "ARN of the listener that forwards to the target group: HTTPS on 443 with a domain, HTTP on 80 without. The ECS service depends on it so that the target group is attached before tasks register."
+  value       = local.https ? one(aws_lb_listener.https[*].arn) : aws_lb_listener.http.arn
+}
+
+# ---- Domain and TLS ----
+
+output "https_enabled" {
+  description = "Whether the app is served over HTTPS (a domain is set); false means plain HTTP on the load balancer's DNS name."
+  value       = local.https
+}
+
+output "app_url" {
+  description = "Base URL of the app: https:// and the first served name with a domain, otherwise http:// and the load balancer's DNS name."
+  value       = local.https ? "https://${local.served_names[0]}" : "http://${aws_lb.this.dns_name}"
+}
+
+output "zone_name_servers" {
+  description = "Name servers of the hosted zone when this module creates it (to be set at the registrar before the certificate can validate); empty otherwise."
+  value       = flatten(aws_route53_zone.this[*].name_servers)
+}

@@ -1,0 +1,38 @@
+# ---- Network ----
+
+output "security_group_id" {
+  description = "ID of the database's security group (for reference; access is granted through allowed_security_group_ids)."
+  value       = aws_security_group.this.id
+}
+
+# ---- Database instance ----
+
+output "instance_identifier" {
+  description = "Identifier of the DB instance (for CloudWatch alarms and dashboards)."
+  value       = aws_db_instance.this.identifier
+}
+
+output "address" {
+  description = "Host name of the DB instance, to connect with TLS (sslmode=verify-full)."
+  value       = aws_db_instance.this.address
+}
+
+output "port" {
+  description = "PostgreSQL port."
+  value       = aws_db_instance.this.port
+}
+
+output "db_name" {
+  description = "Name of the application database."
+  value       = aws_db_instance.this.db_name
+}
+
+output "username" {
+  description = "Master user name (the password is in the secret at master_user_secret_arn)."
+  value       = aws_db_instance.this.username
+}
+
+output "master_user_secret_arn" {
+  description = "ARN of the Secrets Manager secret, managed by RDS, holding the master user's credentials (JSON with username and password)."
+  value       = aws_db_instance.this.master_user_secret[0].secret_arn
+}

@@ -1,0 +1,161 @@
+data "aws_caller_identity" "current" {}
+data "aws_region" "current" {}
+data "aws_partition" "current" {}
+
+locals {
+  account_id = data.aws_caller_identity.current.account_id
+  region     = data.aws_region.current.region
+  partition  = data.aws_partition.current.partition
+
+  log_group_arn_patterns = [
+    for prefix in concat([var.log_group_prefix], var.additional_log_group_prefixes) :
+    "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${prefix}*"
+  ]
+}
+
+# ---- KMS key ----
+
+data "aws_iam_policy_document" "kms_key" {
+  # A key policy is a resource policy, not an IAM identity policy: without a
+  # statement for the account root, no IAM principal of the account could use
+  # or manage the key at all. This statement delegates the key to IAM, so each
+  # role still needs its own identity policy naming this key. The actions are
+  # listed instead of AWS's default "kms:*": everything a symmetric encryption
+  # key supports, administration included, so the key can never lock out the
+  # account (kms:PutKeyPolicy stays delegated).
+  statement {
+    sid    = "AccountRootDelegatesToIam"
+    effect = "Allow"
+    actions = [
+      "kms:CancelKeyDeletion",
+      "kms:CreateAlias",
+      "kms:CreateGrant",
+      "kms:Decrypt",
+      "kms:DeleteAlias",
+      "kms:DescribeKey",
+      "kms:DisableKey",
+      "kms:DisableKeyRotation",
+      "kms:EnableKey",
+      "kms:EnableKeyRotation",
+      "kms:Encrypt",
+      "kms:GenerateDataKey",
+      "kms:GenerateDataKeyPair",
+      "kms:GenerateDataKeyPairWithoutPlaintext",
+      "kms:GenerateDataKeyWithoutPlaintext",
+      "kms:GetKeyPolicy",
+      "kms:GetKeyRotationStatus",
+      "kms:ListGrants",
+      "kms:ListKeyPolicies",
+      "kms:ListKeyRotations",
+      "kms:ListResourceTags",
+      "kms:PutKeyPolicy",
+      "kms:ReEncryptFrom",
+      "kms:ReEncryptTo",
+      "kms:RetireGrant",
+      "kms:RevokeGrant",
+      "kms:RotateKeyOnDemand",
+      "kms:ScheduleKeyDeletion",
+      "kms:TagResource",
+      "kms:UntagResource",
+      "kms:UpdateAlias",
+      "kms:UpdateKeyDescription",
+    ]
+    resources = ["*"] # In a key policy "*" means "this key".
+
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
+    }
+  }
+
+  # CloudWatch Logs encrypts log groups as its own service principal, not as
+  # the caller, so it needs a key-policy grant. The encryption-context
+  # condition limits it to this environment's log groups. These are the
+  # explicit actions behind AWS's documented kms:Encrypt*, kms:Decrypt*,
+  # kms:ReEncrypt*, kms:GenerateDataKey* and kms:Describe* for this key.
+  statement {
+    sid    = "CloudWatchLogsForThisEnvironment"
+    effect = "Allow"
+    actions = [
+      "kms:Decrypt",
+      "kms:DescribeKey",
+      "kms:Encrypt",
+      "kms:GenerateDataKey",
+      "kms:GenerateDataKeyPair",
+      "kms:GenerateDataKeyPairWithoutPlaintext",
+      "kms:GenerateDataKeyWithoutPlaintext",
+      "kms:ReEncryptFrom",
+      "kms:ReEncryptTo",
+    ]
+    resources = ["*"] # In a key policy "*" means "this key".
+
+    principals {
+      type        = "Service"
+      identifiers = ["logs.${local.region}.${data.aws_partition.current.dns_suffix}"]
+    }
+
+    condition {
+      test     = "ArnLike"
+      variable = "kms:EncryptionContext:aws:logs:arn"
+      values   = local.log_group_arn_patterns
+    }
+  }
+}
+
+resource "aws_kms_key" "this" {
+  description             = var.names.kms_key
+  enable_key_rotation     = true
+  deletion_window_in_days = var.deletion_window_in_days
+  policy                  = data.aws_iam_policy_document.kms_key.json
+
+  tags = {
+    Name = var.names.kms_key
+  }
+}
+
+resource "aws_kms_alias" "this" {
+  name          = var.names.kms_alias
+  target_key_id = aws_kms_key.this.key_id
+}
+
+# ---- Secure parameters ----
+
+# The secret never reaches the state or a plan file:
+# - an ephemeral resource is opened anew on every plan and apply and is never
+#   persisted, so the generated password only lives in memory;
+# - value_wo is a write-only argument: Terraform sends it to AWS but stores
+#   null for it in the state and shows no diff for it. Terraform only sends it
+#   when value_wo_version changes (on create, or when secret_version is
+#   bumped), so later plans leave the stored secret untouched.
+# To rotate every generated secret, increase var.secret_version and apply.
+ephemeral "aws_secretsmanager_random_password" "this" {
+  for_each = var.secure_parameters
+
+  password_length     = each.value.length
+  exclude_punctuation = true
+  include_space       = false
+}
+
+resource "aws_ssm_parameter" "secure" {
+  for_each = var.secure_parameters
+
+  name             = each.value.name
+  description      = "Generated secret; rotate by increasing secret_version."
+  type             = "SecureString"
+  tier             = "Standard"
+  key_id           = aws_kms_key.this.arn
+  value_wo         = ephemeral.aws_secretsmanager_random_password.this[each.key].random_password
+  value_wo_version = var.secret_version
+}
+
+# ---- String parameters ----
+
+resource "aws_ssm_parameter" "string" {
+  # checkov:skip=CKV2_AWS_34: Non-secret settings (host names, ports, flags) kept readable in the console and in plans; every secret is a SecureString in aws_ssm_parameter.secure, encrypted with the CMK.
+  for_each = var.string_parameters
+
+  name  = each.value.name
+  type  = "String"
+  tier  = "Standard"
+  value = each.value.value
+}

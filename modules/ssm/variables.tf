@@ -1,0 +1,111 @@
+variable "names" {
+  description = "AWS names computed by the renderer: kms_key (key description and Name tag), kms_alias (\"alias/...\")."
+  type = object({
+    kms_key   = string
+    kms_alias = string
+  })
+
+  validation {
+    condition = (
+      can(regex("^alias/[A-Za-z0-9/_-]+$", var.names.kms_alias))
+      && length(var.names.kms_alias) <= 256
+      && !startswith(var.names.kms_alias, "alias/aws/")
+    )
+    error_message = "names.kms_alias must be \"alias/\" followed by [A-Za-z0-9/_-], at most 256 characters in all, and must not start with \"alias/aws/\" (reserved for AWS managed keys)."
+  }
+
+  validation {
+    condition     = length(var.names.kms_key) > 0 && length(var.names.kms_key) <= 8192
+    error_message = "names.kms_key must be 1 to 8192 characters (it is the key description)."
+  }
+}
+
+# ---- KMS key ----
+
+variable "deletion_window_in_days" {
+  description = "Days a deleted key stays recoverable (pending deletion) before KMS destroys it."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.deletion_window_in_days >= 7 && var.deletion_window_in_days <= 30 && floor(var.deletion_window_in_days) == var.deletion_window_in_days
+    error_message = "deletion_window_in_days must be a whole number from 7 to 30."
+  }
+}
+
+variable "log_group_prefix" {
+  description = "Prefix of this environment's CloudWatch log group names (e.g. \"/todo/dev/\"); CloudWatch Logs may use the key only for log groups under it."
+  type        = string
+
+  validation {
+    condition     = can(regex("^/[A-Za-z0-9_./#-]*/$", var.log_group_prefix))
+    error_message = "log_group_prefix must start and end with \"/\" (e.g. \"/todo/dev/\") and use only [A-Za-z0-9_./#-]."
+  }
+}
+
+variable "additional_log_group_prefixes" {
+  description = "Further log group name prefixes the key may encrypt, for log groups whose names AWS fixes (e.g. \"/aws/rds/instance/<id>/\")."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for p in var.additional_log_group_prefixes : can(regex("^/[A-Za-z0-9_./#-]*/$", p))])
+    error_message = "Each additional log group prefix must start and end with \"/\" and use only [A-Za-z0-9_./#-]."
+  }
+}
+
+# ---- Secure parameters ----
+
+variable "secure_parameters" {
+  description = "Secrets to generate, keyed by a logical name (e.g. DJANGO_SECRET_KEY): the SSM parameter name (path style) and the generated length. Values are random, alphanumeric and never stored in state."
+  type = map(object({
+    name   = string
+    length = optional(number, 50)
+  }))
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = alltrue([for p in values(var.secure_parameters) : can(regex("^/[A-Za-z0-9_./-]+$", p.name)) && length(p.name) <= 1011])
+    error_message = "Each secure parameter name must be path style (\"/todo/dev/...\"), use only [A-Za-z0-9_./-] and be at most 1011 characters."
+  }
+
+  validation {
+    condition     = alltrue([for p in values(var.secure_parameters) : p.length >= 32 && p.length <= 4096 && floor(p.length) == p.length])
+    error_message = "Each secure parameter length must be a whole number from 32 to 4096."
+  }
+}
+
+variable "secret_version" {
+  description = "Version of the generated secrets; increase it to write new random values to every secure parameter (rotation)."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.secret_version >= 1 && floor(var.secret_version) == var.secret_version
+    error_message = "secret_version must be a whole number of at least 1."
+  }
+}
+
+# ---- String parameters ----
+
+variable "string_parameters" {
+  description = "Non-secret settings, keyed by a logical name: the SSM parameter name (path style) and its value. Values are stored in state; never put a secret here."
+  type = map(object({
+    name  = string
+    value = string
+  }))
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = alltrue([for p in values(var.string_parameters) : can(regex("^/[A-Za-z0-9_./-]+$", p.name)) && length(p.name) <= 1011])
+    error_message = "Each string parameter name must be path style (\"/todo/dev/...\"), use only [A-Za-z0-9_./-] and be at most 1011 characters."
+  }
+
+  validation {
+    condition     = alltrue([for p in values(var.string_parameters) : length(p.value) > 0 && length(p.value) <= 4096])
+    error_message = "Each string parameter value must be 1 to 4096 characters (Standard tier)."
+  }
+}

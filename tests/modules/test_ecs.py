@@ -1,0 +1,490 @@
+"""Security and behaviour of modules/ecs, read from its HCL."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from tfhelpers import blocks, data_sources, literal, load_module, resources, unquote
+
+MODULE = "ecs"
+
+NAMES_KEYS = {
+    "cluster",
+    "service",
+    "task_family",
+    "app_repository",
+    "proxy_repository",
+    "app_log_group",
+    "proxy_log_group",
+    "exec_log_group",
+    "execution_role",
+    "task_role",
+    "execution_policy",
+    "task_policy",
+    "security_group",
+    "cpu_scaling_policy",
+    "requests_scaling_policy",
+}
+
+# Actions for which AWS supports no resource-level permission: the only ones allowed on "*".
+STAR_RESOURCE_ACTIONS = {
+    "ecr:GetAuthorizationToken",
+    "logs:DescribeLogGroups",
+    "ssmmessages:CreateControlChannel",
+    "ssmmessages:CreateDataChannel",
+    "ssmmessages:OpenControlChannel",
+    "ssmmessages:OpenDataChannel",
+}
+
+
+@pytest.fixture(scope="module")
+def parsed() -> dict[str, list[dict[str, Any]]]:
+    return load_module(MODULE)
+
+
+@pytest.fixture(scope="module")
+def local_values(parsed) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for block in parsed.get("locals", []):
+        merged.update(literal(block))
+    return merged
+
+
+@pytest.fixture(scope="module")
+def variables(parsed) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    for block in parsed.get("variable", []):
+        for name, body in block.items():
+            found[unquote(name)] = literal(body)
+    return found
+
+
+def statements(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every statement of a policy document, static and dynamic."""
+    found = list(blocks(document, "statement"))
+    for dyn in blocks(document, "dynamic"):
+        for content in blocks(dyn.get("statement", {}), "content"):
+            found.append(content)
+    return found
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def validation_regexes(variable: dict[str, Any]) -> list[str]:
+    """The regex literals inside a variable's validation conditions."""
+    found = []
+    for validation in blocks(variable, "validation"):
+        found += re.findall(r'regex\("((?:[^"\\]|\\.)*)"', validation["condition"])
+    return found
+
+
+# ---- Container registry ----
+
+
+def test_repositories_are_immutable_scanned_and_kms_encrypted(parsed):
+    repo = resources(parsed, "aws_ecr_repository")["this"]
+    assert repo["image_tag_mutability"] == "IMMUTABLE"
+    assert blocks(repo, "image_scanning_configuration")[0]["scan_on_push"] is True
+    encryption = blocks(repo, "encryption_configuration")[0]
+    assert encryption["encryption_type"] == "KMS"
+    assert encryption["kms_key"] == "${var.kms_key_arn}"
+    assert repo["force_delete"] == "${var.ecr_force_delete}"
+
+
+def test_one_repository_each_for_app_and_proxy(local_values):
+    assert local_values["repositories"] == {
+        "app": "${var.names.app_repository}",
+        "proxy": "${var.names.proxy_repository}",
+    }
+
+
+def test_force_delete_is_off_and_keep_images_twenty_by_default(variables):
+    assert variables["ecr_force_delete"]["default"] is False
+    assert variables["ecr_keep_images"]["default"] == 20
+
+
+def test_lifecycle_policy_expires_untagged_and_keeps_last_n_tagged(parsed, local_values):
+    policy = resources(parsed, "aws_ecr_lifecycle_policy")["this"]
+    assert policy["for_each"] == "${aws_ecr_repository.this}"
+    assert policy["policy"] == "${jsonencode(local.ecr_lifecycle_policy)}"
+
+    rules = local_values["ecr_lifecycle_policy"]["rules"]
+    assert all(rule["action"] == {"type": "expire"} for rule in rules)
+    priorities = [rule["rulePriority"] for rule in rules]
+    assert len(set(priorities)) == len(priorities), "rulePriority must be unique"
+
+    untagged = [r for r in rules if r["selection"]["tagStatus"] == "untagged"]
+    assert len(untagged) == 1
+    sel = untagged[0]["selection"]
+    assert "tagPatternList" not in sel and "tagPrefixList" not in sel
+    assert (
+        sel["countType"] == "sinceImagePushed" and sel["countUnit"] == "days" and sel["countNumber"] <= 1
+    ) or (sel["countType"] == "imageCountMoreThan" and sel["countNumber"] <= 1)
+
+    keep = [r for r in rules if r["selection"]["countNumber"] == "${var.ecr_keep_images}"]
+    assert len(keep) == 1
+    sel = keep[0]["selection"]
+    assert sel["countType"] == "imageCountMoreThan"
+    assert sel["tagStatus"] == "any" or (sel["tagStatus"] == "tagged" and sel["tagPatternList"] == ["*"])
+
+    # AWS: a rule with tagStatus "any" must carry the highest rulePriority.
+    for rule in rules:
+        if rule["selection"]["tagStatus"] == "any":
+            assert rule["rulePriority"] == max(priorities)
+
+
+# ---- Logs ----
+
+
+def test_log_groups_are_kms_encrypted_with_retention_and_class(parsed, local_values, variables):
+    group = resources(parsed, "aws_cloudwatch_log_group")["this"]
+    assert group["kms_key_id"] == "${var.kms_key_arn}"
+    assert group["retention_in_days"] == "${var.log_retention_days}"
+    assert group["log_group_class"] == "${var.log_group_class}"
+    assert set(local_values["log_groups"]) == {"app", "proxy", "exec"}
+    assert "default" not in variables["log_retention_days"], "each environment chooses its retention"
+    assert blocks(variables["log_retention_days"], "validation")
+
+
+# ---- Cluster ----
+
+
+def test_cluster_has_container_insights_and_logged_encrypted_exec(parsed):
+    cluster = resources(parsed, "aws_ecs_cluster")["this"]
+    setting = blocks(cluster, "setting")[0]
+    assert setting["name"] == "containerInsights"
+    assert setting["value"] in ("enabled", "enhanced")
+    exec_config = blocks(blocks(cluster, "configuration")[0], "execute_command_configuration")[0]
+    assert exec_config["kms_key_id"] == "${var.kms_key_arn}"
+    assert exec_config["logging"] == "OVERRIDE"
+    log_config = blocks(exec_config, "log_configuration")[0]
+    assert log_config["cloud_watch_encryption_enabled"] is True
+    assert log_config["cloud_watch_log_group_name"] == '${aws_cloudwatch_log_group.this["exec"].name}'
+    providers = resources(parsed, "aws_ecs_cluster_capacity_providers")["this"]
+    assert set(providers["capacity_providers"]) == {"FARGATE", "FARGATE_SPOT"}
+
+
+# ---- Task definition ----
+
+
+def resolve(local_values: dict[str, Any], value: Any) -> Any:
+    match = re.fullmatch(r"\$\{local\.(\w+)\}", value) if isinstance(value, str) else None
+    return local_values[match.group(1)] if match else value
+
+
+def test_task_definition_is_fargate_awsvpc_with_both_containers(parsed):
+    task = resources(parsed, "aws_ecs_task_definition")["this"]
+    assert task["requires_compatibilities"] == ["FARGATE"]
+    assert task["network_mode"] == "awsvpc"
+    assert task["container_definitions"] == (
+        "${jsonencode([local.proxy_container, merge(local.app_container_base, local.app_service_settings)])}"
+    )
+    platform = blocks(task, "runtime_platform")[0]
+    assert platform["operating_system_family"] == "LINUX"
+    assert platform["cpu_architecture"] == "${var.cpu_architecture}"
+
+
+@pytest.mark.parametrize(("container", "uid"), [("app_container_base", "10001"), ("proxy_container", "101")])
+def test_containers_read_only_non_root_with_init(local_values, container, uid):
+    definition = local_values[container]
+    assert definition["readonlyRootFilesystem"] is True
+    assert resolve(local_values, definition["user"]) == uid
+    assert definition["essential"] is True
+    assert definition["linuxParameters"] == {"initProcessEnabled": True}
+    assert definition["stopTimeout"]
+
+
+def test_service_settings_cannot_weaken_the_app_container(local_values):
+    extra = set(local_values["app_service_settings"])
+    assert extra == {"healthCheck", "logConfiguration"}
+
+
+def test_each_container_has_its_own_scratch_tmp_volume(parsed, local_values):
+    task = resources(parsed, "aws_ecs_task_definition")["this"]
+    volumes = blocks(task, "volume")
+    assert all(set(v) == {"name"} for v in volumes), "scratch volumes take no host path"
+    declared = {resolve(local_values, v["name"]) for v in volumes}
+    mounted = []
+    for container in ("app_container_base", "proxy_container"):
+        mounts = local_values[container]["mountPoints"]
+        assert [m["containerPath"] for m in mounts] == ["/tmp"]
+        assert mounts[0]["readOnly"] is False
+        mounted.append(resolve(local_values, mounts[0]["sourceVolume"]))
+    assert len(set(mounted)) == 2
+    assert set(mounted) == declared
+
+
+def test_only_the_proxy_publishes_a_port(local_values):
+    assert "portMappings" not in local_values["app_container_base"]
+    assert "portMappings" not in local_values["app_service_settings"]
+    ports = local_values["proxy_container"]["portMappings"]
+    assert [p["containerPort"] for p in ports] == ["${var.proxy_port}"]
+
+
+def test_proxy_waits_for_a_healthy_app(local_values):
+    depends = local_values["proxy_container"]["dependsOn"]
+    assert depends == [{"containerName": "${local.app_container_base.name}", "condition": "HEALTHY"}]
+    command = local_values["app_service_settings"]["healthCheck"]["command"]
+    assert command[:3] == ["CMD", "python", "-c"]
+    assert "http://127.0.0.1:${var.app_port}/healthz" in command[3]
+
+
+def test_containers_log_to_their_groups(local_values):
+    app = local_values["app_service_settings"]["logConfiguration"]
+    proxy = local_values["proxy_container"]["logConfiguration"]
+    assert app["logDriver"] == proxy["logDriver"] == "awslogs"
+    assert app["options"]["awslogs-group"] == '${aws_cloudwatch_log_group.this["app"].name}'
+    assert proxy["options"]["awslogs-group"] == '${aws_cloudwatch_log_group.this["proxy"].name}'
+
+
+def test_secrets_only_through_value_from(local_values):
+    app = local_values["app_container_base"]
+    assert app["secrets"] == "${local.app_secrets}"
+    assert app["environment"] == "${local.app_environment}"
+    assert "valueFrom" in local_values["app_secrets"]
+    assert "value " not in local_values["app_secrets"].replace("valueFrom", "")
+
+
+def test_environment_rejects_secret_looking_names(variables):
+    patterns = [p for p in validation_regexes(variables["environment"]) if "SECRET" in p]
+    assert patterns, "environment needs a validation against secret-looking names"
+    pattern = re.compile(patterns[0].replace("\\\\", "\\"))
+    for name in ("DJANGO_SECRET_KEY", "DATABASE_PASSWORD", "API_TOKEN"):
+        assert pattern.search(name), name
+    for name in ("DJANGO_ALLOWED_HOSTS", "DATABASE_HOST", "REDIS_URL"):
+        assert not pattern.search(name), name
+
+
+def test_secret_arns_must_be_ssm_or_secrets_manager(variables):
+    patterns = [re.compile(p.replace("\\\\", "\\")) for p in validation_regexes(variables["secrets"])]
+    arn_patterns = [p for p in patterns if "arn" in p.pattern]
+
+    def accepted(arn: str) -> bool:
+        return any(p.search(arn) for p in arn_patterns)
+
+    assert accepted("arn:aws:ssm:ap-northeast-1:123456789012:parameter/todo/dev/secret-key")
+    assert accepted("arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:rds!db-1-AbCdEf")
+    assert not accepted("arn:aws:s3:::todo-secrets/key")
+    assert not accepted("plain-text-secret")
+
+
+# ---- Service ----
+
+
+def test_service_runs_private_without_public_ip(parsed):
+    service = resources(parsed, "aws_ecs_service")["this"]
+    network = blocks(service, "network_configuration")[0]
+    assert network["assign_public_ip"] is False
+    assert network["subnets"] == "${var.private_subnet_ids}"
+    assert network["security_groups"] == ["${aws_security_group.this.id}"]
+
+
+def test_service_deploys_safely(parsed):
+    service = resources(parsed, "aws_ecs_service")["this"]
+    breaker = blocks(service, "deployment_circuit_breaker")[0]
+    assert breaker == {"enable": True, "rollback": True}
+    assert service["deployment_minimum_healthy_percent"] == 100
+    assert service["deployment_maximum_percent"] == 200
+    assert service["health_check_grace_period_seconds"] == "${var.health_check_grace_period}"
+    assert service["wait_for_steady_state"] is False
+    ignored = blocks(service, "lifecycle")[0]["ignore_changes"]
+    assert {"task_definition", "desired_count"} <= set(ignored)
+
+
+def test_service_enables_exec_and_propagates_tags(parsed):
+    service = resources(parsed, "aws_ecs_service")["this"]
+    assert service["enable_execute_command"] is True
+    assert service["propagate_tags"] == "SERVICE"
+
+
+def test_service_sits_behind_the_target_group_on_the_proxy(parsed):
+    service = resources(parsed, "aws_ecs_service")["this"]
+    lb = blocks(service, "load_balancer")[0]
+    assert lb["target_group_arn"] == "${var.target_group_arn}"
+    assert lb["container_name"] == "${local.proxy_container.name}"
+    assert lb["container_port"] == "${var.proxy_port}"
+
+
+def test_service_capacity_strategy_fargate_base_and_spot_weight(parsed):
+    service = resources(parsed, "aws_ecs_service")["this"]
+    assert "launch_type" not in service
+    strategy = {s["capacity_provider"]: s for s in blocks(service, "capacity_provider_strategy")}
+    assert strategy["FARGATE"]["base"] == "${var.fargate_base}"
+    assert strategy["FARGATE_SPOT"]["weight"] == "${var.fargate_spot_weight}"
+
+
+# ---- Autoscaling ----
+
+
+def test_target_tracking_on_cpu_and_requests(parsed):
+    target = resources(parsed, "aws_appautoscaling_target")["this"]
+    assert target["min_capacity"] == "${var.min_capacity}"
+    assert target["max_capacity"] == "${var.max_capacity}"
+    policies = resources(parsed, "aws_appautoscaling_policy")
+    metrics = {}
+    for policy in policies.values():
+        assert policy["policy_type"] == "TargetTrackingScaling"
+        config = blocks(policy, "target_tracking_scaling_policy_configuration")[0]
+        assert config["scale_in_cooldown"] and config["scale_out_cooldown"]
+        metric = blocks(config, "predefined_metric_specification")[0]
+        metrics[metric["predefined_metric_type"]] = (config["target_value"], metric)
+    assert metrics["ECSServiceAverageCPUUtilization"][0] == "${var.cpu_target}"
+    value, metric = metrics["ALBRequestCountPerTarget"]
+    assert value == "${var.requests_per_target}"
+    assert metric["resource_label"] == "${var.alb_arn_suffix}/${var.target_group_arn_suffix}"
+
+
+# ---- IAM ----
+
+
+def all_statements(parsed) -> dict[str, list[dict[str, Any]]]:
+    return {name: statements(doc) for name, doc in data_sources(parsed, "aws_iam_policy_document").items()}
+
+
+def test_no_wildcard_actions(parsed):
+    for name, stmts in all_statements(parsed).items():
+        for stmt in stmts:
+            for action in as_list(stmt["actions"]):
+                assert "*" not in action, f"{name}: {action}"
+
+
+def test_star_resources_only_where_aws_requires_them(parsed):
+    for name, stmts in all_statements(parsed).items():
+        for stmt in stmts:
+            if "*" in as_list(stmt.get("resources", [])):
+                assert set(as_list(stmt["actions"])) <= STAR_RESOURCE_ACTIONS, f"{name}: {stmt['actions']}"
+
+
+def test_execution_role_statements_are_scoped(parsed):
+    stmts = {s["sid"]: s for s in all_statements(parsed)["execution"]}
+    assert set(stmts) == {
+        "PullImages",
+        "EcrLogin",
+        "WriteContainerLogs",
+        "ReadSsmSecrets",
+        "ReadSecretsManagerSecrets",
+        "DecryptSecrets",
+    }
+    assert set(stmts["PullImages"]["actions"]) == {
+        "ecr:BatchCheckLayerAvailability",
+        "ecr:BatchGetImage",
+        "ecr:GetDownloadUrlForLayer",
+    }
+    assert stmts["PullImages"]["resources"] == "${[for r in aws_ecr_repository.this : r.arn]}"
+    assert stmts["EcrLogin"]["actions"] == ["ecr:GetAuthorizationToken"]
+    assert set(stmts["WriteContainerLogs"]["actions"]) == {"logs:CreateLogStream", "logs:PutLogEvents"}
+    logs = stmts["WriteContainerLogs"]["resources"]
+    assert (
+        'aws_cloudwatch_log_group.this["app"].arn' in logs
+        and 'aws_cloudwatch_log_group.this["proxy"].arn' in logs
+    )
+    assert 'this["exec"]' not in logs
+    assert logs.endswith(': "${arn}:*"]}'), "each log group ARN narrowed to its own streams"
+    assert stmts["ReadSsmSecrets"] == {
+        "sid": "ReadSsmSecrets",
+        "actions": ["ssm:GetParameters"],
+        "resources": "${local.ssm_parameter_arns}",
+    }
+    assert stmts["ReadSecretsManagerSecrets"]["actions"] == ["secretsmanager:GetSecretValue"]
+    assert stmts["ReadSecretsManagerSecrets"]["resources"] == "${local.secretsmanager_arns}"
+    assert stmts["DecryptSecrets"]["actions"] == ["kms:Decrypt"]
+    assert stmts["DecryptSecrets"]["resources"] == ["${var.kms_key_arn}"]
+
+
+def test_secret_arns_are_partitioned_by_service(local_values):
+    assert "ssm:" in local_values["ssm_parameter_arns"]
+    assert "secretsmanager:" in local_values["secretsmanager_arns"]
+
+
+def test_task_role_allows_exec_only(parsed):
+    stmts = {s["sid"]: s for s in all_statements(parsed)["task"]}
+    actions = {a for s in stmts.values() for a in as_list(s["actions"])}
+    assert actions == {
+        "ssmmessages:CreateControlChannel",
+        "ssmmessages:CreateDataChannel",
+        "ssmmessages:OpenControlChannel",
+        "ssmmessages:OpenDataChannel",
+        "logs:CreateLogStream",
+        "logs:DescribeLogStreams",
+        "logs:PutLogEvents",
+        "logs:DescribeLogGroups",
+        "kms:Decrypt",
+        "kms:GenerateDataKey",
+    }
+    assert stmts["EcsExecLogs"]["resources"] == ['${aws_cloudwatch_log_group.this["exec"].arn}:*']
+    assert stmts["EcsExecEncryption"]["resources"] == ["${var.kms_key_arn}"]
+
+
+def test_roles_trust_ecs_tasks_of_this_account_only(parsed):
+    trust = all_statements(parsed)["ecs_tasks_assume"]
+    assert len(trust) == 1
+    principal = blocks(trust[0], "principals")[0]
+    assert principal["identifiers"] == ["ecs-tasks.amazonaws.com"]
+    conditions = {c["variable"]: c for c in blocks(trust[0], "condition")}
+    assert conditions["aws:SourceAccount"]["values"] == ["${local.account_id}"]
+    for role in resources(parsed, "aws_iam_role").values():
+        assert role["assume_role_policy"] == "${data.aws_iam_policy_document.ecs_tasks_assume.json}"
+
+
+def test_no_managed_policies(parsed):
+    assert not resources(parsed, "aws_iam_role_policy_attachment")
+    assert not resources(parsed, "aws_iam_policy_attachment")
+    for role in resources(parsed, "aws_iam_role").values():
+        assert "managed_policy_arns" not in role
+
+
+# ---- Security group ----
+
+
+def test_security_group_ingress_only_from_the_alb(parsed):
+    group = resources(parsed, "aws_security_group")["this"]
+    assert "ingress" not in group and "egress" not in group, "rules are separate resources"
+    assert group["description"]
+    rules = resources(parsed, "aws_vpc_security_group_ingress_rule")
+    assert rules
+    for rule in rules.values():
+        assert rule["referenced_security_group_id"] == "${var.alb_security_group_id}"
+        assert rule["from_port"] == rule["to_port"] == "${var.proxy_port}"
+        assert "cidr_ipv4" not in rule and "cidr_ipv6" not in rule and "prefix_list_id" not in rule
+        assert rule["description"]
+    assert not resources(parsed, "aws_security_group_rule")
+
+
+def test_security_group_egress_https_out_and_data_stores_in_vpc(parsed):
+    for rule in resources(parsed, "aws_vpc_security_group_egress_rule").values():
+        assert rule["description"]
+        assert rule["ip_protocol"] == "tcp", "no all-protocol egress"
+        if rule.get("cidr_ipv4") == "0.0.0.0/0":
+            assert rule["from_port"] == rule["to_port"] == 443
+        else:
+            assert rule["cidr_ipv4"] == "${var.vpc_cidr_block}"
+
+
+# ---- Interface ----
+
+
+def test_names_variable_has_exactly_the_expected_keys(variables):
+    type_expr = variables["names"]["type"]
+    keys = set(re.findall(r"(\w+)\s*=\s*string", type_expr))
+    assert keys == NAMES_KEYS
+
+
+def test_every_variable_and_output_is_described(parsed, variables):
+    for name, body in variables.items():
+        assert body.get("description"), name
+        assert body.get("type"), name
+        if str(body["type"]).startswith(("${list(", "${map(")):
+            assert body.get("nullable") is False, name
+    for block in parsed["output"]:
+        for name, body in block.items():
+            assert literal(body).get("description"), name
+
+
+def test_no_provider_block_and_provider_six(parsed):
+    assert "provider" not in parsed
+    required = literal(parsed["terraform"][0])["required_providers"][0]["aws"]
+    assert required["version"] == ">= 6.0"

@@ -1,0 +1,295 @@
+"""Security and behaviour of modules/proxy_server (ALB, ACM, Route 53), read from its HCL."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# tests/ holds the shared HCL helpers; make it importable however pytest is started.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tfhelpers import blocks, data_sources, literal, load_module, resources  # noqa: E402
+
+MODULE = "proxy_server"
+
+
+@pytest.fixture(scope="module")
+def parsed() -> dict[str, list[dict[str, Any]]]:
+    return load_module(MODULE)
+
+
+@pytest.fixture(scope="module")
+def res(parsed) -> dict[str, dict[str, Any]]:
+    return resources(parsed)
+
+
+def one_block(body: dict[str, Any], name: str) -> dict[str, Any]:
+    found = blocks(body, name)
+    assert len(found) == 1, f"expected one {name} block, found {len(found)}"
+    return found[0]
+
+
+def variables(parsed) -> dict[str, dict[str, Any]]:
+    return {name: body for block in parsed.get("variable", []) for name, body in literal(block).items()}
+
+
+def outputs(parsed) -> dict[str, dict[str, Any]]:
+    return {name: body for block in parsed.get("output", []) for name, body in literal(block).items()}
+
+
+def locals_(parsed) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for block in parsed.get("locals", []):
+        merged.update({k: v for k, v in literal(block).items() if k != "__comments__"})
+    return merged
+
+
+def dynamic_content(body: dict[str, Any], name: str) -> tuple[str, dict[str, Any]]:
+    """(for_each, content) of the one `dynamic "<name>"` block inside a body."""
+    for dyn in blocks(body, "dynamic"):
+        if name in dyn:
+            return dyn[name]["for_each"], one_block(dyn[name], "content")
+    raise AssertionError(f'no dynamic "{name}" block')
+
+
+def validation_regex(variable: dict[str, Any]) -> str:
+    conditions = " ".join(v["condition"] for v in blocks(variable, "validation"))
+    match = re.search(r'regex\("((?:[^"\\]|\\.)*)"', conditions)
+    assert match, "no regex() in the validation"
+    return match.group(1).encode().decode("unicode_escape")
+
+
+# ---- TLS ----------------------------------------------------------------------------------
+
+
+def test_https_listener_uses_the_tls13_policy_input(res):
+    https = res["aws_lb_listener.https"]
+    assert https["protocol"] == "HTTPS"
+    assert https["port"] == 443
+    assert https["ssl_policy"] == "${var.ssl_policy}"
+    assert "aws_acm_certificate_validation.this" in https["certificate_arn"]
+
+
+def test_ssl_policy_default_and_validation_allow_only_tls13(parsed):
+    ssl_policy = variables(parsed)["ssl_policy"]
+    assert ssl_policy["default"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    pattern = validation_regex(ssl_policy)
+    for allowed in ("ELBSecurityPolicy-TLS13-1-2-2021-06", "ELBSecurityPolicy-TLS13-1-3-2021-06"):
+        assert re.search(pattern, allowed), allowed
+    for refused in (
+        "ELBSecurityPolicy-2016-08",
+        "ELBSecurityPolicy-TLS-1-2-2017-01",
+        "ELBSecurityPolicy-TLS13-1-0-2021-06",
+        "ELBSecurityPolicy-TLS13-1-1-2021-06",
+    ):
+        assert not re.search(pattern, refused), refused
+
+
+def test_http_listener_redirects_to_https_with_301_when_a_domain_is_set(res, parsed):
+    http = res["aws_lb_listener.http"]
+    assert http["port"] == 80
+    action = one_block(http, "default_action")
+    assert action["type"] == '${local.https ? "redirect" : "forward"}'
+    for_each, redirect = dynamic_content(action, "redirect")
+    assert for_each == "${local.https ? [1] : []}"
+    assert redirect == {"protocol": "HTTPS", "port": "443", "status_code": "HTTP_301"}
+    assert locals_(parsed)["https"] == "${var.domain != null}"
+
+
+def test_https_only_resources_depend_on_the_domain(res):
+    for name in (
+        "aws_lb_listener.https",
+        "aws_acm_certificate.this",
+        "aws_acm_certificate_validation.this",
+    ):
+        assert res[name]["count"] == "${local.https ? 1 : 0}", name
+
+
+# ---- Load balancer --------------------------------------------------------------------------
+
+
+def test_alb_is_public_drops_invalid_headers_and_mitigates_desync(res):
+    alb = res["aws_lb.this"]
+    assert alb["load_balancer_type"] == "application"
+    assert alb["internal"] is False
+    assert alb["drop_invalid_header_fields"] is True
+    assert alb["desync_mitigation_mode"] == "strictest"
+    assert alb["enable_deletion_protection"] == "${var.deletion_protection}"
+    assert alb["idle_timeout"] == "${var.idle_timeout}"
+
+
+def test_deletion_protection_defaults_on(parsed):
+    assert variables(parsed)["deletion_protection"]["default"] is True
+
+
+def test_access_logs_go_to_an_sse_s3_log_bucket(res, parsed):
+    logs = one_block(res["aws_lb.this"], "access_logs")
+    assert logs["enabled"] is True
+    assert logs["bucket"] == "${module.log_bucket.id}"
+    bucket = literal(parsed["module"][0])["log_bucket"]
+    assert bucket["source"] == "../s3_bucket"
+    assert bucket["kms_key_arn"] is None  # ALB access logs are only delivered to SSE-S3 buckets
+    assert bucket["policy_documents"] == ["${data.aws_iam_policy_document.log_delivery.json}"]
+
+
+def test_log_delivery_policy_is_scoped_to_the_awslogs_prefix(parsed):
+    statements = data_sources(parsed, "aws_iam_policy_document")["log_delivery"]["statement"]
+    principals = {p["type"]: p["identifiers"] for s in statements for p in s["principals"]}
+    assert principals["AWS"] == ["${data.aws_elb_service_account.current.arn}"]
+    assert principals["Service"] == ["logdelivery.elasticloadbalancing.amazonaws.com"]
+    for statement in statements:
+        assert statement["effect"] == "Allow"
+        assert statement["actions"] == ["s3:PutObject"]
+        for resource in statement["resources"]:
+            assert resource.endswith("/AWSLogs/${data.aws_caller_identity.current.account_id}/*"), resource
+
+
+def test_no_wildcard_action_in_any_policy(parsed):
+    docs = data_sources(parsed, "aws_iam_policy_document")
+    assert docs, "expected at least one policy document"
+    for name, doc in docs.items():
+        for statement in blocks(doc, "statement"):
+            actions = statement.get("actions", []) + statement.get("not_actions", [])
+            assert actions, f"{name}: statement without actions"
+            for action in actions:
+                assert "*" not in action, f"{name}: wildcard action {action}"
+
+
+# ---- Target group ---------------------------------------------------------------------------
+
+
+def test_target_group_registers_ips_and_checks_liveness(res, parsed):
+    group = res["aws_lb_target_group.this"]
+    assert group["target_type"] == "ip"
+    assert group["protocol"] == "HTTP"
+    assert group["port"] == "${var.target_port}"
+    assert group["deregistration_delay"] == "${var.deregistration_delay}"
+    check = one_block(group, "health_check")
+    assert check["enabled"] is True
+    assert check["path"] == "${var.health_check_path}"
+    assert check["matcher"] == "200"
+    assert check["timeout"] < check["interval"]
+    assert check["healthy_threshold"] >= 2 and check["unhealthy_threshold"] >= 2
+    defaults = {name: body.get("default") for name, body in variables(parsed).items()}
+    assert defaults["health_check_path"] == "/healthz"
+    assert defaults["target_port"] == 8080
+    assert defaults["deregistration_delay"] == 30
+    assert defaults["idle_timeout"] == 60
+
+
+def test_listeners_forward_to_the_target_group(res):
+    https_action = one_block(res["aws_lb_listener.https"], "default_action")
+    assert https_action["type"] == "forward"
+    assert https_action["target_group_arn"] == "${aws_lb_target_group.this.arn}"
+    http_action = one_block(res["aws_lb_listener.http"], "default_action")
+    assert http_action["target_group_arn"] == "${local.https ? null : aws_lb_target_group.this.arn}"
+
+
+# ---- Certificate and DNS --------------------------------------------------------------------
+
+
+def test_certificate_is_dns_validated_and_replaced_before_destroy(res):
+    cert = res["aws_acm_certificate.this"]
+    assert cert["validation_method"] == "DNS"
+    assert one_block(cert, "lifecycle")["create_before_destroy"] is True
+    assert cert["tags"]["Name"] == "${var.names.certificate}"
+
+
+def test_validation_records_do_not_collide_for_wildcard_and_apex(res, parsed):
+    record = res["aws_route53_record.validation"]
+    assert record["allow_overwrite"] is True
+    assert record["for_each"] == "${local.validation_options}"
+    key_expression = locals_(parsed)["validation_options"]
+    # One entry per name without its "*." label (a wildcard and its apex share one CNAME),
+    # grouped with "..." so the two never collide; keyed by the requested name, known at plan
+    # time, never by the record name (unknown until the certificate exists).
+    assert 'trimprefix(dvo.domain_name, "*.") => dvo...' in key_expression
+    assert "aws_acm_certificate.this[0].domain_validation_options" in key_expression
+    assert "resource_record_name =>" not in key_expression
+    assert record["name"] == "${each.value[0].resource_record_name}"
+
+
+def test_certificate_validation_waits_for_every_record(res):
+    fqdns = res["aws_acm_certificate_validation.this"]["validation_record_fqdns"]
+    assert re.fullmatch(r"\$\{\[for (\w+) in aws_route53_record\.validation : \1\.fqdn\]\}", fqdns), fqdns
+
+
+def test_alias_records_point_at_the_alb_with_health_evaluation(res):
+    alias_record = res["aws_route53_record.alias"]
+    assert alias_record["for_each"] == "${toset(local.served_names)}"
+    assert alias_record["type"] == "A"
+    alias = one_block(alias_record, "alias")
+    assert alias["name"] == "${aws_lb.this.dns_name}"
+    assert alias["zone_id"] == "${aws_lb.this.zone_id}"
+    assert alias["evaluate_target_health"] is True
+
+
+def test_hosted_zone_is_looked_up_or_created(res, parsed):
+    assert "create_zone" in res["aws_route53_zone.this"]["count"]
+    assert "create_zone" in data_sources(parsed, "aws_route53_zone")["this"]["count"]
+
+
+# ---- Security group -------------------------------------------------------------------------
+
+
+def test_ingress_only_on_80_and_443(res, parsed):
+    rules = resources(parsed, "aws_vpc_security_group_ingress_rule")
+    assert {(r["from_port"], r["to_port"]) for r in rules.values()} == {(80, 80), (443, 443)}
+    for name, rule in rules.items():
+        assert rule["ip_protocol"] == "tcp", name
+        assert rule["description"], name
+        assert rule["security_group_id"] == "${aws_security_group.this.id}", name
+    assert not any(name.startswith("aws_security_group_rule.") for name in res)
+    assert not blocks(res["aws_security_group.this"], "ingress")
+
+
+def test_egress_only_to_the_vpc_on_the_target_port(res, parsed):
+    rules = resources(parsed, "aws_vpc_security_group_egress_rule")
+    assert rules
+    for name, rule in rules.items():
+        assert rule["cidr_ipv4"] == "${var.vpc_cidr_block}", name
+        assert "0.0.0.0/0" not in str(rule) and "::/0" not in str(rule), name
+        assert rule["from_port"] == rule["to_port"] == "${var.target_port}", name
+        assert rule["description"], name
+    assert not blocks(res["aws_security_group.this"], "egress")
+
+
+# ---- Interface ------------------------------------------------------------------------------
+
+
+def test_names_keys_are_exactly_those_the_renderer_provides(parsed):
+    names_type = variables(parsed)["names"]["type"]
+    keys = set(re.findall(r"(\w+) = string", names_type))
+    assert keys == {"alb", "target_group", "security_group", "log_bucket", "certificate"}
+
+
+def test_every_variable_is_typed_and_documented(parsed):
+    for name, body in variables(parsed).items():
+        assert body.get("description"), name
+        assert body.get("type"), name
+        if body["type"].startswith(("${list(", "${map(", "${set(")):
+            assert body.get("nullable") is False, name
+    domain = variables(parsed)["domain"]
+    assert domain["default"] is None and "nullable" not in domain
+
+
+def test_outputs_are_documented_and_complete(parsed):
+    outs = outputs(parsed)
+    for name, body in outs.items():
+        assert body.get("description"), name
+    assert {
+        "alb_arn",
+        "alb_arn_suffix",
+        "alb_dns_name",
+        "alb_zone_id",
+        "alb_security_group_id",
+        "target_group_arn",
+        "target_group_arn_suffix",
+        "https_enabled",
+        "app_url",
+        "listener_arn",
+    } <= set(outs)

@@ -1,0 +1,297 @@
+"""Security and behaviour of modules/rds (PostgreSQL), read from its HCL."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# tests/ holds the shared HCL helpers; make it importable however pytest is started.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tfhelpers import MODULES, blocks, data_sources, literal, load_module, resources  # noqa: E402
+
+MODULE = "rds"
+NAMES_KEYS = {
+    "instance",
+    "final_snapshot",
+    "subnet_group",
+    "parameter_group",
+    "security_group",
+    "monitoring_role",
+}
+SECRET_ARGUMENTS = {"password", "password_wo", "password_wo_version"}
+
+
+@pytest.fixture(scope="module")
+def parsed() -> dict[str, list[dict[str, Any]]]:
+    return load_module(MODULE)
+
+
+@pytest.fixture(scope="module")
+def res(parsed) -> dict[str, dict[str, Any]]:
+    return resources(parsed)
+
+
+@pytest.fixture(scope="module")
+def db(res) -> dict[str, Any]:
+    return res["aws_db_instance.this"]
+
+
+def variables(parsed) -> dict[str, dict[str, Any]]:
+    return {name: body for block in parsed.get("variable", []) for name, body in literal(block).items()}
+
+
+def outputs(parsed) -> dict[str, dict[str, Any]]:
+    return {name: body for block in parsed.get("output", []) for name, body in literal(block).items()}
+
+
+def locals_(parsed) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for block in parsed.get("locals", []):
+        merged.update({k: v for k, v in literal(block).items() if k != "__comments__"})
+    return merged
+
+
+def validation_regex(variable: dict[str, Any]) -> str:
+    conditions = " ".join(v["condition"] for v in blocks(variable, "validation"))
+    match = re.search(r'regex\("((?:[^"\\]|\\.)*)"', conditions)
+    assert match, "no regex() in the validation"
+    return match.group(1).encode().decode("unicode_escape")
+
+
+def walk_keys(value: Any) -> set[str]:
+    """Every key at any depth of a parsed body."""
+    found: set[str] = set()
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            found.add(key)
+            found |= walk_keys(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            found |= walk_keys(inner)
+    return found
+
+
+# ---- Encryption at rest -------------------------------------------------------------------
+
+
+def test_storage_is_gp3_and_encrypted_with_the_project_key(db):
+    assert db["storage_type"] == "gp3"
+    assert db["storage_encrypted"] is True
+    assert db["kms_key_id"] == "${var.kms_key_arn}"
+    assert db["allocated_storage"] == "${var.allocated_storage}"
+    assert db["max_allocated_storage"] == "${var.max_allocated_storage}"
+
+
+def test_performance_insights_on_and_encrypted_with_the_project_key(db):
+    assert db["performance_insights_enabled"] is True
+    assert db["performance_insights_kms_key_id"] == "${var.kms_key_arn}"
+    assert db["performance_insights_retention_period"] == "${var.performance_insights_retention_days}"
+
+
+# ---- No secret in state -------------------------------------------------------------------
+
+
+def test_master_password_is_managed_by_rds_in_secrets_manager(db):
+    assert db["manage_master_user_password"] is True
+    assert db["master_user_secret_kms_key_id"] == "${var.kms_key_arn}"
+
+
+def test_no_password_argument_anywhere(res):
+    for address, body in res.items():
+        assert not SECRET_ARGUMENTS & walk_keys(body), f"{address} sets a password argument"
+
+
+def test_secret_arn_output_comes_from_the_managed_secret(parsed):
+    assert (
+        outputs(parsed)["master_user_secret_arn"]["value"]
+        == "${aws_db_instance.this.master_user_secret[0].secret_arn}"
+    )
+
+
+# ---- Network exposure ---------------------------------------------------------------------
+
+
+def test_instance_is_private(db, res):
+    assert db["publicly_accessible"] is False
+    assert db["db_subnet_group_name"] == "${aws_db_subnet_group.this.name}"
+    assert res["aws_db_subnet_group.this"]["subnet_ids"] == "${var.private_subnet_ids}"
+    assert db["vpc_security_group_ids"] == ["${aws_security_group.this.id}"]
+
+
+def test_ingress_only_from_the_given_security_groups_on_5432(parsed, res):
+    rules = resources(parsed, "aws_vpc_security_group_ingress_rule")
+    assert rules, "no ingress rule"
+    assert locals_(parsed)["port"] == 5432
+    for name, rule in rules.items():
+        assert rule["security_group_id"] == "${aws_security_group.this.id}"
+        assert rule["referenced_security_group_id"] == "${var.allowed_security_group_ids[count.index]}", name
+        assert rule["count"] == "${length(var.allowed_security_group_ids)}"
+        assert not {"cidr_ipv4", "cidr_ipv6", "prefix_list_id"} & rule.keys(), (
+            f"{name} admits an address range"
+        )
+        assert (rule["ip_protocol"], rule["from_port"], rule["to_port"]) == (
+            "tcp",
+            "${local.port}",
+            "${local.port}",
+        )
+        assert rule["description"]
+
+
+def test_security_group_has_no_inline_rules_and_no_egress(res):
+    group = res["aws_security_group.this"]
+    assert not {"ingress", "egress"} & group.keys()
+    assert group["description"]
+    assert not any(address.startswith("aws_vpc_security_group_egress_rule.") for address in res)
+    assert not any(address.startswith("aws_security_group_rule.") for address in res)
+
+
+# ---- Encryption in transit ----------------------------------------------------------------
+
+
+def test_parameter_group_forces_tls_and_logs_connections_and_slow_statements(res, parsed):
+    group = res["aws_db_parameter_group.this"]
+    params = {p["name"]: p["value"] for p in blocks(group, "parameter")}
+    assert params["rds.force_ssl"] == "1"
+    assert params["log_connections"] == "1"
+    assert params["log_disconnections"] == "1"
+    assert params["log_min_duration_statement"] == "${tostring(var.log_min_duration_ms)}"
+    assert variables(parsed)["log_min_duration_ms"]["default"] == 1000
+    assert group["family"] == "${local.parameter_group}"
+    assert locals_(parsed)["parameter_group"] == "postgres${local.engine_major}"
+
+
+def test_instance_uses_the_parameter_group_and_a_current_ca(db):
+    assert db["parameter_group_name"] == "${aws_db_parameter_group.this.name}"
+    assert db["ca_cert_identifier"] == "rds-ca-rsa2048-g1"
+
+
+# ---- Engine -------------------------------------------------------------------------------
+
+
+def test_engine_is_postgres_16_or_newer(db, parsed):
+    assert db["engine"] == "postgres"
+    assert db["engine_version"] == "${var.engine_version}"
+    version = variables(parsed)["engine_version"]
+    assert int(version["default"].split(".")[0]) >= 16
+    conditions = " ".join(v["condition"] for v in blocks(version, "validation"))
+    assert 'try(tonumber(split(".", var.engine_version)[0]) >= 16, false)' in conditions
+    pattern = validation_regex(version)
+    for good in ("16", "17", "16.10", "17.6"):
+        assert re.fullmatch(pattern, good), good
+    for bad in ("17.6.1", "v17", "latest", "17."):
+        assert not re.fullmatch(pattern, bad), bad
+
+
+def test_changes_wait_for_the_maintenance_window(db):
+    assert db["apply_immediately"] is False
+    assert db["auto_minor_version_upgrade"] is True
+    assert "allow_major_version_upgrade" not in db or db["allow_major_version_upgrade"] is False
+
+
+# ---- Backups, deletion, logs, monitoring ---------------------------------------------------
+
+
+def test_backups_snapshots_and_deletion_follow_the_inputs(db):
+    assert db["backup_retention_period"] == "${var.backup_retention_days}"
+    assert db["backup_window"] == "${var.backup_window}"
+    assert db["maintenance_window"] == "${var.maintenance_window}"
+    assert db["copy_tags_to_snapshot"] is True
+    assert db["deletion_protection"] == "${var.deletion_protection}"
+    assert db["multi_az"] == "${var.multi_az}"
+    assert db["skip_final_snapshot"] == "${!var.final_snapshot}"
+    assert db["final_snapshot_identifier"] == "${var.names.final_snapshot}"
+
+
+def test_overlapping_windows_are_refused_at_plan_time(db):
+    conditions = [p["condition"] for lc in blocks(db, "lifecycle") for p in blocks(lc, "precondition")]
+    assert "${!local.windows_overlap}" in conditions
+
+
+def test_postgres_and_upgrade_logs_are_exported(db):
+    assert set(db["enabled_cloudwatch_logs_exports"]) == {"postgresql", "upgrade"}
+
+
+def test_enhanced_monitoring_and_iam_auth_are_on(db, parsed):
+    assert db["monitoring_interval"] == "${var.monitoring_interval}"
+    assert db["monitoring_role_arn"] == "${aws_iam_role.monitoring.arn}"
+    (validation,) = blocks(variables(parsed)["monitoring_interval"], "validation")
+    allowed = re.search(r"contains\(\[([0-9, ]+)\]", validation["condition"]).group(1)
+    assert "0" not in allowed.replace(" ", "").split(","), "enhanced monitoring must not be switchable off"
+    assert db["iam_database_authentication_enabled"] is True
+
+
+# ---- IAM ----------------------------------------------------------------------------------
+
+
+def test_no_wildcard_action_in_any_policy_document(parsed):
+    docs = data_sources(parsed, "aws_iam_policy_document")
+    assert docs
+    for name, doc in docs.items():
+        for statement in blocks(doc, "statement"):
+            assert "not_actions" not in statement, name
+            for action in statement["actions"]:
+                assert "*" not in action, f"{name}: {action}"
+
+
+def test_monitoring_role_is_assumable_only_by_rds_monitoring_of_this_account(parsed, res):
+    doc = data_sources(parsed, "aws_iam_policy_document")["monitoring_assume"]
+    (statement,) = blocks(doc, "statement")
+    assert statement["actions"] == ["sts:AssumeRole"]
+    (principal,) = blocks(statement, "principals")
+    assert principal == {"type": "Service", "identifiers": ["monitoring.rds.amazonaws.com"]}
+    (condition,) = blocks(statement, "condition")
+    assert condition["variable"] == "aws:SourceAccount"
+    role = res["aws_iam_role.monitoring"]
+    assert role["assume_role_policy"] == "${data.aws_iam_policy_document.monitoring_assume.json}"
+    attachment = res["aws_iam_role_policy_attachment.monitoring"]
+    assert attachment["policy_arn"].endswith(":iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole")
+
+
+# ---- Interface ----------------------------------------------------------------------------
+
+
+def test_names_are_taken_literally_from_the_names_input(parsed, res):
+    names = variables(parsed)["names"]
+    assert set(re.findall(r"(\w+)\s*=\s*string", names["type"])) == NAMES_KEYS
+    used = {
+        res["aws_db_instance.this"]["identifier"],
+        res["aws_db_instance.this"]["final_snapshot_identifier"],
+        res["aws_db_subnet_group.this"]["name"],
+        res["aws_db_parameter_group.this"]["name"],
+        res["aws_security_group.this"]["name"],
+        res["aws_iam_role.monitoring"]["name"],
+    }
+    assert used == {f"${{var.names.{key}}}" for key in NAMES_KEYS}
+
+
+def test_every_variable_and_output_is_documented(parsed):
+    for name, body in variables(parsed).items():
+        assert body.get("description"), name
+        assert body.get("type"), name
+    assert set(outputs(parsed)) == {
+        "address",
+        "port",
+        "db_name",
+        "username",
+        "master_user_secret_arn",
+        "security_group_id",
+        "instance_identifier",
+    }
+    for name, body in outputs(parsed).items():
+        assert body.get("description"), name
+
+
+def test_versions_and_no_provider_block(parsed):
+    (terraform,) = parsed["terraform"]
+    terraform = literal(terraform)
+    assert terraform["required_version"] == ">= 1.11"
+    (providers,) = blocks(terraform, "required_providers")
+    assert providers["aws"] == {"source": "hashicorp/aws", "version": ">= 6.0"}
+    assert "provider" not in parsed
+    assert not any("tags" == name for name in variables(parsed))
+    assert (MODULES / MODULE / "README.md").is_file()
