@@ -40,10 +40,11 @@ resource "aws_acm_certificate" "this" {
 }
 
 locals {
-  # ACM asks for the same CNAME for "*.example.com" and "example.com". Keying by the name
-  # without its wildcard label groups the two into one record. The key comes from the
-  # requested names, which are known at plan time; the record name itself is only known
-  # once the certificate exists, so it cannot serve as a for_each key on the first apply.
+  # ACM asks for the same CNAME for "*.example.com" and "example.com": one record per name
+  # without its wildcard label serves both. for_each must be keyed by values known at plan
+  # time, and domain_validation_options is not (a for over it is unknown as a whole), so the
+  # keys come from the requested names and the record data is looked up per key.
+  validation_domains = toset([for name in local.served_names : trimprefix(name, "*.")])
   validation_options = local.https ? {
     for dvo in aws_acm_certificate.this[0].domain_validation_options :
     trimprefix(dvo.domain_name, "*.") => dvo...
@@ -51,12 +52,12 @@ locals {
 }
 
 resource "aws_route53_record" "validation" {
-  for_each = local.validation_options
+  for_each = local.validation_domains
 
   zone_id = local.zone_id
-  name    = each.value[0].resource_record_name
-  type    = each.value[0].resource_record_type
-  records = [each.value[0].resource_record_value]
+  name    = local.validation_options[each.key][0].resource_record_name
+  type    = local.validation_options[each.key][0].resource_record_type
+  records = [local.validation_options[each.key][0].resource_record_value]
   ttl     = 300
   # Another certificate for the same name (e.g. during a create_before_destroy replacement)
   # needs the very same record.

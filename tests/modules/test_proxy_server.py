@@ -202,15 +202,19 @@ def test_certificate_is_dns_validated_and_replaced_before_destroy(res):
 def test_validation_records_do_not_collide_for_wildcard_and_apex(res, parsed):
     record = res["aws_route53_record.validation"]
     assert record["allow_overwrite"] is True
-    assert record["for_each"] == "${local.validation_options}"
-    key_expression = locals_(parsed)["validation_options"]
+    # for_each keys must be known at plan time: a set made from the requested names only.
+    # A `for` over domain_validation_options (unknown until the certificate exists) makes
+    # the whole map unknown and fails the first plan with "Invalid for_each argument".
+    assert record["for_each"] == "${local.validation_domains}"
+    keys = locals_(parsed)["validation_domains"]
+    assert "local.served_names" in keys and 'trimprefix(name, "*.")' in keys
+    assert "domain_validation_options" not in keys
     # One entry per name without its "*." label (a wildcard and its apex share one CNAME),
-    # grouped with "..." so the two never collide; keyed by the requested name, known at plan
-    # time, never by the record name (unknown until the certificate exists).
-    assert 'trimprefix(dvo.domain_name, "*.") => dvo...' in key_expression
-    assert "aws_acm_certificate.this[0].domain_validation_options" in key_expression
-    assert "resource_record_name =>" not in key_expression
-    assert record["name"] == "${each.value[0].resource_record_name}"
+    # grouped with "..." so the two never collide.
+    lookup = locals_(parsed)["validation_options"]
+    assert 'trimprefix(dvo.domain_name, "*.") => dvo...' in lookup
+    assert "aws_acm_certificate.this[0].domain_validation_options" in lookup
+    assert record["name"] == "${local.validation_options[each.key][0].resource_record_name}"
 
 
 def test_certificate_validation_waits_for_every_record(res):
