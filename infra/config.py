@@ -177,8 +177,11 @@ class Rds(Strict):
     backup_window: str = Field(pattern=DAILY)
     maintenance_window: str = Field(pattern=WINDOW)
     performance_insights_retention_days: int
-    monitoring_interval: Literal[0, 1, 5, 10, 15, 30, 60]
+    monitoring_interval: Literal[1, 5, 10, 15, 30, 60]
     log_min_duration_ms: int = Field(ge=-1)
+    log_retention_days: int
+
+    _ret = field_validator("log_retention_days")(classmethod(lambda cls, v: _retention(v)))
 
     @field_validator("engine_version")
     @classmethod

@@ -7,7 +7,7 @@ from typing import Any
 
 from .config import Environment, parameter_leaf
 from .errors import RenderError
-from .naming import Rules, build_name
+from .naming import Rules, build_name, violation
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,17 @@ def compute_names(rules: Rules, env: Environment, env_name: str) -> EnvNames:
             else:
                 names[key] = one(module, key, kind, {**base, "purpose": purpose}, "system")
         by_module[module] = names
+    for module, entries in rules.derived.items():
+        for key, spec in entries.items():
+            derived = {}
+            for item in spec["items"]:
+                name = spec["format"].format(item=item, **by_module.get(module, {}))
+                problem = violation(rules, rules.constraint(spec["kind"]), name)
+                if problem:
+                    problems.append(f"system: {spec['kind']} name {name!r} is impossible: {problem}")
+                derived[item] = name
+                flat.append(Named(module, key, spec["kind"], name))
+            by_module.setdefault(module, {})[key] = derived
     if problems:
         raise RenderError(sorted(set(problems)))
     return EnvNames(by_module, flat)

@@ -44,6 +44,7 @@ class Rules:
     labels: dict[str, list[str]]
     constraints: dict[str, Constraint]
     resources: dict[str, dict[str, list[str]]]
+    derived: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     bootstrap: dict[str, Any] = field(default_factory=dict)
 
     def constraint(self, kind: str) -> Constraint:
@@ -73,6 +74,7 @@ def load_rules(path: Path) -> Rules:
         labels=raw["labels"],
         constraints=constraints,
         resources=raw["resources"],
+        derived=raw.get("derived", {}),
         bootstrap=raw.get("bootstrap", {}),
     )
 

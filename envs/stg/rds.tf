@@ -11,6 +11,10 @@ module "rds" {
     parameter_group = "todo-stg-data-db-main-paramgrp"
     security_group  = "todo-stg-data-db-main-sg"
     monitoring_role = "todo-stg-data-db-monitoring-role"
+    log_groups = {
+      postgresql = "/aws/rds/instance/todo-stg-data-db-main-rds/postgresql"
+      upgrade    = "/aws/rds/instance/todo-stg-data-db-main-rds/upgrade"
+    }
   }
   vpc_id                     = module.network.vpc_id
   private_subnet_ids         = module.network.private_subnet_ids
@@ -32,4 +36,5 @@ module "rds" {
   performance_insights_retention_days = 7
   monitoring_interval                 = 60
   log_min_duration_ms                 = 1000
+  log_retention_days                  = 30
 }

@@ -94,6 +94,19 @@ resource "aws_db_parameter_group" "this" {
   }
 }
 
+# ---- Exported logs ----
+
+# RDS writes its exported logs to log groups whose names it derives from the identifier. Left to
+# RDS they are created unencrypted and kept forever; created here first, they use the project
+# key and a retention period. The names come in from the renderer (naming.yaml, derived).
+resource "aws_cloudwatch_log_group" "exports" {
+  for_each = var.names.log_groups
+
+  name              = each.value
+  kms_key_id        = var.kms_key_arn
+  retention_in_days = var.log_retention_days
+}
+
 # ---- Database instance ----
 
 resource "aws_db_instance" "this" {
@@ -139,7 +152,7 @@ resource "aws_db_instance" "this" {
   performance_insights_enabled          = true
   performance_insights_kms_key_id       = var.kms_key_arn
   performance_insights_retention_period = var.performance_insights_retention_days
-  enabled_cloudwatch_logs_exports       = ["postgresql", "upgrade"]
+  enabled_cloudwatch_logs_exports       = sort(keys(aws_cloudwatch_log_group.exports))
   monitoring_interval                   = var.monitoring_interval
   monitoring_role_arn                   = aws_iam_role.monitoring.arn
 

@@ -9,6 +9,8 @@ variable "names" {
     parameter_group = string # aws_db_parameter_group, at most 255 characters
     security_group  = string # aws_security_group
     monitoring_role = string # aws_iam_role for enhanced monitoring, at most 64 characters
+    # Exported log -> the log group RDS writes it to ("/aws/rds/instance/<instance>/<log>").
+    log_groups = map(string)
   })
   nullable = false
 
@@ -18,6 +20,14 @@ variable "names" {
       can(regex("^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$", name)) && !strcontains(name, "--")
     ])
     error_message = "names.instance and names.final_snapshot must be 1-63 characters of lowercase letters, digits and hyphens, start with a letter, not end with a hyphen and not contain \"--\"."
+  }
+
+  validation {
+    condition = length(var.names.log_groups) > 0 && alltrue([
+      for log, name in var.names.log_groups :
+      contains(["postgresql", "upgrade", "iam-db-auth-error"], log) && name == "/aws/rds/instance/${var.names.instance}/${log}"
+    ])
+    error_message = "names.log_groups maps exported logs (postgresql, upgrade, iam-db-auth-error) to the group RDS writes them to: /aws/rds/instance/<names.instance>/<log>."
   }
 
   validation {
@@ -237,6 +247,17 @@ variable "monitoring_interval" {
   validation {
     condition     = contains([1, 5, 10, 15, 30, 60], var.monitoring_interval)
     error_message = "monitoring_interval must be one of 1, 5, 10, 15, 30 or 60."
+  }
+}
+
+variable "log_retention_days" {
+  description = "Days CloudWatch keeps the exported PostgreSQL logs."
+  type        = number
+  nullable    = false
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be one of CloudWatch's retention periods: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653."
   }
 }
 

@@ -12,7 +12,7 @@ import pytest
 # tests/ holds the shared HCL helpers; make it importable however pytest is started.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tfhelpers import MODULES, blocks, data_sources, literal, load_module, resources  # noqa: E402
+from tfhelpers import MODULES, ROOT, blocks, data_sources, literal, load_module, resources  # noqa: E402
 
 MODULE = "rds"
 NAMES_KEYS = {
@@ -212,8 +212,21 @@ def test_overlapping_windows_are_refused_at_plan_time(db):
     assert "${!local.windows_overlap}" in conditions
 
 
-def test_postgres_and_upgrade_logs_are_exported(db):
-    assert set(db["enabled_cloudwatch_logs_exports"]) == {"postgresql", "upgrade"}
+def test_logs_are_exported_to_groups_created_encrypted_first(db, parsed):
+    # Exports follow the groups this module creates, so RDS never creates them unencrypted.
+    assert db["enabled_cloudwatch_logs_exports"] == "${sort(keys(aws_cloudwatch_log_group.exports))}"
+    group = resources(parsed, "aws_cloudwatch_log_group")["exports"]
+    assert group["for_each"] == "${var.names.log_groups}"
+    assert group["kms_key_id"] == "${var.kms_key_arn}"
+    assert group["retention_in_days"] == "${var.log_retention_days}"
+
+
+def test_the_environments_export_postgresql_and_upgrade_logs():
+    from infra.render import Project, load
+
+    for env in ("dev", "stg", "prod"):
+        _, _, names = load(Project(ROOT), env)
+        assert set(names.by_module["rds"]["log_groups"]) == {"postgresql", "upgrade"}
 
 
 def test_enhanced_monitoring_and_iam_auth_are_on(db, parsed):
