@@ -7,10 +7,12 @@ property it checks.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import hcl2
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 MODULES = ROOT / "modules"
@@ -75,3 +77,69 @@ def blocks(body: dict[str, Any], name: str) -> list[dict[str, Any]]:
     """Nested blocks of one name inside a (literal) resource body."""
     value = body.get(name, [])
     return value if isinstance(value, list) else [value]
+
+
+def as_list(value: Any) -> list[Any]:
+    """A value that may be one item or a list of them, as a list."""
+    return value if isinstance(value, list) else [value]
+
+
+def named_blocks(parsed: dict[str, list[dict[str, Any]]], kind: str) -> dict[str, Any]:
+    """Top-level blocks with one label (variable, output, provider) as {label: literal body}."""
+    return {name: body for block in parsed.get(kind, []) for name, body in literal(block).items()}
+
+
+def variables_of(parsed: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str, Any]]:
+    return named_blocks(parsed, "variable")
+
+
+def outputs_of(parsed: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str, Any]]:
+    return named_blocks(parsed, "output")
+
+
+def locals_of(parsed: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """Every `locals` block merged into one {name: literal value}, parser comments left out."""
+    merged: dict[str, Any] = {}
+    for block in parsed.get("locals", []):
+        merged.update({k: v for k, v in literal(block).items() if not k.startswith("__")})
+    return merged
+
+
+def statements_of(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every statement of a (literal) policy document, static and `dynamic "statement"` content."""
+    found = list(blocks(document, "statement"))
+    for dyn in blocks(document, "dynamic"):
+        for content in blocks(dyn.get("statement", {}), "content"):
+            found.append(content)
+    return found
+
+
+def validation_regex(variable: dict[str, Any]) -> str:
+    """The regex literal inside a variable's validation conditions (the first one)."""
+    conditions = " ".join(v["condition"] for v in blocks(variable, "validation"))
+    match = re.search(r'regex\("((?:[^"\\]|\\.)*)"', conditions)
+    assert match, "no regex() in the validation"
+    return match.group(1).encode().decode("unicode_escape")
+
+
+def walk_keys(value: Any) -> set[str]:
+    """Every key at any depth of a parsed body."""
+    found: set[str] = set()
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            found.add(key)
+            found |= walk_keys(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            found |= walk_keys(inner)
+    return found
+
+
+def module_fixture(name: str):
+    """A module-scoped fixture that parses modules/<name>: `parsed = module_fixture("rds")`."""
+
+    @pytest.fixture(scope="module")
+    def _parsed() -> dict[str, list[dict[str, Any]]]:
+        return load_module(name)
+
+    return _parsed

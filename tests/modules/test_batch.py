@@ -6,7 +6,17 @@ import re
 from typing import Any
 
 import pytest
-from tfhelpers import blocks, data_sources, literal, load_module, resources, unquote
+from tfhelpers import (
+    as_list,
+    blocks,
+    data_sources,
+    literal,
+    locals_of,
+    module_fixture,
+    resources,
+    statements_of,
+    variables_of,
+)
 
 MODULE = "batch"
 
@@ -22,42 +32,21 @@ NAMES_KEYS = {
 }
 
 
-@pytest.fixture(scope="module")
-def parsed() -> dict[str, list[dict[str, Any]]]:
-    return load_module(MODULE)
+parsed = module_fixture(MODULE)
 
 
 @pytest.fixture(scope="module")
 def local_values(parsed) -> dict[str, Any]:
-    merged: dict[str, Any] = {}
-    for block in parsed.get("locals", []):
-        merged.update(literal(block))
-    return merged
+    return locals_of(parsed)
 
 
 @pytest.fixture(scope="module")
 def variables(parsed) -> dict[str, dict[str, Any]]:
-    found: dict[str, dict[str, Any]] = {}
-    for block in parsed.get("variable", []):
-        for name, body in block.items():
-            found[unquote(name)] = literal(body)
-    return found
-
-
-def statements(document: dict[str, Any]) -> list[dict[str, Any]]:
-    found = list(blocks(document, "statement"))
-    for dyn in blocks(document, "dynamic"):
-        for content in blocks(dyn.get("statement", {}), "content"):
-            found.append(content)
-    return found
-
-
-def as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
+    return variables_of(parsed)
 
 
 def scheduler_statements(parsed) -> dict[str, dict[str, Any]]:
-    return {s["sid"]: s for s in statements(data_sources(parsed, "aws_iam_policy_document")["scheduler"])}
+    return {s["sid"]: s for s in statements_of(data_sources(parsed, "aws_iam_policy_document")["scheduler"])}
 
 
 # ---- Logs ----
@@ -193,7 +182,7 @@ def test_dead_letter_queue_is_encrypted_and_keeps_fourteen_days(parsed):
 def test_dead_letter_queue_refuses_plain_http(parsed):
     policy = resources(parsed, "aws_sqs_queue_policy")["dead_letter"]
     assert policy["policy"] == "${data.aws_iam_policy_document.dead_letter.json}"
-    (deny,) = statements(data_sources(parsed, "aws_iam_policy_document")["dead_letter"])
+    (deny,) = statements_of(data_sources(parsed, "aws_iam_policy_document")["dead_letter"])
     assert deny["effect"] == "Deny"
     assert "sqs:SendMessage" in deny["actions"] and "sqs:ReceiveMessage" in deny["actions"]
     condition = blocks(deny, "condition")[0]
@@ -205,7 +194,7 @@ def test_dead_letter_queue_refuses_plain_http(parsed):
 
 def test_no_wildcard_actions_or_resources(parsed):
     for name, doc in data_sources(parsed, "aws_iam_policy_document").items():
-        for stmt in statements(doc):
+        for stmt in statements_of(doc):
             for action in as_list(stmt["actions"]):
                 assert "*" not in action, f"{name}: {action}"
             assert "*" not in as_list(stmt.get("resources", [])), name
@@ -253,7 +242,7 @@ def test_scheduler_other_permissions_are_scoped(parsed):
 
 
 def test_scheduler_role_trusts_this_accounts_schedules_only(parsed):
-    (trust,) = statements(data_sources(parsed, "aws_iam_policy_document")["scheduler_assume"])
+    (trust,) = statements_of(data_sources(parsed, "aws_iam_policy_document")["scheduler_assume"])
     assert blocks(trust, "principals")[0]["identifiers"] == ["scheduler.amazonaws.com"]
     conditions = {c["variable"]: c for c in blocks(trust, "condition")}
     assert conditions["aws:SourceAccount"]["values"] == ["${local.account_id}"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from tfhelpers import ROOT, blocks, data_sources, literal, load_dir, resources
+from tfhelpers import ROOT, blocks, data_sources, literal, load_dir, named_blocks, outputs_of, resources, variables_of
 
 BOOTSTRAP = ROOT / "envs" / "bootstrap"
 
@@ -11,10 +11,6 @@ BOOTSTRAP = ROOT / "envs" / "bootstrap"
 @pytest.fixture(scope="module")
 def root():
     return load_dir(BOOTSTRAP)
-
-
-def named(root, kind: str) -> dict:
-    return {name: body for block in literal(root.get(kind, [])) for name, body in block.items()}
 
 
 # ---- Terraform and provider ----
@@ -34,7 +30,7 @@ def test_versions_are_pinned(root):
 
 
 def test_provider_is_locked_to_one_account_and_tags_everything(root):
-    provider = named(root, "provider")["aws"]
+    provider = named_blocks(root, "provider")["aws"]
     assert provider["allowed_account_ids"] == ["${var.allowed_account_id}"]
     (default_tags,) = blocks(provider, "default_tags")
     tags = default_tags["tags"]
@@ -44,7 +40,7 @@ def test_provider_is_locked_to_one_account_and_tags_everything(root):
 
 
 def test_variables_are_validated(root):
-    declared = named(root, "variable")
+    declared = variables_of(root)
     assert {"region", "allowed_account_id", "state_bucket_name", "kms_alias"} <= set(declared)
     assert declared["region"]["default"] == "ap-northeast-1"
     for name in ("allowed_account_id", "state_bucket_name", "kms_alias"):
@@ -55,7 +51,7 @@ def test_variables_are_validated(root):
 
 
 def test_outputs(root):
-    declared = named(root, "output")
+    declared = outputs_of(root)
     assert set(declared) == {"state_bucket_name", "state_bucket_arn", "kms_key_arn"}
     for name, body in declared.items():
         assert body.get("description"), name
@@ -98,7 +94,7 @@ def test_key_policy_delegates_to_the_account_with_listed_actions(root):
 
 
 def test_state_bucket_uses_the_shared_module_with_the_key(root):
-    bucket = named(root, "module")["state_bucket"]
+    bucket = named_blocks(root, "module")["state_bucket"]
     assert bucket["source"] == "../../modules/s3_bucket"
     assert bucket["name"] == "${var.state_bucket_name}"
     assert bucket["kms_key_arn"] == "${aws_kms_key.state.arn}"

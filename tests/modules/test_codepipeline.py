@@ -12,17 +12,12 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-
-# tests/ holds the shared HCL helpers; make it importable however pytest is started.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from tfhelpers import ROOT, blocks, data_sources, literal, load_module, resources  # noqa: E402
+from tfhelpers import ROOT, blocks, data_sources, literal, module_fixture, resources, variables_of
 
 MODULE = "codepipeline"
 BUILDSPEC = ROOT / "app" / "buildspec.yml"
@@ -42,9 +37,7 @@ STAR_RESOURCE_ACTIONS = {"ecr:GetAuthorizationToken", "ecs:DescribeTaskDefinitio
 PASSED_ROLES = {"${var.execution_role_arn}", "${var.task_role_arn}"}
 
 
-@pytest.fixture(scope="module")
-def parsed() -> dict[str, list[dict[str, Any]]]:
-    return load_module(MODULE)
+parsed = module_fixture(MODULE)
 
 
 @pytest.fixture(scope="module")
@@ -71,12 +64,8 @@ def action(pipeline: dict[str, Any], stage_name: str) -> dict[str, Any]:
     return only
 
 
-def variable(parsed, name: str) -> dict[str, Any]:
-    return next(v[name] for v in map(literal, parsed["variable"]) if name in v)
-
-
 def test_names_has_exactly_the_named_resources(parsed):
-    assert set(re.findall(r"(\w+)\s*=\s*string", variable(parsed, "names")["type"])) == NAMES_KEYS
+    assert set(re.findall(r"(\w+)\s*=\s*string", variables_of(parsed)["names"]["type"])) == NAMES_KEYS
 
 
 # ---- Source connection ----
@@ -100,7 +89,7 @@ def test_source_uses_the_connection_without_polling(pipeline):
 
 @pytest.mark.parametrize("repository", ["django-todo", "owner/", "/name", "owner/name/extra", "own er/name"])
 def test_repository_validation_rejects_non_owner_name(parsed, repository):
-    condition = variable(parsed, "repository")["validation"][0]["condition"]
+    condition = variables_of(parsed)["repository"]["validation"][0]["condition"]
     pattern = re.search(r'regex\("(.+?)", var\.repository\)', condition).group(1)
     assert re.fullmatch(pattern, "example-org/django-todo")
     assert not re.fullmatch(pattern, repository)

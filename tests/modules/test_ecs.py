@@ -6,7 +6,17 @@ import re
 from typing import Any
 
 import pytest
-from tfhelpers import blocks, data_sources, literal, load_module, resources, unquote
+from tfhelpers import (
+    as_list,
+    blocks,
+    data_sources,
+    literal,
+    locals_of,
+    module_fixture,
+    resources,
+    statements_of,
+    variables_of,
+)
 
 MODULE = "ecs"
 
@@ -39,39 +49,17 @@ STAR_RESOURCE_ACTIONS = {
 }
 
 
-@pytest.fixture(scope="module")
-def parsed() -> dict[str, list[dict[str, Any]]]:
-    return load_module(MODULE)
+parsed = module_fixture(MODULE)
 
 
 @pytest.fixture(scope="module")
 def local_values(parsed) -> dict[str, Any]:
-    merged: dict[str, Any] = {}
-    for block in parsed.get("locals", []):
-        merged.update(literal(block))
-    return merged
+    return locals_of(parsed)
 
 
 @pytest.fixture(scope="module")
 def variables(parsed) -> dict[str, dict[str, Any]]:
-    found: dict[str, dict[str, Any]] = {}
-    for block in parsed.get("variable", []):
-        for name, body in block.items():
-            found[unquote(name)] = literal(body)
-    return found
-
-
-def statements(document: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every statement of a policy document, static and dynamic."""
-    found = list(blocks(document, "statement"))
-    for dyn in blocks(document, "dynamic"):
-        for content in blocks(dyn.get("statement", {}), "content"):
-            found.append(content)
-    return found
-
-
-def as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
+    return variables_of(parsed)
 
 
 def validation_regexes(variable: dict[str, Any]) -> list[str]:
@@ -342,7 +330,7 @@ def test_target_tracking_on_cpu_and_requests(parsed):
 
 
 def all_statements(parsed) -> dict[str, list[dict[str, Any]]]:
-    return {name: statements(doc) for name, doc in data_sources(parsed, "aws_iam_policy_document").items()}
+    return {name: statements_of(doc) for name, doc in data_sources(parsed, "aws_iam_policy_document").items()}
 
 
 def test_no_wildcard_actions(parsed):

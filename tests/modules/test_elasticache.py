@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import re
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
-
-# tests/ holds the shared HCL helpers; make it importable however pytest is started.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from tfhelpers import MODULES, blocks, literal, load_module, resources  # noqa: E402
+from tfhelpers import (
+    MODULES,
+    blocks,
+    literal,
+    locals_of,
+    module_fixture,
+    outputs_of,
+    resources,
+    variables_of,
+    walk_keys,
+)
 
 MODULE = "elasticache"
 NAMES_KEYS = {"replication_group", "subnet_group", "parameter_group", "security_group", "log_group"}
@@ -26,9 +30,7 @@ REMOVED_ARGUMENTS = {
 }
 
 
-@pytest.fixture(scope="module")
-def parsed() -> dict[str, list[dict[str, Any]]]:
-    return load_module(MODULE)
+parsed = module_fixture(MODULE)
 
 
 @pytest.fixture(scope="module")
@@ -39,34 +41,6 @@ def res(parsed) -> dict[str, dict[str, Any]]:
 @pytest.fixture(scope="module")
 def group(res) -> dict[str, Any]:
     return res["aws_elasticache_replication_group.this"]
-
-
-def variables(parsed) -> dict[str, dict[str, Any]]:
-    return {name: body for block in parsed.get("variable", []) for name, body in literal(block).items()}
-
-
-def outputs(parsed) -> dict[str, dict[str, Any]]:
-    return {name: body for block in parsed.get("output", []) for name, body in literal(block).items()}
-
-
-def locals_(parsed) -> dict[str, Any]:
-    merged: dict[str, Any] = {}
-    for block in parsed.get("locals", []):
-        merged.update({k: v for k, v in literal(block).items() if k != "__comments__"})
-    return merged
-
-
-def walk_keys(value: Any) -> set[str]:
-    """Every key at any depth of a parsed body."""
-    found: set[str] = set()
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            found.add(key)
-            found |= walk_keys(inner)
-    elif isinstance(value, list):
-        for inner in value:
-            found |= walk_keys(inner)
-    return found
 
 
 # ---- Provider 6 arguments -----------------------------------------------------------------
@@ -92,7 +66,7 @@ def test_encrypted_at_rest_with_the_project_key(group):
 def test_tls_is_required(group, parsed):
     assert group["transit_encryption_enabled"] is True
     assert group["transit_encryption_mode"] == "required"
-    assert outputs(parsed)["url"]["value"].startswith("rediss://")
+    assert outputs_of(parsed)["url"]["value"].startswith("rediss://")
 
 
 # ---- No secret in state -------------------------------------------------------------------
@@ -109,8 +83,8 @@ def test_no_auth_token_in_state(res):
 def test_failover_and_multi_az_follow_the_node_count(group, parsed):
     assert group["automatic_failover_enabled"] == "${local.replicated}"
     assert group["multi_az_enabled"] == "${local.replicated}"
-    assert locals_(parsed)["replicated"] == "${var.num_cache_clusters > 1}"
-    (validation,) = blocks(variables(parsed)["num_cache_clusters"], "validation")
+    assert locals_of(parsed)["replicated"] == "${var.num_cache_clusters > 1}"
+    (validation,) = blocks(variables_of(parsed)["num_cache_clusters"], "validation")
     assert "var.num_cache_clusters >= 1" in validation["condition"]
 
 
@@ -140,7 +114,7 @@ def test_cache_sits_in_the_private_subnets_behind_its_own_group(group, res):
 def test_ingress_only_from_the_given_security_groups_on_6379(parsed):
     rules = resources(parsed, "aws_vpc_security_group_ingress_rule")
     assert rules, "no ingress rule"
-    assert locals_(parsed)["port"] == 6379
+    assert locals_of(parsed)["port"] == 6379
     for name, rule in rules.items():
         assert rule["security_group_id"] == "${aws_security_group.this.id}"
         assert rule["referenced_security_group_id"] == "${var.allowed_security_group_ids[count.index]}", name
@@ -170,10 +144,10 @@ def test_security_group_has_no_inline_rules_and_no_egress(res):
 def test_engine_defaults_to_valkey_and_the_family_follows_the_version(group, res, parsed):
     assert group["engine"] == "${var.engine}"
     assert group["engine_version"] == "${var.engine_version}"
-    assert variables(parsed)["engine"]["default"] == "valkey"
+    assert variables_of(parsed)["engine"]["default"] == "valkey"
     assert group["parameter_group_name"] == "${aws_elasticache_parameter_group.this.name}"
     assert res["aws_elasticache_parameter_group.this"]["family"] == "${local.parameter_group}"
-    assert locals_(parsed)["parameter_group"] == "${var.engine}${local.engine_major}"
+    assert locals_of(parsed)["parameter_group"] == "${var.engine}${local.engine_major}"
 
 
 # ---- Logs ---------------------------------------------------------------------------------
@@ -193,7 +167,7 @@ def test_slow_log_goes_to_an_encrypted_log_group(group, res):
 
 
 def test_names_are_taken_literally_from_the_names_input(parsed, res):
-    names = variables(parsed)["names"]
+    names = variables_of(parsed)["names"]
     assert set(re.findall(r"(\w+)\s*=\s*string", names["type"])) == NAMES_KEYS
     used = {
         res["aws_elasticache_replication_group.this"]["replication_group_id"],
@@ -206,10 +180,10 @@ def test_names_are_taken_literally_from_the_names_input(parsed, res):
 
 
 def test_every_variable_and_output_is_documented(parsed):
-    for name, body in variables(parsed).items():
+    for name, body in variables_of(parsed).items():
         assert body.get("description"), name
         assert body.get("type"), name
-    assert set(outputs(parsed)) == {
+    assert set(outputs_of(parsed)) == {
         "primary_endpoint_address",
         "reader_endpoint_address",
         "port",
@@ -217,7 +191,7 @@ def test_every_variable_and_output_is_documented(parsed):
         "security_group_id",
         "replication_group_id",
     }
-    for name, body in outputs(parsed).items():
+    for name, body in outputs_of(parsed).items():
         assert body.get("description"), name
 
 
@@ -228,5 +202,5 @@ def test_versions_and_no_provider_block(parsed):
     (providers,) = blocks(terraform, "required_providers")
     assert providers["aws"] == {"source": "hashicorp/aws", "version": ">= 6.0"}
     assert "provider" not in parsed
-    assert "tags" not in variables(parsed)
+    assert "tags" not in variables_of(parsed)
     assert (MODULES / MODULE / "README.md").is_file()

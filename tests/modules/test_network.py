@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import re
 
-import pytest
-from tfhelpers import blocks, data_sources, literal, load_module, resources
+from tfhelpers import blocks, data_sources, locals_of, module_fixture, outputs_of, resources, variables_of
 
 NAMES_KEYS = {
     "vpc",
@@ -26,21 +25,7 @@ NAMES_KEYS = {
 }
 
 
-@pytest.fixture(scope="module")
-def module():
-    return load_module("network")
-
-
-def variables(module) -> dict:
-    return {name: body for block in literal(module["variable"]) for name, body in block.items()}
-
-
-def outputs(module) -> dict:
-    return {name: body for block in literal(module["output"]) for name, body in block.items()}
-
-
-def local_values(module) -> dict:
-    return {k: v for block in literal(module["locals"]) for k, v in block.items() if not k.startswith("__")}
+module = module_fixture("network")
 
 
 def statements(module) -> list[dict]:
@@ -55,21 +40,21 @@ def statements(module) -> list[dict]:
 
 
 def test_names_has_exactly_the_agreed_keys(module):
-    names_type = variables(module)["names"]["type"]
+    names_type = variables_of(module)["names"]["type"]
     keys = set(re.findall(r"(\w+)\s*=", names_type))
     assert keys == NAMES_KEYS
 
 
 def test_every_variable_and_output_is_documented(module):
-    for name, body in variables(module).items():
+    for name, body in variables_of(module).items():
         assert body.get("description"), name
         assert body.get("type"), name
-    for name, body in outputs(module).items():
+    for name, body in outputs_of(module).items():
         assert body.get("description"), name
 
 
 def test_outputs_are_what_the_env_root_needs(module):
-    assert set(outputs(module)) == {
+    assert set(outputs_of(module)) == {
         "vpc_id",
         "vpc_cidr_block",
         "public_subnet_ids",
@@ -82,12 +67,12 @@ def test_outputs_are_what_the_env_root_needs(module):
 
 def test_subnet_cidr_lists_are_validated_against_the_zones(module):
     for name in ("public_subnet_cidrs", "private_subnet_cidrs"):
-        conditions = [v["condition"] for v in variables(module)[name]["validation"]]
+        conditions = [v["condition"] for v in variables_of(module)[name]["validation"]]
         assert any("length(var.availability_zones)" in c for c in conditions), name
 
 
 def test_flow_log_retention_is_validated_against_cloudwatch_values(module):
-    (validation,) = variables(module)["flow_log_retention_days"]["validation"]
+    (validation,) = variables_of(module)["flow_log_retention_days"]["validation"]
     assert "3653" in validation["condition"] and "3653" in validation["error_message"]
 
 
@@ -129,15 +114,15 @@ def test_nat_gateways_and_eips_are_keyed_by_zone(module):
     assert nat["allocation_id"] == "${aws_eip.nat[each.key].id}"
     # The map is keyed by zone name (not by position or by mode), so the first zone's
     # gateway keeps its address when switching single <-> per_az.
-    assert local_values(module)["nat_zones"].startswith(
+    assert locals_of(module)["nat_zones"].startswith(
         "${{for zone, index in local.zones : zone => index if"
     )
 
 
 def test_single_nat_lives_in_the_first_zone(module):
-    nat_zones = local_values(module)["nat_zones"]
+    nat_zones = locals_of(module)["nat_zones"]
     assert 'var.nat == "single" && zone == local.first_zone' in nat_zones
-    assert local_values(module)["first_zone"] == "${var.availability_zones[0]}"
+    assert locals_of(module)["first_zone"] == "${var.availability_zones[0]}"
     route = resources(module, "aws_route")["private_nat"]
     assert (
         route["nat_gateway_id"]
@@ -156,11 +141,11 @@ def test_private_subnets_route_only_through_nat(module):
     assert routes["private_nat"]["route_table_id"] == "${aws_route_table.private[each.key].id}"
     assert "gateway_id" not in routes["private_nat"]
     assert routes["public_internet"]["gateway_id"] == "${aws_internet_gateway.this.id}"
-    assert local_values(module)["nat_routes"].endswith('if var.nat != "none"}}')
+    assert locals_of(module)["nat_routes"].endswith('if var.nat != "none"}}')
 
 
 def test_nat_mode_is_validated(module):
-    (validation,) = variables(module)["nat"]["validation"]
+    (validation,) = variables_of(module)["nat"]["validation"]
     assert validation["condition"] == '${contains(["none", "single", "per_az"], var.nat)}'
 
 
@@ -261,4 +246,4 @@ def test_interface_endpoints_are_private_and_guarded(module):
     assert endpoint["private_dns_enabled"] is True
     assert endpoint["security_group_ids"] == ["${aws_security_group.endpoints.id}"]
     assert "aws_subnet.private[zone].id" in endpoint["subnet_ids"]
-    assert variables(module)["interface_endpoints"]["default"] == []
+    assert variables_of(module)["interface_endpoints"]["default"] == []

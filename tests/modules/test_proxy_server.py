@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 import re
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
-
-# tests/ holds the shared HCL helpers; make it importable however pytest is started.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from tfhelpers import blocks, data_sources, literal, load_module, resources  # noqa: E402
+from tfhelpers import (
+    blocks,
+    data_sources,
+    literal,
+    locals_of,
+    module_fixture,
+    outputs_of,
+    resources,
+    validation_regex,
+    variables_of,
+)
 
 MODULE = "proxy_server"
 
 
-@pytest.fixture(scope="module")
-def parsed() -> dict[str, list[dict[str, Any]]]:
-    return load_module(MODULE)
+parsed = module_fixture(MODULE)
 
 
 @pytest.fixture(scope="module")
@@ -33,34 +35,12 @@ def one_block(body: dict[str, Any], name: str) -> dict[str, Any]:
     return found[0]
 
 
-def variables(parsed) -> dict[str, dict[str, Any]]:
-    return {name: body for block in parsed.get("variable", []) for name, body in literal(block).items()}
-
-
-def outputs(parsed) -> dict[str, dict[str, Any]]:
-    return {name: body for block in parsed.get("output", []) for name, body in literal(block).items()}
-
-
-def locals_(parsed) -> dict[str, Any]:
-    merged: dict[str, Any] = {}
-    for block in parsed.get("locals", []):
-        merged.update({k: v for k, v in literal(block).items() if k != "__comments__"})
-    return merged
-
-
 def dynamic_content(body: dict[str, Any], name: str) -> tuple[str, dict[str, Any]]:
     """(for_each, content) of the one `dynamic "<name>"` block inside a body."""
     for dyn in blocks(body, "dynamic"):
         if name in dyn:
             return dyn[name]["for_each"], one_block(dyn[name], "content")
     raise AssertionError(f'no dynamic "{name}" block')
-
-
-def validation_regex(variable: dict[str, Any]) -> str:
-    conditions = " ".join(v["condition"] for v in blocks(variable, "validation"))
-    match = re.search(r'regex\("((?:[^"\\]|\\.)*)"', conditions)
-    assert match, "no regex() in the validation"
-    return match.group(1).encode().decode("unicode_escape")
 
 
 # ---- TLS ----------------------------------------------------------------------------------
@@ -75,7 +55,7 @@ def test_https_listener_uses_the_tls13_policy_input(res):
 
 
 def test_ssl_policy_default_and_validation_allow_only_tls13(parsed):
-    ssl_policy = variables(parsed)["ssl_policy"]
+    ssl_policy = variables_of(parsed)["ssl_policy"]
     assert ssl_policy["default"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
     pattern = validation_regex(ssl_policy)
     for allowed in ("ELBSecurityPolicy-TLS13-1-2-2021-06", "ELBSecurityPolicy-TLS13-1-3-2021-06"):
@@ -97,7 +77,7 @@ def test_http_listener_redirects_to_https_with_301_when_a_domain_is_set(res, par
     for_each, redirect = dynamic_content(action, "redirect")
     assert for_each == "${local.https ? [1] : []}"
     assert redirect == {"protocol": "HTTPS", "port": "443", "status_code": "HTTP_301"}
-    assert locals_(parsed)["https"] == "${var.domain != null}"
+    assert locals_of(parsed)["https"] == "${var.domain != null}"
 
 
 def test_https_only_resources_depend_on_the_domain(res):
@@ -123,7 +103,7 @@ def test_alb_is_public_drops_invalid_headers_and_mitigates_desync(res):
 
 
 def test_deletion_protection_defaults_on(parsed):
-    assert variables(parsed)["deletion_protection"]["default"] is True
+    assert variables_of(parsed)["deletion_protection"]["default"] is True
 
 
 def test_access_logs_go_to_an_sse_s3_log_bucket(res, parsed):
@@ -174,7 +154,7 @@ def test_target_group_registers_ips_and_checks_liveness(res, parsed):
     assert check["matcher"] == "200"
     assert check["timeout"] < check["interval"]
     assert check["healthy_threshold"] >= 2 and check["unhealthy_threshold"] >= 2
-    defaults = {name: body.get("default") for name, body in variables(parsed).items()}
+    defaults = {name: body.get("default") for name, body in variables_of(parsed).items()}
     assert defaults["health_check_path"] == "/healthz"
     assert defaults["target_port"] == 8080
     assert defaults["deregistration_delay"] == 30
@@ -206,12 +186,12 @@ def test_validation_records_do_not_collide_for_wildcard_and_apex(res, parsed):
     # A `for` over domain_validation_options (unknown until the certificate exists) makes
     # the whole map unknown and fails the first plan with "Invalid for_each argument".
     assert record["for_each"] == "${local.validation_domains}"
-    keys = locals_(parsed)["validation_domains"]
+    keys = locals_of(parsed)["validation_domains"]
     assert "local.served_names" in keys and 'trimprefix(name, "*.")' in keys
     assert "domain_validation_options" not in keys
     # One entry per name without its "*." label (a wildcard and its apex share one CNAME),
     # grouped with "..." so the two never collide.
-    lookup = locals_(parsed)["validation_options"]
+    lookup = locals_of(parsed)["validation_options"]
     assert 'trimprefix(dvo.domain_name, "*.") => dvo...' in lookup
     assert "aws_acm_certificate.this[0].domain_validation_options" in lookup
     assert record["name"] == "${local.validation_options[each.key][0].resource_record_name}"
@@ -266,23 +246,23 @@ def test_egress_only_to_the_vpc_on_the_target_port(res, parsed):
 
 
 def test_names_keys_are_exactly_those_the_renderer_provides(parsed):
-    names_type = variables(parsed)["names"]["type"]
+    names_type = variables_of(parsed)["names"]["type"]
     keys = set(re.findall(r"(\w+) = string", names_type))
     assert keys == {"alb", "target_group", "security_group", "log_bucket", "certificate"}
 
 
 def test_every_variable_is_typed_and_documented(parsed):
-    for name, body in variables(parsed).items():
+    for name, body in variables_of(parsed).items():
         assert body.get("description"), name
         assert body.get("type"), name
         if body["type"].startswith(("${list(", "${map(", "${set(")):
             assert body.get("nullable") is False, name
-    domain = variables(parsed)["domain"]
+    domain = variables_of(parsed)["domain"]
     assert domain["default"] is None and "nullable" not in domain
 
 
 def test_outputs_are_documented_and_complete(parsed):
-    outs = outputs(parsed)
+    outs = outputs_of(parsed)
     for name, body in outs.items():
         assert body.get("description"), name
     assert {

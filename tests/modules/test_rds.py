@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import re
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
-
-# tests/ holds the shared HCL helpers; make it importable however pytest is started.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from tfhelpers import MODULES, ROOT, blocks, data_sources, literal, load_module, resources  # noqa: E402
+from tfhelpers import (
+    MODULES,
+    ROOT,
+    blocks,
+    data_sources,
+    literal,
+    locals_of,
+    module_fixture,
+    outputs_of,
+    resources,
+    validation_regex,
+    variables_of,
+    walk_keys,
+)
 
 MODULE = "rds"
 NAMES_KEYS = {
@@ -26,9 +33,7 @@ NAMES_KEYS = {
 SECRET_ARGUMENTS = {"password", "password_wo", "password_wo_version"}
 
 
-@pytest.fixture(scope="module")
-def parsed() -> dict[str, list[dict[str, Any]]]:
-    return load_module(MODULE)
+parsed = module_fixture(MODULE)
 
 
 @pytest.fixture(scope="module")
@@ -39,41 +44,6 @@ def res(parsed) -> dict[str, dict[str, Any]]:
 @pytest.fixture(scope="module")
 def db(res) -> dict[str, Any]:
     return res["aws_db_instance.this"]
-
-
-def variables(parsed) -> dict[str, dict[str, Any]]:
-    return {name: body for block in parsed.get("variable", []) for name, body in literal(block).items()}
-
-
-def outputs(parsed) -> dict[str, dict[str, Any]]:
-    return {name: body for block in parsed.get("output", []) for name, body in literal(block).items()}
-
-
-def locals_(parsed) -> dict[str, Any]:
-    merged: dict[str, Any] = {}
-    for block in parsed.get("locals", []):
-        merged.update({k: v for k, v in literal(block).items() if k != "__comments__"})
-    return merged
-
-
-def validation_regex(variable: dict[str, Any]) -> str:
-    conditions = " ".join(v["condition"] for v in blocks(variable, "validation"))
-    match = re.search(r'regex\("((?:[^"\\]|\\.)*)"', conditions)
-    assert match, "no regex() in the validation"
-    return match.group(1).encode().decode("unicode_escape")
-
-
-def walk_keys(value: Any) -> set[str]:
-    """Every key at any depth of a parsed body."""
-    found: set[str] = set()
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            found.add(key)
-            found |= walk_keys(inner)
-    elif isinstance(value, list):
-        for inner in value:
-            found |= walk_keys(inner)
-    return found
 
 
 # ---- Encryption at rest -------------------------------------------------------------------
@@ -108,7 +78,7 @@ def test_no_password_argument_anywhere(res):
 
 def test_secret_arn_output_comes_from_the_managed_secret(parsed):
     assert (
-        outputs(parsed)["master_user_secret_arn"]["value"]
+        outputs_of(parsed)["master_user_secret_arn"]["value"]
         == "${aws_db_instance.this.master_user_secret[0].secret_arn}"
     )
 
@@ -126,7 +96,7 @@ def test_instance_is_private(db, res):
 def test_ingress_only_from_the_given_security_groups_on_5432(parsed, res):
     rules = resources(parsed, "aws_vpc_security_group_ingress_rule")
     assert rules, "no ingress rule"
-    assert locals_(parsed)["port"] == 5432
+    assert locals_of(parsed)["port"] == 5432
     for name, rule in rules.items():
         assert rule["security_group_id"] == "${aws_security_group.this.id}"
         assert rule["referenced_security_group_id"] == "${var.allowed_security_group_ids[count.index]}", name
@@ -160,9 +130,9 @@ def test_parameter_group_forces_tls_and_logs_connections_and_slow_statements(res
     assert params["log_connections"] == "1"
     assert params["log_disconnections"] == "1"
     assert params["log_min_duration_statement"] == "${tostring(var.log_min_duration_ms)}"
-    assert variables(parsed)["log_min_duration_ms"]["default"] == 1000
+    assert variables_of(parsed)["log_min_duration_ms"]["default"] == 1000
     assert group["family"] == "${local.parameter_group}"
-    assert locals_(parsed)["parameter_group"] == "postgres${local.engine_major}"
+    assert locals_of(parsed)["parameter_group"] == "postgres${local.engine_major}"
 
 
 def test_instance_uses_the_parameter_group_and_a_current_ca(db):
@@ -176,7 +146,7 @@ def test_instance_uses_the_parameter_group_and_a_current_ca(db):
 def test_engine_is_postgres_16_or_newer(db, parsed):
     assert db["engine"] == "postgres"
     assert db["engine_version"] == "${var.engine_version}"
-    version = variables(parsed)["engine_version"]
+    version = variables_of(parsed)["engine_version"]
     assert int(version["default"].split(".")[0]) >= 16
     conditions = " ".join(v["condition"] for v in blocks(version, "validation"))
     assert 'try(tonumber(split(".", var.engine_version)[0]) >= 16, false)' in conditions
@@ -232,7 +202,7 @@ def test_the_environments_export_postgresql_and_upgrade_logs():
 def test_enhanced_monitoring_and_iam_auth_are_on(db, parsed):
     assert db["monitoring_interval"] == "${var.monitoring_interval}"
     assert db["monitoring_role_arn"] == "${aws_iam_role.monitoring.arn}"
-    (validation,) = blocks(variables(parsed)["monitoring_interval"], "validation")
+    (validation,) = blocks(variables_of(parsed)["monitoring_interval"], "validation")
     allowed = re.search(r"contains\(\[([0-9, ]+)\]", validation["condition"]).group(1)
     assert "0" not in allowed.replace(" ", "").split(","), "enhanced monitoring must not be switchable off"
     assert db["iam_database_authentication_enabled"] is True
@@ -269,7 +239,7 @@ def test_monitoring_role_is_assumable_only_by_rds_monitoring_of_this_account(par
 
 
 def test_names_are_taken_literally_from_the_names_input(parsed, res):
-    names = variables(parsed)["names"]
+    names = variables_of(parsed)["names"]
     assert set(re.findall(r"(\w+)\s*=\s*string", names["type"])) == NAMES_KEYS
     used = {
         res["aws_db_instance.this"]["identifier"],
@@ -283,10 +253,10 @@ def test_names_are_taken_literally_from_the_names_input(parsed, res):
 
 
 def test_every_variable_and_output_is_documented(parsed):
-    for name, body in variables(parsed).items():
+    for name, body in variables_of(parsed).items():
         assert body.get("description"), name
         assert body.get("type"), name
-    assert set(outputs(parsed)) == {
+    assert set(outputs_of(parsed)) == {
         "address",
         "port",
         "db_name",
@@ -295,7 +265,7 @@ def test_every_variable_and_output_is_documented(parsed):
         "security_group_id",
         "instance_identifier",
     }
-    for name, body in outputs(parsed).items():
+    for name, body in outputs_of(parsed).items():
         assert body.get("description"), name
 
 
@@ -306,5 +276,5 @@ def test_versions_and_no_provider_block(parsed):
     (providers,) = blocks(terraform, "required_providers")
     assert providers["aws"] == {"source": "hashicorp/aws", "version": ">= 6.0"}
     assert "provider" not in parsed
-    assert not any("tags" == name for name in variables(parsed))
+    assert not any("tags" == name for name in variables_of(parsed))
     assert (MODULES / MODULE / "README.md").is_file()

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import re
 
-import pytest
-from tfhelpers import MODULES, blocks, data_sources, literal, load_module, resources
+from tfhelpers import MODULES, blocks, data_sources, module_fixture, outputs_of, resources, variables_of
 
 LEGACY_INLINE_ARGUMENTS = {
     "acl",
@@ -21,17 +20,7 @@ LEGACY_INLINE_ARGUMENTS = {
 }
 
 
-@pytest.fixture(scope="module")
-def module():
-    return load_module("s3_bucket")
-
-
-def variables(module) -> dict:
-    return {name: body for block in literal(module["variable"]) for name, body in block.items()}
-
-
-def outputs(module) -> dict:
-    return {name: body for block in literal(module["output"]) for name, body in block.items()}
+module = module_fixture("s3_bucket")
 
 
 def bucket_policy(module) -> dict:
@@ -42,7 +31,7 @@ def bucket_policy(module) -> dict:
 
 
 def test_inputs_and_outputs_are_the_agreed_ones(module):
-    assert set(variables(module)) == {
+    assert set(variables_of(module)) == {
         "name",
         "kms_key_arn",
         "force_destroy",
@@ -52,13 +41,13 @@ def test_inputs_and_outputs_are_the_agreed_ones(module):
         "policy_documents",
         "access_log_bucket",
     }
-    assert set(outputs(module)) == {"id", "arn", "bucket_regional_domain_name"}
-    for name, body in {**variables(module), **outputs(module)}.items():
+    assert set(outputs_of(module)) == {"id", "arn", "bucket_regional_domain_name"}
+    for name, body in {**variables_of(module), **outputs_of(module)}.items():
         assert body.get("description"), name
 
 
 def test_safe_defaults(module):
-    declared = variables(module)
+    declared = variables_of(module)
     assert declared["force_destroy"]["default"] is False
     assert declared["versioning"]["default"] is True
     assert declared["noncurrent_expiration_days"]["default"] == 90

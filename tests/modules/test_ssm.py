@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import re
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
-
-# tests/ holds the shared HCL helpers; make it importable however pytest is started.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from tfhelpers import MODULES, blocks, data_sources, literal, load_module, resources, unquote  # noqa: E402
+from tfhelpers import (
+    MODULES,
+    blocks,
+    data_sources,
+    literal,
+    locals_of,
+    module_fixture,
+    resources,
+    unquote,
+    variables_of,
+)
 
 NAMES_KEYS = {"kms_key", "kms_alias"}
 
@@ -30,9 +34,7 @@ LOGS_ACTIONS = {
 }
 
 
-@pytest.fixture(scope="module")
-def parsed() -> dict[str, list[dict[str, Any]]]:
-    return load_module("ssm")
+parsed = module_fixture("ssm")
 
 
 @pytest.fixture(scope="module")
@@ -51,23 +53,12 @@ def ephemeral_resources(parsed, etype: str) -> dict[str, dict[str, Any]]:
     return found
 
 
-def locals_(parsed) -> dict[str, Any]:
-    merged: dict[str, Any] = {}
-    for block in parsed.get("locals", []):
-        merged.update(literal(block))
-    return merged
-
-
 def statement_principals(statement: dict[str, Any]) -> list[str]:
     return [i for p in blocks(statement, "principals") for i in p["identifiers"]]
 
 
-def variable(parsed, name: str) -> dict[str, Any]:
-    return next(v[name] for v in map(literal, parsed["variable"]) if name in v)
-
-
 def test_names_has_exactly_the_named_resources(parsed):
-    assert set(re.findall(r"(\w+)\s*=\s*string", variable(parsed, "names")["type"])) == NAMES_KEYS
+    assert set(re.findall(r"(\w+)\s*=\s*string", variables_of(parsed)["names"]["type"])) == NAMES_KEYS
 
 
 # ---- KMS key ----
@@ -128,14 +119,14 @@ def test_logs_statement_is_limited_by_encryption_context(parsed, key_policy):
             "values": "${local.log_group_arn_patterns}",
         }
     ]
-    patterns = locals_(parsed)["log_group_arn_patterns"]
+    patterns = locals_of(parsed)["log_group_arn_patterns"]
     assert "var.log_group_prefix" in patterns
     assert ":logs:${local.region}:${local.account_id}:log-group:${prefix}*" in patterns
 
 
 @pytest.mark.parametrize("prefix", ["todo/dev/", "/todo/dev", "*", "/todo/*/"])
 def test_log_group_prefix_validation_rejects_unscoped_prefixes(parsed, prefix):
-    condition = variable(parsed, "log_group_prefix")["validation"][0]["condition"]
+    condition = variables_of(parsed)["log_group_prefix"]["validation"][0]["condition"]
     pattern = re.search(r'regex\("(.+?)", var\.log_group_prefix\)', condition).group(1)
     assert re.fullmatch(pattern, "/todo/dev/")
     assert not re.fullmatch(pattern, prefix)
@@ -174,7 +165,7 @@ def test_only_the_secure_parameters_hold_secrets(parsed):
 
 
 def test_secure_parameter_input_carries_no_value(parsed):
-    attributes = re.findall(r"(\w+)\s*=", variable(parsed, "secure_parameters")["type"])
+    attributes = re.findall(r"(\w+)\s*=", variables_of(parsed)["secure_parameters"]["type"])
     assert "value" not in attributes
 
 
