@@ -13,7 +13,7 @@ ENVS := dev stg prod
 TF_DIRS := modules envs
 
 .PHONY: help setup render check check-render lint fmt fmt-check checkov ruff names unit test \
-        serve manage test-app check-deploy lint-app validate plan lock schema bench clean
+        serve manage test-app check-deploy lint-app validate plan plan-offline lock schema bench clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -92,6 +92,9 @@ validate: ## terraform init -backend=false && validate in envs/ENV
 
 plan: ## terraform init && plan in envs/ENV
 	cd envs/$(ENV) && terraform init -input=false && terraform plan
+
+plan-offline: $(VENV)/.stamp ## validate + mocked plan of every env (needs TF_PLUGIN_MIRROR)
+	$(PY) tools/plan_offline.py
 
 # ---- Maintenance ------------------------------------------------------------
 lock: ## Re-resolve requirements/*.lock (hashed, no index URLs)
