@@ -41,7 +41,7 @@ render: $(VENV)/.stamp ## Render envs/ENV from YAML (ENV=dev|stg|prod)
 	$(PY) render.py render $(ENV)
 
 names: $(VENV)/.stamp ## Print every AWS name of ENV (JSON=1 for JSON)
-	$(PY) render.py names $(ENV) $(if $(JSON),--json)
+	@$(PY) render.py names $(ENV) $(if $(JSON),--json)
 
 fmt: $(VENV)/.stamp ## Format every .tf file in place
 	$(PY) render.py fmt

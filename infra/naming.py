@@ -58,25 +58,30 @@ def load_rules(path: Path) -> Rules:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise RenderError(f"{path}: cannot read: {exc.strerror}") from None
+        raise RenderError(f"{path.name}: cannot read: {exc.strerror}") from None
     except yaml.YAMLError as exc:
-        raise RenderError(f"{path}: invalid YAML: {exc}") from None
-    constraints = {}
-    for kind, spec in (raw.get("constraints") or {}).items():
-        spec = dict(spec)
-        spec["global_"] = spec.pop("global", False)
-        spec["forbidden_prefixes"] = tuple(spec.get("forbidden_prefixes", ()))
-        constraints[kind] = Constraint(kind=kind, **spec)
-    return Rules(
-        delimiter=raw["delimiter"],
-        segment_pattern=raw["segment_pattern"],
-        hash_length=int(raw["hash_length"]),
-        labels=raw["labels"],
-        constraints=constraints,
-        resources=raw["resources"],
-        derived=raw.get("derived", {}),
-        bootstrap=raw.get("bootstrap", {}),
-    )
+        raise RenderError(f"{path.name}: invalid YAML: {exc}") from None
+    try:
+        constraints = {}
+        for kind, spec in (raw.get("constraints") or {}).items():
+            spec = dict(spec)
+            spec["global_"] = spec.pop("global", False)
+            spec["forbidden_prefixes"] = tuple(spec.get("forbidden_prefixes", ()))
+            constraints[kind] = Constraint(kind=kind, **spec)
+        return Rules(
+            delimiter=raw["delimiter"],
+            segment_pattern=raw["segment_pattern"],
+            hash_length=int(raw["hash_length"]),
+            labels=raw["labels"],
+            constraints=constraints,
+            resources=raw["resources"],
+            derived=raw.get("derived", {}),
+            bootstrap=raw.get("bootstrap", {}),
+        )
+    except KeyError as exc:
+        raise RenderError(f"{path.name}: required key {exc.args[0]!r} is missing") from None
+    except (AttributeError, TypeError, ValueError) as exc:
+        raise RenderError(f"{path.name}: malformed: {exc}") from None
 
 
 def short_hash(text: str, length: int) -> str:
