@@ -31,6 +31,8 @@ module "ecs" {
   kms_key_arn             = module.ssm.kms_key_arn
   # The batch and migrate task definitions share the execution role and write here.
   additional_log_group_arns = [module.batch.log_group_arn]
+  # RDS rotates its credentials under running tasks: the app rereads them (task role).
+  runtime_secret_arns = [module.rds.master_user_secret_arn]
 
   cpu                       = 512
   memory                    = 1024
@@ -56,12 +58,14 @@ module "ecs" {
     HTTPS                = "0"
     DATABASE_URL         = "postgres://${module.rds.username}@${module.rds.address}:${module.rds.port}/${module.rds.db_name}?sslmode=require"
     REDIS_URL            = module.elasticache.url
-    GUNICORN_WORKERS     = "3"
-    TRUSTED_PROXY_COUNT  = "2"
+    # The app takes the current credentials from here on each new connection (rotation-safe).
+    DATABASE_CREDENTIALS_ARN = module.rds.master_user_secret_arn
+    GUNICORN_WORKERS         = "3"
+    TRUSTED_PROXY_COUNT      = "2"
   }
   secrets = {
     SECRET_KEY = { arn = module.ssm.secure_parameter_arns["SECRET_KEY"] }
-    # RDS rotates this secret; ECS reads it when a task starts.
+    # The password at task start: the fallback when the secret cannot be reread.
     DATABASE_PASSWORD = { arn = module.rds.master_user_secret_arn, json_key = "password" }
   }
 }

@@ -134,6 +134,17 @@ data "aws_iam_policy_document" "task" {
     actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
     resources = [var.kms_key_arn]
   }
+
+  # Secrets the app itself reads while it runs (not only at start, as `secrets` are): the
+  # RDS-managed database credentials, which RDS rotates under running tasks.
+  dynamic "statement" {
+    for_each = length(var.runtime_secret_arns) > 0 ? [1] : []
+    content {
+      sid       = "RuntimeSecrets"
+      actions   = ["secretsmanager:GetSecretValue"]
+      resources = var.runtime_secret_arns
+    }
+  }
 }
 
 resource "aws_iam_role_policy" "task" {

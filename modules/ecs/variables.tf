@@ -262,8 +262,9 @@ variable "environment" {
   }
 
   validation {
-    condition     = alltrue([for k in keys(var.environment) : !can(regex("(?i)(SECRET|PASSWORD|PASSWD|TOKEN|PRIVATE_KEY|API_KEY|CREDENTIAL)", k))])
-    error_message = "environment must not carry secrets (a key contains SECRET, PASSWORD, PASSWD, TOKEN, PRIVATE_KEY, API_KEY or CREDENTIAL): pass them through `secrets`."
+    # A key ending in _ARN names where a secret lives (the app fetches it itself), not the secret.
+    condition     = alltrue([for k in keys(var.environment) : !can(regex("(?i)(SECRET|PASSWORD|PASSWD|TOKEN|PRIVATE_KEY|API_KEY|CREDENTIAL)", k)) || endswith(k, "_ARN")])
+    error_message = "environment must not carry secrets (a key contains SECRET, PASSWORD, PASSWD, TOKEN, PRIVATE_KEY, API_KEY or CREDENTIAL and does not end in _ARN): pass them through `secrets`."
   }
 }
 
@@ -301,6 +302,18 @@ variable "secrets" {
   validation {
     condition     = length(setintersection(keys(var.secrets), keys(var.environment))) == 0
     error_message = "A variable name may be in environment or in secrets, not both."
+  }
+}
+
+variable "runtime_secret_arns" {
+  description = "Secrets Manager secret ARNs the app reads while it runs (task role), e.g. the RDS-managed credentials that rotate under running tasks."
+  type        = list(string)
+  nullable    = false
+  default     = []
+
+  validation {
+    condition     = alltrue([for a in var.runtime_secret_arns : can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+$", a))])
+    error_message = "runtime_secret_arns: Secrets Manager secret ARNs (arn:aws:secretsmanager:<region>:<account>:secret:<name>)."
   }
 }
 

@@ -388,7 +388,7 @@ def test_secret_arns_are_partitioned_by_service(local_values):
     assert "secretsmanager:" in local_values["secretsmanager_arns"]
 
 
-def test_task_role_allows_exec_only(parsed):
+def test_task_role_allows_exec_and_the_runtime_secrets_only(parsed):
     stmts = {s["sid"]: s for s in all_statements(parsed)["task"]}
     actions = {a for s in stmts.values() for a in as_list(s["actions"])}
     assert actions == {
@@ -402,7 +402,10 @@ def test_task_role_allows_exec_only(parsed):
         "logs:DescribeLogGroups",
         "kms:Decrypt",
         "kms:GenerateDataKey",
+        "secretsmanager:GetSecretValue",
     }
+    # Reading secrets at run time is limited to exactly the secrets the root names.
+    assert stmts["RuntimeSecrets"]["resources"] == "${var.runtime_secret_arns}"
     assert stmts["EcsExecLogs"]["resources"] == ['${aws_cloudwatch_log_group.this["exec"].arn}:*']
     assert stmts["EcsExecEncryption"]["resources"] == ["${var.kms_key_arn}"]
 
