@@ -82,6 +82,18 @@ else:
     _data_dir = Path(env.str("DATA_DIR", str(BASE_DIR / ".data")))
     _default_db = {"ENGINE": "django.db.backends.sqlite3", "NAME": str(_data_dir / "db.sqlite3")}
 if _default_db["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend, plus credentials read from Secrets Manager when an ARN is given:
+    # RDS rotates its managed password weekly, while DATABASE_PASSWORD is only injected at
+    # task start (see config/db/base.py).
+    _default_db["ENGINE"] = "config.db"
+    _credentials_arn = env.str("DATABASE_CREDENTIALS_ARN", "")
+    if _credentials_arn:
+        if len(_credentials_arn.split(":")) < 7 or not _credentials_arn.startswith("arn:"):
+            raise ImproperlyConfigured(
+                f"DATABASE_CREDENTIALS_ARN={_credentials_arn!r} is not a Secrets Manager ARN."
+            )
+        _default_db["CREDENTIALS_ARN"] = _credentials_arn
+        _default_db["CREDENTIALS_TTL"] = env.int("DATABASE_CREDENTIALS_TTL", 300)
     # Bounded so that readiness answers 503 promptly instead of hanging on a dead host.
     _default_db["OPTIONS"].setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", 5))
     _default_db["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", 60)

@@ -96,7 +96,7 @@ def test_postgres_and_redis_when_urls_are_set():
     _, settings = load_settings(
         DATABASE_URL="postgres://u@db:5432/todo", REDIS_URL="redis://cache:6379/0"
     )
-    assert settings["ENGINE"] == "django.db.backends.postgresql"
+    assert settings["ENGINE"] == "config.db"
     assert settings["CONN_MAX_AGE"] > 0
     assert settings["CONN_HEALTH_CHECKS"] is True
     assert settings["CACHE"] == "django.core.cache.backends.redis.RedisCache"
