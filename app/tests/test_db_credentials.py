@@ -1,25 +1,31 @@
 """config.db: database credentials from Secrets Manager, refreshed when RDS rotates them.
 
-Secrets Manager is moto's; PostgreSQL is the real one from DATABASE_URL, with a private role
-whose password the tests change as RDS would. A server that trusts the test client (pg_hba
-`trust`, as local and CI servers often do) accepts any password, so there the refusal of a
-wrong one is reproduced in front of psycopg, judged against the verifier the server itself
-stores for the role (pg_authid): ALTER ROLE ... PASSWORD still decides.
+Secrets Manager is moto's. PostgreSQL is a private server the session starts (initdb + pg_ctl
+from PATH) with scram-sha-256 authentication everywhere, so a wrong password is refused by
+the server itself, as RDS does after a rotation: the shared DATABASE_URL server may trust
+its clients and accept any password. Each test gets its own role, whose password it changes
+as RDS would; the server's log (SQLSTATE in each line) shows what the server made of every
+connection attempt.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 import logging
 import os
+import pwd
+import re
+import secrets as token
+import shlex
+import shutil
 import subprocess
+import tempfile
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import boto3
 import pytest
@@ -30,7 +36,7 @@ from moto import mock_aws
 from config.db import base as backend
 from config.env import parse_database_url
 from config.logging import JsonFormatter
-from tests.helpers import APP_DIR, PYTHON, postgres_url, require
+from tests.helpers import APP_DIR, PYTHON, free_port, require
 
 # Not the environment's region: the backend must take the region from the ARN.
 REGION = "ap-northeast-1"
@@ -79,12 +85,14 @@ def rotate_secret(client, arn: str, username: str, password: str) -> None:
     )
 
 
-def wrapper(**overrides) -> backend.DatabaseWrapper:
-    """A connection through config.db, configured like the app's (defaults filled in)."""
+def wrapper(url: str = "postgres://", **overrides) -> backend.DatabaseWrapper:
+    """A connection through config.db to the DATABASE_URL-style `url`, configured like the
+    app's (Django's defaults filled in from the test run's own connection)."""
     settings_dict = {
         **connection.settings_dict,
+        **parse_database_url(url),
         "ENGINE": "config.db",
-        "OPTIONS": dict(connection.settings_dict["OPTIONS"]),
+        "OPTIONS": {"connect_timeout": 5},
         "CONN_MAX_AGE": 0,
         "CREDENTIALS_TTL": 300,
         **overrides,
@@ -92,103 +100,160 @@ def wrapper(**overrides) -> backend.DatabaseWrapper:
     return backend.DatabaseWrapper(settings_dict, alias=f"creds-{uuid.uuid4().hex[:6]}")
 
 
-# ---- The real PostgreSQL ----
+# ---- A private PostgreSQL that checks passwords ----
+
+# Every line of the server's log starts with the SQLSTATE and the user it concerns.
+_LOG_SETTINGS = """
+log_connections = on
+log_line_prefix = 'sqlstate=%e user=%u '
+"""
+# What the server made of a connection: authenticated (00000), or refused (the FATAL's code).
+_OUTCOME = re.compile(r"^sqlstate=(\w{5}) user=(\S+) (?:LOG:  connection authorized|FATAL:)")
 
 
-def _admin_params() -> dict:
-    params = parse_database_url(postgres_url() or "", password=os.environ.get("DATABASE_PASSWORD"))
-    return {
-        "host": params["HOST"] or None,
-        "port": params["PORT"] or None,
-        "user": params["USER"] or None,
-        "password": params["PASSWORD"] or None,
-        "dbname": "postgres",
-        "connect_timeout": 5,
-        "autocommit": True,
-    }
+def _server_binary(name: str) -> str | None:
+    """On PATH, or next to `postgres` (some installs link only the server onto PATH)."""
+    if found := shutil.which(name):
+        return found
+    if postgres := shutil.which("postgres"):
+        for directory in {Path(postgres).parent, Path(postgres).resolve().parent}:
+            if os.access(directory / name, os.X_OK):
+                return str(directory / name)
+    return None
 
 
-def _password_matches(verifier: str, role: str, password: str) -> bool:
-    """Checks a password against pg_authid.rolpassword, as the server's SCRAM or md5 would."""
-    if verifier.startswith("md5"):
-        return verifier == "md5" + hashlib.md5((password + role).encode()).hexdigest()  # noqa: S324
-    iterations_salt, keys = verifier.split("$", 1)[1].split("$")
-    iterations, salt = iterations_salt.split(":")
-    salted = hashlib.pbkdf2_hmac(
-        "sha256", password.encode(), base64.b64decode(salt), int(iterations)
-    )
-    client_key = hmac.new(salted, b"Client Key", "sha256").digest()
-    return hmac.compare_digest(
-        hashlib.sha256(client_key).digest(), base64.b64decode(keys.split(":")[0])
-    )
+@dataclass
+class Server:
+    url: str  # the superuser's, without the password
+    password: str
+    log_path: Path
+
+    def admin(self):
+        import psycopg
+
+        params = parse_database_url(self.url, password=self.password)
+        return psycopg.connect(
+            host=params["HOST"],
+            port=params["PORT"],
+            user=params["USER"],
+            password=params["PASSWORD"],
+            dbname=params["NAME"],
+            connect_timeout=5,
+            autocommit=True,
+        )
+
+    def outcomes(self, user: str) -> list[str]:
+        """SQLSTATEs the server logged for `user`'s connections, in order: 00000 when it
+        authenticated one, the FATAL's code when it refused one (28P01: the password)."""
+        lines = self.log_path.read_text(errors="replace").splitlines()
+        return [m[1] for m in map(_OUTCOME.match, lines) if m and m[2] == user]
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Server]:
+    """initdb + pg_ctl start on a free port (scram-sha-256, random superuser password), as the
+    `postgres` user when run as root (PostgreSQL refuses root); stopped and removed afterwards."""
+    initdb, pg_ctl = _server_binary("initdb"), _server_binary("pg_ctl")
+    require(bool(initdb and pg_ctl), "the PostgreSQL server binaries (initdb, pg_ctl) are missing")
+    as_postgres: list[str] = []
+    if os.geteuid() == 0:
+        try:
+            pwd.getpwnam("postgres")
+        except KeyError:
+            require(False, "running as root and there is no `postgres` user to run the server")
+        runuser = shutil.which("runuser")
+        require(runuser is not None, "running as root and runuser is missing")
+        as_postgres = [runuser, "-u", "postgres", "--"]
+
+    def run(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [*as_postgres, *args], cwd=root, capture_output=True, text=True, timeout=timeout
+        )
+
+    root = Path(tempfile.mkdtemp(prefix="creds-pg-"))
+    data, log_path = root / "data", root / "server.log"
+    password = token.token_urlsafe(24)
+    try:
+        pwfile = root / "superuser-password"
+        pwfile.touch(mode=0o600)
+        pwfile.write_text(password + "\n")
+        if as_postgres:
+            for path in (root, pwfile):
+                shutil.chown(path, "postgres", "postgres")
+        initialised = run(
+            initdb, "-D", str(data), "--auth=scram-sha-256", "--username=postgres",
+            f"--pwfile={pwfile}", "--encoding=UTF8", "--locale=C", "--no-sync",
+        )  # fmt: skip
+        if initialised.returncode:
+            pytest.fail(f"initdb failed:\n{initialised.stdout}{initialised.stderr}")
+        with (data / "postgresql.conf").open("a") as conf:
+            conf.write(_LOG_SETTINGS)
+        for _ in range(3):  # another process may take the free port before the server does
+            port = free_port()
+            options = f"-p {port} -k {shlex.quote(str(root))} -c listen_addresses=127.0.0.1"
+            started = run(pg_ctl, "-D", str(data), "-l", str(log_path), "-o", options,
+                          "-w", "-t", "30", "start", timeout=45)  # fmt: skip
+            if started.returncode == 0:
+                break
+        else:
+            log = log_path.read_text(errors="replace") if log_path.exists() else ""
+            pytest.fail(f"pg_ctl start failed:\n{started.stdout}{started.stderr}{log[-3000:]}")
+        yield Server(f"postgres://postgres@127.0.0.1:{port}/postgres", password, log_path)
+    finally:
+        if (data / "postmaster.pid").exists():
+            if run(pg_ctl, "-D", str(data), "-m", "fast", "-w", "stop").returncode:
+                run(pg_ctl, "-D", str(data), "-m", "immediate", "-w", "stop")
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @dataclass
 class Role:
     name: str
-    server_checks_passwords: bool
-    attempts: list[dict]
+    server: Server
+    attempts: list[dict] = field(default_factory=list)  # what psycopg was asked to send
 
     def set_password(self, password: str) -> None:
-        import psycopg
         from psycopg import sql
 
-        with psycopg.connect(**_admin_params()) as admin:
+        with self.server.admin() as admin:
             admin.execute(
                 sql.SQL("ALTER ROLE {} PASSWORD {}").format(
                     sql.Identifier(self.name), sql.Literal(password)
                 )
             )
 
-    def accepts(self, password: str | None) -> bool:
-        import psycopg
+    def wrapper(self, **overrides) -> backend.DatabaseWrapper:
+        """A config.db connection to the private server (as its superuser unless overridden)."""
+        return wrapper(self.server.url, **overrides)
 
-        with psycopg.connect(**_admin_params()) as admin:
-            row = admin.execute(
-                "SELECT rolpassword FROM pg_authid WHERE rolname = %s", [self.name]
-            ).fetchone()
-        return bool(row and row[0] and password and _password_matches(row[0], self.name, password))
+    def outcomes(self) -> list[str]:
+        return self.server.outcomes(self.name)
 
 
 @pytest.fixture
-def role(monkeypatch, django_db_blocker):
+def role(postgres_server, monkeypatch, django_db_blocker):
     """A private login role with password "A", dropped afterwards; records connect attempts."""
-    require(postgres_url() is not None, "DATABASE_URL does not point at PostgreSQL")
     import psycopg
     from psycopg import sql
 
     name = f"creds_{uuid.uuid4().hex[:12]}"
     ident = sql.Identifier(name)
-    with psycopg.connect(**_admin_params()) as admin:
+    with postgres_server.admin() as admin:
         admin.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD 'A'").format(ident))
+    current = Role(name, postgres_server)
+    real_connect = psycopg.connect
+
+    def connect(*args, **kwargs):  # observes only: the server decides
+        if kwargs.get("user") == name:
+            current.attempts.append({"password": kwargs.get("password")})
+        return real_connect(*args, **kwargs)
+
+    monkeypatch.setattr(psycopg, "connect", connect)
     try:
-        probe = {**_admin_params(), "user": name, "password": f"wrong-{uuid.uuid4().hex}"}
-        try:
-            psycopg.connect(**probe).close()
-            checks = False
-        except psycopg.OperationalError as exc:
-            if not backend.is_authentication_failure(exc):
-                raise
-            checks = True
-        current = Role(name, checks, [])
-        real_connect = psycopg.connect
-
-        def connect(*args, **kwargs):
-            if kwargs.get("user") == name:
-                current.attempts.append({"password": kwargs.get("password")})
-                if not checks and not current.accepts(kwargs.get("password")):
-                    raise psycopg.OperationalError(
-                        f'connection failed: connection to server at "{kwargs.get("host")}", '
-                        f"port {kwargs.get('port')} failed: FATAL:  password authentication "
-                        f'failed for user "{name}"'
-                    )
-            return real_connect(*args, **kwargs)
-
-        monkeypatch.setattr(psycopg, "connect", connect)
         with django_db_blocker.unblock():
             yield current
     finally:
-        with psycopg.connect(**_admin_params()) as admin:
+        with postgres_server.admin() as admin:
             admin.execute(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s", [name]
             )
@@ -205,61 +270,85 @@ def connected_user(db) -> str:
         db.close()
 
 
+def test_the_private_server_refuses_a_wrong_password(role):
+    import psycopg
+
+    params = parse_database_url(role.server.url)
+    attempt = {"host": params["HOST"], "port": params["PORT"], "dbname": "postgres"}
+    with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+        psycopg.connect(**attempt, user=role.name, password=ENV_PASSWORD, connect_timeout=5)
+    with psycopg.connect(**attempt, user=role.name, password="A", connect_timeout=5) as conn:
+        assert conn.execute("SELECT current_user").fetchone() == (role.name,)
+    assert role.outcomes() == ["28P01", "00000"]
+
+
 def test_a_new_connection_uses_the_secret_not_database_password(secrets, fetches, role):
     arn = make_secret(secrets, role.name, "A")
-    db = wrapper(NAME="postgres", USER="someone-else", PASSWORD=ENV_PASSWORD, CREDENTIALS_ARN=arn)
+    db = role.wrapper(
+        NAME="postgres", USER="someone-else", PASSWORD=ENV_PASSWORD, CREDENTIALS_ARN=arn
+    )
 
     assert connected_user(db) == role.name
     assert role.attempts == [{"password": "A"}]
+    assert role.outcomes() == ["00000"]
+    assert role.server.outcomes("someone-else") == []
     assert fetches == [arn]
 
 
 def test_a_rotation_costs_one_refresh_and_one_retry(secrets, fetches, role):
     arn = make_secret(secrets, role.name, "A")
-    db = wrapper(NAME="postgres", PASSWORD=ENV_PASSWORD, CREDENTIALS_ARN=arn)
+    db = role.wrapper(NAME="postgres", PASSWORD=ENV_PASSWORD, CREDENTIALS_ARN=arn)
     assert connected_user(db) == role.name
 
     # What RDS does every 7 days: the role's password and the secret change together.
     role.set_password("B")
     rotate_secret(secrets, arn, role.name, "B")
 
-    # Within the TTL the cached "A" is tried first, refused, then the secret is read again.
+    # Within the TTL the cached "A" is tried first, refused by the server (28P01), then the
+    # secret is read again.
     assert connected_user(db) == role.name
     assert [a["password"] for a in role.attempts] == ["A", "A", "B"]
+    assert role.outcomes() == ["00000", "28P01", "00000"]
     assert fetches == [arn, arn]
     # And the refreshed secret is cached again: the next connection goes straight in.
     assert connected_user(db) == role.name
     assert [a["password"] for a in role.attempts][3:] == ["B"]
+    assert role.outcomes()[3:] == ["00000"]
     assert len(fetches) == 2
 
 
 def test_a_secret_that_never_works_fails_after_exactly_one_retry(secrets, fetches, role):
     arn = make_secret(secrets, role.name, "never-the-password")
-    db = wrapper(NAME="postgres", PASSWORD=ENV_PASSWORD, CREDENTIALS_ARN=arn)
+    db = role.wrapper(NAME="postgres", PASSWORD=ENV_PASSWORD, CREDENTIALS_ARN=arn)
 
-    with pytest.raises(OperationalError, match="password authentication failed"):
+    with pytest.raises(OperationalError, match="password authentication failed") as failure:
         db.ensure_connection()
     assert [a["password"] for a in role.attempts] == ["never-the-password"] * 2
+    assert role.outcomes() == ["28P01", "28P01"]
     assert fetches == [arn, arn]
+    # The retry's own error, raised outside the handler: the first refusal is not chained to it.
+    assert failure.value.__cause__.__context__ is None
 
 
 def test_other_connection_errors_propagate_without_a_retry(secrets, fetches, role):
     arn = make_secret(secrets, role.name, "A")
-    db = wrapper(NAME=f"missing_{uuid.uuid4().hex[:8]}", CREDENTIALS_ARN=arn)
+    db = role.wrapper(NAME=f"missing_{uuid.uuid4().hex[:8]}", CREDENTIALS_ARN=arn)
 
     with pytest.raises(OperationalError, match="does not exist"):
         db.ensure_connection()
     assert len(role.attempts) == 1
+    assert role.outcomes() == ["00000", "3D000"]  # the password was fine, the database not
     assert fetches == [arn]
 
 
 def test_an_unreadable_secret_falls_back_to_database_password(secrets, role, caplog):
     missing = f"arn:aws:secretsmanager:{REGION}:123456789012:secret:missing-AbCdEf"
-    db = wrapper(NAME="postgres", USER=role.name, PASSWORD="A", CREDENTIALS_ARN=missing)
+    db = role.wrapper(NAME="postgres", USER=role.name, PASSWORD="A", CREDENTIALS_ARN=missing)
 
     with caplog.at_level(logging.WARNING, logger="config.db.base"):
         assert connected_user(db) == role.name
     assert role.attempts == [{"password": "A"}]
+    assert role.outcomes() == ["00000"]
     [record] = [r for r in caplog.records if r.name == "config.db.base"]
     line = json.loads(JsonFormatter().format(record))
     assert line["level"] == "WARNING"
