@@ -40,6 +40,9 @@ resource "aws_iam_role" "pipeline" {
 }
 
 data "aws_iam_policy_document" "pipeline" {
+  # Both roles start tasks with the app's two roles: one statement, shared.
+  source_policy_documents = [data.aws_iam_policy_document.pass_task_roles.json]
+
   statement {
     sid    = "UseSourceConnection"
     effect = "Allow"
@@ -152,7 +155,19 @@ data "aws_iam_policy_document" "pipeline" {
       values   = ["RegisterTaskDefinition"]
     }
   }
+}
 
+resource "aws_iam_role_policy" "pipeline" {
+  name   = var.names.pipeline_policy
+  role   = aws_iam_role.pipeline.id
+  policy = data.aws_iam_policy_document.pipeline.json
+}
+
+# ---- Shared ----
+
+# Registering revisions and running the migration hand the app's execution and task roles to
+# ECS; nothing else may receive them.
+data "aws_iam_policy_document" "pass_task_roles" {
   statement {
     sid       = "PassTaskRoles"
     effect    = "Allow"
@@ -165,12 +180,6 @@ data "aws_iam_policy_document" "pipeline" {
       values   = ["ecs-tasks.amazonaws.com"]
     }
   }
-}
-
-resource "aws_iam_role_policy" "pipeline" {
-  name   = var.names.pipeline_policy
-  role   = aws_iam_role.pipeline.id
-  policy = data.aws_iam_policy_document.pipeline.json
 }
 
 # ---- Build role ----
@@ -200,6 +209,9 @@ resource "aws_iam_role" "build" {
 }
 
 data "aws_iam_policy_document" "build" {
+  # Both roles start tasks with the app's two roles: one statement, shared.
+  source_policy_documents = [data.aws_iam_policy_document.pass_task_roles.json]
+
   statement {
     sid    = "WriteBuildLogs"
     effect = "Allow"
@@ -313,19 +325,6 @@ data "aws_iam_policy_document" "build" {
       test     = "StringEquals"
       variable = "ecs:CreateAction"
       values   = ["RegisterTaskDefinition"]
-    }
-  }
-
-  statement {
-    sid       = "PassTaskRoles"
-    effect    = "Allow"
-    actions   = ["iam:PassRole"]
-    resources = [var.execution_role_arn, var.task_role_arn]
-
-    condition {
-      test     = "StringEquals"
-      variable = "iam:PassedToService"
-      values   = ["ecs-tasks.amazonaws.com"]
     }
   }
 }

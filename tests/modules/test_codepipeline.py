@@ -227,7 +227,10 @@ def test_star_resource_only_where_aws_requires_it(parsed):
 
 def test_pass_role_only_for_the_two_task_roles_and_only_to_ecs_tasks(parsed):
     passing = [(n, s) for n, s in statements(parsed) if "iam:PassRole" in s["actions"]]
-    assert {n for n, _ in passing} == {"pipeline", "build"}
+    assert {n for n, _ in passing} == {"pass_task_roles"}
+    documents = data_sources(parsed, "aws_iam_policy_document")
+    for role in ("pipeline", "build"):
+        assert documents[role]["source_policy_documents"] == ["${data.aws_iam_policy_document.pass_task_roles.json}"]
     for name, statement in passing:
         assert statement["actions"] == ["iam:PassRole"], name
         assert set(statement["resources"]) == PASSED_ROLES, name
