@@ -40,19 +40,23 @@ def fmt_text(text: str, label: str) -> str:
     return result.stdout
 
 
+# One folder per call: terraform before 1.5 (such as the packaged fallback) takes a single DIR.
 def fmt_write(paths: list[Path]) -> None:
     """`terraform fmt -recursive` in place."""
-    result = subprocess.run([terraform_binary(), "fmt", "-recursive", "-no-color", *map(str, paths)],
-                            capture_output=True, text=True, env=_env(), check=False)
-    if result.returncode != 0:
-        raise RenderError(f"terraform fmt failed: {result.stderr.strip()}")
+    for path in paths:
+        result = subprocess.run([terraform_binary(), "fmt", "-recursive", "-no-color", str(path)],
+                                capture_output=True, text=True, env=_env(), check=False)
+        if result.returncode != 0:
+            raise RenderError(f"{path}: terraform fmt failed: {result.stderr.strip()}")
 
 
 def fmt_check(paths: list[Path]) -> list[str]:
     """Files `terraform fmt -check -recursive` would change."""
-    result = subprocess.run([terraform_binary(), "fmt", "-check", "-recursive", "-no-color", *map(str, paths)],
-                            capture_output=True, text=True, env=_env(), check=False)
-    if result.returncode == 0:
-        return []
-    changed = [line for line in result.stdout.splitlines() if line.strip()]
-    return changed or [result.stderr.strip() or "terraform fmt -check failed"]
+    changed: list[str] = []
+    for path in paths:
+        result = subprocess.run([terraform_binary(), "fmt", "-check", "-recursive", "-no-color", str(path)],
+                                capture_output=True, text=True, env=_env(), check=False)
+        if result.returncode != 0:
+            listed = [line for line in result.stdout.splitlines() if line.strip()]
+            changed.extend(listed or [f"{path}: {result.stderr.strip() or 'terraform fmt -check failed'}"])
+    return changed

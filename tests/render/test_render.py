@@ -137,3 +137,16 @@ def test_help_on_every_command(run):
             result = run(*command, flag)
             assert result.exit_code == 0
             assert "Usage:" in result.output
+
+
+def test_fmt_check_names_an_unformatted_file(project: Path, run):
+    assert run("render", "dev").exit_code == 0
+    envs = project / "envs"
+    assert run("fmt", "--check", str(envs)).exit_code == 0
+    target = envs / "dev" / "ecs.tf"
+    target.write_text(target.read_text().replace("  cpu                       =", "  cpu =", 1))
+    result = run("fmt", "--check", str(envs))
+    assert result.exit_code == 2
+    assert "ecs.tf: not terraform fmt-clean" in result.stderr
+    assert run("fmt", str(envs)).exit_code == 0
+    assert run("fmt", "--check", str(envs)).exit_code == 0
