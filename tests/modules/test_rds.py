@@ -7,11 +7,9 @@ from typing import Any
 
 import pytest
 from tfhelpers import (
-    MODULES,
     ROOT,
     blocks,
     data_sources,
-    literal,
     locals_of,
     module_fixture,
     outputs_of,
@@ -252,10 +250,7 @@ def test_names_are_taken_literally_from_the_names_input(parsed, res):
     assert used == {f"${{var.names.{key}}}" for key in NAMES_KEYS}
 
 
-def test_every_variable_and_output_is_documented(parsed):
-    for name, body in variables_of(parsed).items():
-        assert body.get("description"), name
-        assert body.get("type"), name
+def test_outputs_are_what_the_env_root_needs(parsed):
     assert set(outputs_of(parsed)) == {
         "address",
         "port",
@@ -265,16 +260,3 @@ def test_every_variable_and_output_is_documented(parsed):
         "security_group_id",
         "instance_identifier",
     }
-    for name, body in outputs_of(parsed).items():
-        assert body.get("description"), name
-
-
-def test_versions_and_no_provider_block(parsed):
-    (terraform,) = parsed["terraform"]
-    terraform = literal(terraform)
-    assert terraform["required_version"] == ">= 1.11"
-    (providers,) = blocks(terraform, "required_providers")
-    assert providers["aws"] == {"source": "hashicorp/aws", "version": ">= 6.0"}
-    assert "provider" not in parsed
-    assert not any("tags" == name for name in variables_of(parsed))
-    assert (MODULES / MODULE / "README.md").is_file()

@@ -1,11 +1,12 @@
-"""Every module documents each of its inputs and outputs in its README."""
+"""Conventions every module keeps: standard files, a README naming each input and output,
+described and typed variables, pinned versions and no provider block of its own."""
 
 from __future__ import annotations
 
 import re
 
 import pytest
-from tfhelpers import MODULES, load_module, unquote
+from tfhelpers import MODULES, blocks, literal, load_module, outputs_of, unquote, variables_of
 
 MODULE_NAMES = sorted(p.name for p in MODULES.iterdir() if (p / "main.tf").exists())
 
@@ -26,3 +27,25 @@ def test_readme_names_every_input_and_output(name: str):
     assert variables, name
     assert not variables - documented, f"undocumented inputs of modules/{name}: {sorted(variables - documented)}"
     assert not outputs - documented, f"undocumented outputs of modules/{name}: {sorted(outputs - documented)}"
+
+
+@pytest.mark.parametrize("name", MODULE_NAMES)
+def test_every_variable_and_output_is_documented(name: str):
+    parsed = load_module(name)
+    for variable, body in variables_of(parsed).items():
+        assert body.get("description"), f"{name}: variable {variable}"
+        assert body.get("type"), f"{name}: variable {variable}"
+    for output, body in outputs_of(parsed).items():
+        assert body.get("description"), f"{name}: output {output}"
+
+
+@pytest.mark.parametrize("name", MODULE_NAMES)
+def test_versions_and_no_provider_block(name: str):
+    parsed = load_module(name)
+    (terraform,) = parsed["terraform"]
+    terraform = literal(terraform)
+    assert terraform["required_version"] == ">= 1.11"
+    (providers,) = blocks(terraform, "required_providers")
+    assert providers["aws"] == {"source": "hashicorp/aws", "version": ">= 6.0"}
+    assert "provider" not in parsed  # the env root hands each module the provider of its layer
+    assert "tags" not in variables_of(parsed)  # tags come from default_tags
