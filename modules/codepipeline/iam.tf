@@ -15,14 +15,20 @@ locals {
 
 # ---- Pipeline role ----
 
-data "aws_iam_policy_document" "pipeline_assume" {
+# Each role trusts only its own service, and only on behalf of this account.
+data "aws_iam_policy_document" "assume" {
+  for_each = {
+    pipeline = "codepipeline.amazonaws.com"
+    build    = "codebuild.amazonaws.com"
+  }
+
   statement {
     effect  = "Allow"
     actions = ["sts:AssumeRole"]
 
     principals {
       type        = "Service"
-      identifiers = ["codepipeline.amazonaws.com"]
+      identifiers = [each.value]
     }
 
     condition {
@@ -36,7 +42,7 @@ data "aws_iam_policy_document" "pipeline_assume" {
 resource "aws_iam_role" "pipeline" {
   name               = var.names.pipeline_role
   description        = "Runs the pipeline: reads the repository, hands artifacts to the build and deploys the ECS service."
-  assume_role_policy = data.aws_iam_policy_document.pipeline_assume.json
+  assume_role_policy = data.aws_iam_policy_document.assume["pipeline"].json
 }
 
 data "aws_iam_policy_document" "pipeline" {
@@ -184,28 +190,10 @@ data "aws_iam_policy_document" "pass_task_roles" {
 
 # ---- Build role ----
 
-data "aws_iam_policy_document" "build_assume" {
-  statement {
-    effect  = "Allow"
-    actions = ["sts:AssumeRole"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["codebuild.amazonaws.com"]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account_id]
-    }
-  }
-}
-
 resource "aws_iam_role" "build" {
   name               = var.names.build_role
   description        = "Runs the build: pushes the images, runs the migration task and registers task definition revisions."
-  assume_role_policy = data.aws_iam_policy_document.build_assume.json
+  assume_role_policy = data.aws_iam_policy_document.assume["build"].json
 }
 
 data "aws_iam_policy_document" "build" {

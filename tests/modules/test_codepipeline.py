@@ -240,15 +240,20 @@ def test_pass_role_only_for_the_two_task_roles_and_only_to_ecs_tasks(parsed):
 
 
 def test_roles_trust_their_service_in_this_account_only(parsed):
-    expected = {"pipeline_assume": "codepipeline.amazonaws.com", "build_assume": "codebuild.amazonaws.com"}
-    documents = data_sources(parsed, "aws_iam_policy_document")
-    for name, service in expected.items():
-        (statement,) = blocks(documents[name], "statement")
-        assert statement["actions"] == ["sts:AssumeRole"]
-        assert blocks(statement, "principals") == [{"type": "Service", "identifiers": [service]}]
-        assert blocks(statement, "condition") == [
-            {"test": "StringEquals", "variable": "aws:SourceAccount", "values": ["${local.account_id}"]}
-        ]
+    res = resources(parsed)
+    expected = {"pipeline": "codepipeline.amazonaws.com", "build": "codebuild.amazonaws.com"}
+    trust = data_sources(parsed, "aws_iam_policy_document")["assume"]
+    assert trust["for_each"] == expected
+    (statement,) = blocks(trust, "statement")
+    assert statement["actions"] == ["sts:AssumeRole"]
+    assert blocks(statement, "principals") == [{"type": "Service", "identifiers": ["${each.value}"]}]
+    assert blocks(statement, "condition") == [
+        {"test": "StringEquals", "variable": "aws:SourceAccount", "values": ["${local.account_id}"]}
+    ]
+    for role in expected:
+        assert res[f"aws_iam_role.{role}"]["assume_role_policy"] == (
+            f'${{data.aws_iam_policy_document.assume["{role}"].json}}'
+        )
 
 
 def test_build_may_run_only_the_migration_in_the_cluster(parsed):
