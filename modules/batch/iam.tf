@@ -14,7 +14,10 @@ data "aws_iam_policy_document" "scheduler_assume" {
       identifiers = ["scheduler.amazonaws.com"]
     }
 
-    # Confused-deputy guard: only this account's schedules in this group may assume the role.
+    # Confused-deputy guard: only schedules of this account's group may assume the role.
+    # Scheduler presents the schedule GROUP's ARN as aws:SourceArn; its guide ("Set up the
+    # execution role", confused deputy prevention) says to use the group ARN and not to scope
+    # the condition to a schedule or a schedule name prefix, which would never match.
     condition {
       test     = "StringEquals"
       variable = "aws:SourceAccount"
@@ -22,9 +25,9 @@ data "aws_iam_policy_document" "scheduler_assume" {
     }
 
     condition {
-      test     = "ArnLike"
+      test     = "ArnEquals"
       variable = "aws:SourceArn"
-      values   = ["arn:${local.partition}:scheduler:${local.region}:${local.account_id}:schedule/${var.names.schedule_group}/*"]
+      values   = ["arn:${local.partition}:scheduler:${local.region}:${local.account_id}:schedule-group/${var.names.schedule_group}"]
     }
   }
 }

@@ -30,8 +30,12 @@ output "alb_zone_id" {
 # ---- Target group ----
 
 output "target_group_arn" {
-  description = "ARN of the target group the ECS service registers its tasks' nginx containers in."
+  description = "ARN of the target group the ECS service registers its tasks' nginx containers in. Known only once a listener forwards to it, so a service created from it never meets a target group without a load balancer."
   value       = aws_lb_target_group.this.arn
+
+  # CreateService rejects a target group that no listener uses yet; with a domain the HTTPS
+  # listener waits for ACM validation, so without this the service could be created first.
+  depends_on = [aws_lb_listener.http, aws_lb_listener.https]
 }
 
 output "target_group_arn_suffix" {
@@ -42,7 +46,7 @@ output "target_group_arn_suffix" {
 # ---- Listeners ----
 
 output "listener_arn" {
-  description = "ARN of the listener that forwards to the target group: HTTPS on 443 with a domain, HTTP on 80 without. The ECS service depends on it so that the target group is attached before tasks register."
+  description = "ARN of the listener that forwards to the target group: HTTPS on 443 with a domain, HTTP on 80 without."
   value       = local.https ? one(aws_lb_listener.https[*].arn) : aws_lb_listener.http.arn
 }
 

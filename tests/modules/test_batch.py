@@ -246,7 +246,13 @@ def test_scheduler_role_trusts_this_accounts_schedules_only(parsed):
     assert blocks(trust, "principals")[0]["identifiers"] == ["scheduler.amazonaws.com"]
     conditions = {c["variable"]: c for c in blocks(trust, "condition")}
     assert conditions["aws:SourceAccount"]["values"] == ["${local.account_id}"]
-    assert "${var.names.schedule_group}" in conditions["aws:SourceArn"]["values"][0]
+    # EventBridge Scheduler's confused-deputy guidance: aws:SourceArn is the schedule GROUP's ARN,
+    # never a schedule or a schedule-name pattern (Scheduler sends the group ARN as the source).
+    source_arn = conditions["aws:SourceArn"]
+    assert source_arn["test"] == "ArnEquals"
+    assert source_arn["values"] == [
+        "arn:${local.partition}:scheduler:${local.region}:${local.account_id}:schedule-group/${var.names.schedule_group}"
+    ]
 
 
 def test_no_managed_policies(parsed):

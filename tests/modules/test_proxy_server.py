@@ -169,6 +169,15 @@ def test_listeners_forward_to_the_target_group(res):
     assert http_action["target_group_arn"] == "${local.https ? null : aws_lb_target_group.this.arn}"
 
 
+def test_target_group_output_is_ready_only_once_its_listeners_exist(parsed):
+    """CreateService fails ("target group does not have an associated load balancer") when the
+    service is created before a listener forwards to its target group. The ECS service takes
+    this output, so the output carries the dependency on every listener (the HTTPS one waits
+    for ACM validation)."""
+    output = outputs_of(parsed)["target_group_arn"]
+    assert set(output.get("depends_on", [])) == {"${aws_lb_listener.http}", "${aws_lb_listener.https}"}
+
+
 # ---- Certificate and DNS --------------------------------------------------------------------
 
 
