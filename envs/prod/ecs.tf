@@ -20,6 +20,7 @@ module "ecs" {
     security_group          = "todo-prod-app-web-main-sg"
     cpu_scaling_policy      = "todo-prod-app-web-cpu-scaling"
     requests_scaling_policy = "todo-prod-app-web-requests-scaling"
+    image_tag_parameter     = "/todo/prod/app/web/imagetag"
   }
   vpc_id                  = module.network.vpc_id
   vpc_cidr_block          = module.network.vpc_cidr_block

@@ -47,6 +47,6 @@ module "network" {
   private_subnet_cidrs    = ["10.2.128.0/20", "10.2.144.0/20", "10.2.160.0/20"]
   nat                     = "per_az"
   interface_endpoints     = []
-  flow_log_retention_days = 90
+  flow_log_retention_days = 365
   kms_key_arn             = module.ssm.kms_key_arn
 }

@@ -20,6 +20,7 @@ module "ecs" {
     security_group          = "todo-stg-app-web-main-sg"
     cpu_scaling_policy      = "todo-stg-app-web-cpu-scaling"
     requests_scaling_policy = "todo-stg-app-web-requests-scaling"
+    image_tag_parameter     = "/todo/stg/app/web/imagetag"
   }
   vpc_id                  = module.network.vpc_id
   vpc_cidr_block          = module.network.vpc_cidr_block

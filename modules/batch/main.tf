@@ -34,10 +34,15 @@ locals {
   }
 }
 
+# Like the service's (modules/ecs/task.tf): Terraform owns the settings and the pipeline the
+# image, both register revisions; track_latest compares against the family's latest ACTIVE
+# revision, skip_destroy keeps replaced ones. The app container's image is the deployed one.
 resource "aws_ecs_task_definition" "job" {
   for_each = local.jobs
 
   family                   = var.names.task_families[each.key]
+  track_latest             = true
+  skip_destroy             = true
   requires_compatibilities = ["FARGATE"]
   network_mode             = "awsvpc"
   cpu                      = tostring(each.value.cpu)
@@ -71,6 +76,8 @@ resource "aws_ecs_task_definition" "job" {
 # Run once per deploy by the pipeline, before the service rolls out (not scheduled).
 resource "aws_ecs_task_definition" "migrate" {
   family                   = var.names.migrate_task_family
+  track_latest             = true
+  skip_destroy             = true
   requires_compatibilities = ["FARGATE"]
   network_mode             = "awsvpc"
   cpu                      = tostring(var.migrate_cpu)

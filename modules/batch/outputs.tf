@@ -18,7 +18,7 @@ output "migrate_task_family" {
 }
 
 output "migrate_task_definition_arn" {
-  description = "ARN (with revision) of the migration task definition Terraform registered last."
+  description = "ARN (with revision) of the migration family's latest ACTIVE revision (track_latest)."
   value       = aws_ecs_task_definition.migrate.arn
 }
 

@@ -4,16 +4,22 @@ locals {
   service_arn = "${local.ecs_arn_prefix}:service/${var.cluster_name}/${var.service_name}"
   tasks_arn   = "${local.ecs_arn_prefix}:task/${var.cluster_name}/*"
 
-  migrate_task_definition_arn = "${local.ecs_arn_prefix}:task-definition/${var.migrate_task_family}:*"
-  build_task_definition_arns = [
-    for family in concat([var.migrate_task_family], var.batch_task_families) :
+  # Every revision of the families the deploy program registers revisions in.
+  deploy_task_definition_arns = [
+    for family in concat([var.service_task_family, var.migrate_task_family], var.batch_task_families) :
     "${local.ecs_arn_prefix}:task-definition/${family}:*"
   ]
 
   artifact_bucket_arn = module.artifact_bucket.arn
+
+  build_roles = {
+    test   = { name = var.names.test_role, policy = var.names.test_policy, description = "Runs the Test stage: reads the source artifact and writes its build log, nothing else." }
+    build  = { name = var.names.build_role, policy = var.names.build_policy, description = "Runs the Build stage: pushes the app and proxy images of the commit to ECR." }
+    deploy = { name = var.names.deploy_role, policy = var.names.deploy_policy, description = "Runs the Deploy stage: the migration task, the image tag parameter, the service rollout and the job revisions." }
+  }
 }
 
-# ---- Pipeline role ----
+# ---- Trust ----
 
 # Each role trusts only its own service, and only on behalf of this account.
 data "aws_iam_policy_document" "assume" {
@@ -39,16 +45,15 @@ data "aws_iam_policy_document" "assume" {
   }
 }
 
+# ---- Pipeline role ----
+
 resource "aws_iam_role" "pipeline" {
   name               = var.names.pipeline_role
-  description        = "Runs the pipeline: reads the repository, hands artifacts to the build and deploys the ECS service."
+  description        = "Runs the pipeline: reads the repository, hands artifacts to the builds, asks for approval."
   assume_role_policy = data.aws_iam_policy_document.assume["pipeline"].json
 }
 
 data "aws_iam_policy_document" "pipeline" {
-  # Both roles start tasks with the app's two roles: one statement, shared.
-  source_policy_documents = [data.aws_iam_policy_document.pass_task_roles.json]
-
   statement {
     sid    = "UseSourceConnection"
     effect = "Allow"
@@ -94,71 +99,25 @@ data "aws_iam_policy_document" "pipeline" {
   }
 
   statement {
-    sid    = "RunBuild"
+    sid    = "RunBuilds"
     effect = "Allow"
     actions = [
       "codebuild:BatchGetBuilds",
       "codebuild:StartBuild",
     ]
-    resources = [aws_codebuild_project.this.arn]
+    resources = [for project in aws_codebuild_project.this : project.arn]
   }
 
-  statement {
-    sid    = "DeployService"
-    effect = "Allow"
-    actions = [
-      "ecs:DescribeServices",
-      "ecs:UpdateService",
-    ]
-    resources = [local.service_arn]
-  }
-
-  statement {
-    sid       = "WatchServiceTasks"
-    effect    = "Allow"
-    actions   = ["ecs:DescribeTasks"]
-    resources = [local.tasks_arn]
-  }
-
-  # ecs:ListTasks is authorised on container instances, which Fargate has
-  # none of; AWS only accepts "*" here, narrowed to the cluster by condition.
-  statement {
-    sid       = "ListServiceTasks"
-    effect    = "Allow"
-    actions   = ["ecs:ListTasks"]
-    resources = ["*"]
-
-    condition {
-      test     = "ArnEquals"
-      variable = "ecs:cluster"
-      values   = [var.cluster_arn]
-    }
-  }
-
-  # ecs:DescribeTaskDefinition and ecs:RegisterTaskDefinition support no
-  # resource-level permissions: AWS requires "*" for both.
-  statement {
-    sid    = "RegisterTaskDefinition"
-    effect = "Allow"
-    actions = [
-      "ecs:DescribeTaskDefinition",
-      "ecs:RegisterTaskDefinition",
-    ]
-    resources = ["*"]
-  }
-
-  # Registering a revision copies the task definition's tags, which needs
-  # ecs:TagResource; allowed only as part of that registration.
-  statement {
-    sid       = "TagNewTaskDefinition"
-    effect    = "Allow"
-    actions   = ["ecs:TagResource"]
-    resources = ["${local.ecs_arn_prefix}:task-definition/*"]
-
-    condition {
-      test     = "StringEquals"
-      variable = "ecs:CreateAction"
-      values   = ["RegisterTaskDefinition"]
+  # The manual approval action publishes its request to the topic with the pipeline's role;
+  # the topic is encrypted with the environment key, so publishing also needs the key
+  # (SNS server-side encryption: publishers need kms:GenerateDataKey and kms:Decrypt).
+  dynamic "statement" {
+    for_each = var.manual_approval ? [1] : []
+    content {
+      sid       = "NotifyApprovers"
+      effect    = "Allow"
+      actions   = ["sns:Publish"]
+      resources = [var.approval_topic_arn]
     }
   }
 }
@@ -169,37 +128,18 @@ resource "aws_iam_role_policy" "pipeline" {
   policy = data.aws_iam_policy_document.pipeline.json
 }
 
-# ---- Shared ----
+# ---- Build project roles ----
 
-# Registering revisions and running the migration hand the app's execution and task roles to
-# ECS; nothing else may receive them.
-data "aws_iam_policy_document" "pass_task_roles" {
-  statement {
-    sid       = "PassTaskRoles"
-    effect    = "Allow"
-    actions   = ["iam:PassRole"]
-    resources = [var.execution_role_arn, var.task_role_arn]
+resource "aws_iam_role" "this" {
+  for_each = local.build_roles
 
-    condition {
-      test     = "StringEquals"
-      variable = "iam:PassedToService"
-      values   = ["ecs-tasks.amazonaws.com"]
-    }
-  }
-}
-
-# ---- Build role ----
-
-resource "aws_iam_role" "build" {
-  name               = var.names.build_role
-  description        = "Runs the build: pushes the images, runs the migration task and registers task definition revisions."
+  name               = each.value.name
+  description        = each.value.description
   assume_role_policy = data.aws_iam_policy_document.assume["build"].json
 }
 
-data "aws_iam_policy_document" "build" {
-  # Both roles start tasks with the app's two roles: one statement, shared.
-  source_policy_documents = [data.aws_iam_policy_document.pass_task_roles.json]
-
+# What every build needs: its log stream, the source artifact, the key both are encrypted with.
+data "aws_iam_policy_document" "build_common" {
   statement {
     sid    = "WriteBuildLogs"
     effect = "Allow"
@@ -214,12 +154,11 @@ data "aws_iam_policy_document" "build" {
   }
 
   statement {
-    sid    = "ArtifactObjects"
+    sid    = "ReadSourceArtifact"
     effect = "Allow"
     actions = [
       "s3:GetObject",
       "s3:GetObjectVersion",
-      "s3:PutObject",
     ]
     resources = ["${local.artifact_bucket_arn}/*"]
   }
@@ -235,7 +174,7 @@ data "aws_iam_policy_document" "build" {
   }
 
   statement {
-    sid    = "ArtifactEncryption"
+    sid    = "ArtifactAndLogEncryption"
     effect = "Allow"
     actions = [
       "kms:Decrypt",
@@ -244,6 +183,14 @@ data "aws_iam_policy_document" "build" {
     ]
     resources = [var.kms_key_arn]
   }
+}
+
+data "aws_iam_policy_document" "test" {
+  source_policy_documents = [data.aws_iam_policy_document.build_common.json]
+}
+
+data "aws_iam_policy_document" "build" {
+  source_policy_documents = [data.aws_iam_policy_document.build_common.json]
 
   # ecr:GetAuthorizationToken is account-wide (it returns a registry login):
   # AWS only accepts "*" for it.
@@ -269,12 +216,52 @@ data "aws_iam_policy_document" "build" {
     ]
     resources = [var.app_repository_arn, var.proxy_repository_arn]
   }
+}
+
+data "aws_iam_policy_document" "deploy" {
+  source_policy_documents = [data.aws_iam_policy_document.build_common.json]
+
+  statement {
+    sid       = "FindImages"
+    effect    = "Allow"
+    actions   = ["ecr:DescribeImages"]
+    resources = [var.app_repository_arn, var.proxy_repository_arn]
+  }
+
+  # Listing, describing, registering and deregistering task definitions support no
+  # resource-level permissions: AWS requires "*" for all four.
+  statement {
+    sid    = "TaskDefinitionRevisions"
+    effect = "Allow"
+    actions = [
+      "ecs:DeregisterTaskDefinition",
+      "ecs:DescribeTaskDefinition",
+      "ecs:ListTaskDefinitions",
+      "ecs:RegisterTaskDefinition",
+    ]
+    resources = ["*"]
+  }
+
+  # A registration copies the family's tags, which needs ecs:TagResource, allowed only as part
+  # of that registration and only in the release's families.
+  statement {
+    sid       = "TagNewRevisions"
+    effect    = "Allow"
+    actions   = ["ecs:TagResource"]
+    resources = local.deploy_task_definition_arns
+
+    condition {
+      test     = "StringEquals"
+      variable = "ecs:CreateAction"
+      values   = ["RegisterTaskDefinition"]
+    }
+  }
 
   statement {
     sid       = "RunMigration"
     effect    = "Allow"
     actions   = ["ecs:RunTask"]
-    resources = [local.migrate_task_definition_arn]
+    resources = ["${local.ecs_arn_prefix}:task-definition/${var.migrate_task_family}:*"]
 
     condition {
       test     = "ArnEquals"
@@ -283,42 +270,78 @@ data "aws_iam_policy_document" "build" {
     }
   }
 
+  # The migration task gets its task definition's tags and ECS's managed tags at RunTask.
   statement {
-    sid       = "WatchMigration"
-    effect    = "Allow"
-    actions   = ["ecs:DescribeTasks"]
-    resources = [local.tasks_arn]
-  }
-
-  # ecs:DescribeTaskDefinition and ecs:RegisterTaskDefinition support no
-  # resource-level permissions: AWS requires "*" for both.
-  statement {
-    sid    = "RegisterTaskDefinition"
-    effect = "Allow"
-    actions = [
-      "ecs:DescribeTaskDefinition",
-      "ecs:RegisterTaskDefinition",
-    ]
-    resources = ["*"]
-  }
-
-  # The buildspec keeps each family's tags on the revisions it registers.
-  statement {
-    sid       = "TagNewTaskDefinition"
+    sid       = "TagMigrationTask"
     effect    = "Allow"
     actions   = ["ecs:TagResource"]
-    resources = local.build_task_definition_arns
+    resources = [local.tasks_arn]
 
     condition {
       test     = "StringEquals"
       variable = "ecs:CreateAction"
-      values   = ["RegisterTaskDefinition"]
+      values   = ["RunTask"]
+    }
+  }
+
+  statement {
+    sid    = "WatchAndStopMigration"
+    effect = "Allow"
+    actions = [
+      "ecs:DescribeTasks",
+      "ecs:StopTask",
+    ]
+    resources = [local.tasks_arn]
+  }
+
+  statement {
+    sid    = "RollOutService"
+    effect = "Allow"
+    actions = [
+      "ecs:DescribeServices",
+      "ecs:UpdateService",
+    ]
+    resources = [local.service_arn]
+  }
+
+  statement {
+    sid    = "PublishImageTag"
+    effect = "Allow"
+    actions = [
+      "ssm:GetParameter",
+      "ssm:PutParameter",
+    ]
+    resources = [var.image_tag_parameter_arn]
+  }
+
+  # Registering revisions and running the migration hand the app's execution and task roles
+  # to ECS; nothing else may receive them.
+  statement {
+    sid       = "PassTaskRoles"
+    effect    = "Allow"
+    actions   = ["iam:PassRole"]
+    resources = [var.execution_role_arn, var.task_role_arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PassedToService"
+      values   = ["ecs-tasks.amazonaws.com"]
     }
   }
 }
 
-resource "aws_iam_role_policy" "build" {
-  name   = var.names.build_policy
-  role   = aws_iam_role.build.id
-  policy = data.aws_iam_policy_document.build.json
+locals {
+  build_policies = {
+    test   = data.aws_iam_policy_document.test.json
+    build  = data.aws_iam_policy_document.build.json
+    deploy = data.aws_iam_policy_document.deploy.json
+  }
+}
+
+resource "aws_iam_role_policy" "this" {
+  for_each = local.build_roles
+
+  name   = each.value.policy
+  role   = aws_iam_role.this[each.key].id
+  policy = local.build_policies[each.key]
 }

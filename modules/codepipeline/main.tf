@@ -7,19 +7,66 @@ locals {
   region     = data.aws_region.current.region
   partition  = data.aws_partition.current.partition
 
-  # The buildspec reads these; none is a secret, so all are PLAINTEXT.
-  build_environment_variables = {
-    AWS_ACCOUNT_ID       = local.account_id
-    APP_REPOSITORY_URL   = var.app_repository_url
-    PROXY_REPOSITORY_URL = var.proxy_repository_url
-    CLUSTER_NAME         = var.cluster_name
-    MIGRATE_TASK_FAMILY  = var.migrate_task_family
-    BATCH_TASK_FAMILIES  = join(" ", var.batch_task_families)
-    SUBNET_IDS           = join(",", var.private_subnet_ids)
-    SECURITY_GROUP_ID    = var.security_group_id
-    APP_CONTAINER_NAME   = "app"
-    PROXY_CONTAINER_NAME = "proxy"
+  container_names = { app = "app", proxy = "proxy" }
+
+  # Each stage's CodeBuild project: its buildspec in the repository, its role, the environment
+  # variables its buildspec reads (none is a secret, so all are PLAINTEXT) and whether it needs
+  # the Docker daemon (privileged mode).
+  projects = {
+    test = {
+      name        = var.names.test_project
+      description = "Runs the app's tests, linters and deployment checks before anything is built."
+      buildspec   = "app/buildspec-test.yml"
+      role_arn    = aws_iam_role.this["test"].arn
+      privileged  = false
+      environment = {}
+    }
+    build = {
+      name        = var.names.build_project
+      description = "Builds the app and proxy images of the commit and pushes them to ECR."
+      buildspec   = "app/buildspec.yml"
+      role_arn    = aws_iam_role.this["build"].arn
+      # Docker builds need the Docker daemon, which only runs in privileged mode.
+      privileged = true
+      environment = {
+        APP_REPOSITORY_URL   = var.app_repository_url
+        PROXY_REPOSITORY_URL = var.proxy_repository_url
+      }
+    }
+    deploy = {
+      name        = var.names.deploy_project
+      description = "Releases the pushed images: migration task, image tag, service rollout, job revisions (python -m deploy)."
+      buildspec   = "deploy/buildspec.yml"
+      role_arn    = aws_iam_role.this["deploy"].arn
+      privileged  = false
+      environment = {
+        CLUSTER_NAME            = var.cluster_name
+        SERVICE_NAME            = var.service_name
+        SERVICE_TASK_FAMILY     = var.service_task_family
+        MIGRATE_TASK_FAMILY     = var.migrate_task_family
+        JOB_TASK_FAMILIES       = join(" ", var.batch_task_families)
+        SUBNET_IDS              = join(",", var.private_subnet_ids)
+        SECURITY_GROUP_ID       = var.security_group_id
+        APP_REPOSITORY_URL      = var.app_repository_url
+        PROXY_REPOSITORY_URL    = var.proxy_repository_url
+        APP_CONTAINER_NAME      = local.container_names.app
+        PROXY_CONTAINER_NAME    = local.container_names.proxy
+        IMAGE_TAG_PARAMETER     = var.image_tag_parameter_name
+        MIGRATE_TIMEOUT_MINUTES = tostring(var.migrate_timeout)
+        DEPLOY_TIMEOUT_MINUTES  = tostring(var.deploy_timeout)
+      }
+    }
   }
+
+  # The commit being built: a CODE_ZIP source carries no .git folder, so the pipeline hands its
+  # source variable to every build action (image tag, release).
+  commit_variable = jsonencode([
+    {
+      name  = "COMMIT_ID"
+      value = "#{SourceVariables.CommitId}"
+      type  = "PLAINTEXT"
+    },
+  ])
 }
 
 # ---- Source connection ----
@@ -45,7 +92,7 @@ module "artifact_bucket" {
   noncurrent_expiration_days = var.artifact_expiration_days
 }
 
-# ---- Build project ----
+# ---- Build projects ----
 
 resource "aws_cloudwatch_log_group" "build" {
   name              = var.names.build_log_group
@@ -54,21 +101,23 @@ resource "aws_cloudwatch_log_group" "build" {
 }
 
 resource "aws_codebuild_project" "this" {
-  # checkov:skip=CKV_AWS_316: Privileged mode is required to run the Docker daemon that builds the app and proxy images; the build runs only this repository's buildspec from the pipeline.
-  name          = var.names.build_project
-  description   = "Builds and pushes the app and proxy images, runs the database migration task and writes imagedefinitions.json."
-  service_role  = aws_iam_role.build.arn
+  # checkov:skip=CKV_AWS_316: Only the build project runs privileged (each.value.privileged): the Docker daemon that builds the images needs it. It runs this repository's buildspec from the pipeline only; the test and deploy projects are unprivileged.
+  for_each = local.projects
+
+  name          = each.value.name
+  description   = each.value.description
+  service_role  = each.value.role_arn
   build_timeout = var.build_timeout
 
-  # The pipeline runs one execution at a time; this also keeps a manual
-  # StartBuild from running a second migration alongside it.
+  # One build per project at a time: with the pipeline's QUEUED mode this also keeps a manual
+  # StartBuild from running a second migration alongside a release.
   concurrent_build_limit = 1
 
   encryption_key = var.kms_key_arn
 
   source {
     type      = "CODEPIPELINE"
-    buildspec = "app/buildspec.yml"
+    buildspec = each.value.buildspec
   }
 
   artifacts {
@@ -80,11 +129,10 @@ resource "aws_codebuild_project" "this" {
     compute_type                = "BUILD_GENERAL1_SMALL"
     image                       = var.build_image
     image_pull_credentials_type = "CODEBUILD"
-    # Docker builds need the Docker daemon, which only runs in privileged mode.
-    privileged_mode = true
+    privileged_mode             = each.value.privileged
 
     dynamic "environment_variable" {
-      for_each = local.build_environment_variables
+      for_each = each.value.environment
       content {
         name  = environment_variable.key
         value = environment_variable.value
@@ -95,8 +143,9 @@ resource "aws_codebuild_project" "this" {
 
   logs_config {
     cloudwatch_logs {
-      status     = "ENABLED"
-      group_name = aws_cloudwatch_log_group.build.name
+      status      = "ENABLED"
+      group_name  = aws_cloudwatch_log_group.build.name
+      stream_name = each.key
     }
 
     s3_logs {
@@ -104,8 +153,8 @@ resource "aws_codebuild_project" "this" {
     }
   }
 
-  # No vpc_config: the build only calls AWS APIs (ECR, ECS, S3, CloudWatch
-  # Logs) and pulls base images, so it needs no route into the VPC. The
+  # No vpc_config: the builds only call AWS APIs (ECR, ECS, SSM, S3, CloudWatch Logs) and reach
+  # the package indexes and base image registry, so they need no route into the VPC. The
   # migration runs as an ECS task in the private subnets, not in the build.
 }
 
@@ -116,11 +165,10 @@ resource "aws_codepipeline" "this" {
   role_arn = aws_iam_role.pipeline.arn
 
   pipeline_type = "V2"
-  # QUEUED runs executions one at a time, in order, each from build through
-  # deploy. With the default SUPERSEDED, a newer commit could run its
-  # migration while an older execution is still deploying code that expects
-  # the old schema; queued, the schema and the code move forward together
-  # and two migrations never run at once.
+  # QUEUED runs executions one at a time, in order, each from test through deploy. With the
+  # default SUPERSEDED, a newer commit could run its migration while an older execution is
+  # still deploying code that expects the old schema; queued, the schema and the code move
+  # forward together and two migrations never run at once.
   execution_mode = "QUEUED"
 
   artifact_store {
@@ -133,8 +181,8 @@ resource "aws_codepipeline" "this" {
     }
   }
 
-  # The V2 trigger starts the pipeline on a push to the branch, so the source
-  # action's own change detection is off (DetectChanges = "false").
+  # The V2 trigger starts the pipeline on a push to the branch, so the source action's own
+  # change detection is off (DetectChanges = "false").
   trigger {
     provider_type = "CodeStarSourceConnection"
 
@@ -171,50 +219,89 @@ resource "aws_codepipeline" "this" {
     }
   }
 
+  # Tests and linters first: a failure stops the release before any image is built.
   stage {
-    name = "Build"
+    name = "Test"
 
     action {
-      name             = "Build"
-      category         = "Build"
-      owner            = "AWS"
-      provider         = "CodeBuild"
-      version          = "1"
-      input_artifacts  = ["source_output"]
-      output_artifacts = ["build_output"]
+      name            = "Test"
+      category        = "Test"
+      owner           = "AWS"
+      provider        = "CodeBuild"
+      version         = "1"
+      input_artifacts = ["source_output"]
 
       configuration = {
-        ProjectName = aws_codebuild_project.this.name
-        # The commit being built, for the image tag: a CODE_ZIP source
-        # carries no .git folder.
-        EnvironmentVariables = jsonencode([
-          {
-            name  = "COMMIT_ID"
-            value = "#{SourceVariables.CommitId}"
-            type  = "PLAINTEXT"
-          },
-        ])
+        ProjectName = aws_codebuild_project.this["test"].name
       }
     }
   }
 
   stage {
+    name = "Build"
+
+    action {
+      name            = "Build"
+      category        = "Build"
+      owner           = "AWS"
+      provider        = "CodeBuild"
+      version         = "1"
+      input_artifacts = ["source_output"]
+
+      configuration = {
+        ProjectName          = aws_codebuild_project.this["build"].name
+        EnvironmentVariables = local.commit_variable
+      }
+    }
+  }
+
+  # A person approves the release (images built, nothing migrated yet); the topic tells them.
+  dynamic "stage" {
+    for_each = var.manual_approval ? [1] : []
+
+    content {
+      name = "Approve"
+
+      action {
+        name     = "Approve"
+        category = "Approval"
+        owner    = "AWS"
+        provider = "Manual"
+        version  = "1"
+
+        configuration = {
+          NotificationArn = var.approval_topic_arn
+          CustomData      = "Release #{SourceVariables.CommitId} of ${var.repository} (${var.branch}): approve to migrate the database and deploy."
+        }
+      }
+    }
+  }
+
+  # No ECS deploy action: its standard deployment copies the revision the service runs, not
+  # the family's latest, and would miss settings applied since (CodePipeline action reference,
+  # "Amazon ECS"). The deploy program migrates and rolls out from the family's latest revision.
+  stage {
     name = "Deploy"
 
     action {
       name            = "Deploy"
-      category        = "Deploy"
+      category        = "Build"
       owner           = "AWS"
-      provider        = "ECS"
+      provider        = "CodeBuild"
       version         = "1"
-      input_artifacts = ["build_output"]
+      input_artifacts = ["source_output"]
 
       configuration = {
-        ClusterName       = var.cluster_name
-        ServiceName       = var.service_name
-        FileName          = "imagedefinitions.json"
-        DeploymentTimeout = tostring(var.deploy_timeout)
+        ProjectName          = aws_codebuild_project.this["deploy"].name
+        EnvironmentVariables = local.commit_variable
       }
+    }
+  }
+
+  lifecycle {
+    precondition {
+      condition     = !var.manual_approval || var.approval_topic_arn != null
+      error_message = "manual_approval needs approval_topic_arn: the SNS topic that tells approvers a release is waiting."
     }
   }
 }

@@ -17,11 +17,16 @@ output "artifact_bucket_name" {
   value       = module.artifact_bucket.id
 }
 
-# ---- Build project ----
+# ---- Build projects ----
 
-output "build_project_name" {
-  description = "Name of the CodeBuild project."
-  value       = aws_codebuild_project.this.name
+output "project_names" {
+  description = "Name of each stage's CodeBuild project: test, build and deploy."
+  value       = { for stage, project in aws_codebuild_project.this : stage => project.name }
+}
+
+output "build_log_group_name" {
+  description = "Log group of all three builds (one stream prefix per stage): a failed release's reason is in the deploy stream."
+  value       = aws_cloudwatch_log_group.build.name
 }
 
 # ---- Pipeline ----

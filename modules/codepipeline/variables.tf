@@ -4,12 +4,18 @@ variable "names" {
     connection      = string
     pipeline        = string
     artifact_bucket = string
+    test_project    = string
     build_project   = string
+    deploy_project  = string
     build_log_group = string
     pipeline_role   = string
+    test_role       = string
     build_role      = string
+    deploy_role     = string
     pipeline_policy = string
+    test_policy     = string
     build_policy    = string
+    deploy_policy   = string
   })
 
   validation {
@@ -23,8 +29,10 @@ variable "names" {
   }
 
   validation {
-    condition     = can(regex("^[A-Za-z0-9][A-Za-z0-9_-]{1,254}$", var.names.build_project))
-    error_message = "names.build_project must be 2 to 255 characters of [A-Za-z0-9_-], starting with a letter or digit."
+    condition = alltrue([
+      for name in [var.names.test_project, var.names.build_project, var.names.deploy_project] : can(regex("^[A-Za-z0-9][A-Za-z0-9_-]{1,254}$", name))
+    ])
+    error_message = "names.test_project, names.build_project and names.deploy_project must be 2 to 255 characters of [A-Za-z0-9_-], starting with a letter or digit."
   }
 
   validation {
@@ -34,16 +42,16 @@ variable "names" {
 
   validation {
     condition = alltrue([
-      for name in [var.names.pipeline_role, var.names.build_role] : can(regex("^[A-Za-z0-9+=,.@_-]{1,64}$", name))
+      for name in [var.names.pipeline_role, var.names.test_role, var.names.build_role, var.names.deploy_role] : can(regex("^[A-Za-z0-9+=,.@_-]{1,64}$", name))
     ])
-    error_message = "names.pipeline_role and names.build_role must be 1 to 64 characters of [A-Za-z0-9+=,.@_-]."
+    error_message = "names.pipeline_role, names.test_role, names.build_role and names.deploy_role must be 1 to 64 characters of [A-Za-z0-9+=,.@_-]."
   }
 
   validation {
     condition = alltrue([
-      for name in [var.names.pipeline_policy, var.names.build_policy] : can(regex("^[A-Za-z0-9+=,.@_-]{1,128}$", name))
+      for name in [var.names.pipeline_policy, var.names.test_policy, var.names.build_policy, var.names.deploy_policy] : can(regex("^[A-Za-z0-9+=,.@_-]{1,128}$", name))
     ])
-    error_message = "names.pipeline_policy and names.build_policy must be 1 to 128 characters of [A-Za-z0-9+=,.@_-]."
+    error_message = "names.pipeline_policy, names.test_policy, names.build_policy and names.deploy_policy must be 1 to 128 characters of [A-Za-z0-9+=,.@_-]."
   }
 }
 
@@ -103,7 +111,7 @@ variable "artifact_bucket_force_destroy" {
 # ---- Build project ----
 
 variable "build_image" {
-  description = "CodeBuild image for the build (an x86_64 Linux image with Docker, the AWS CLI and jq)."
+  description = "CodeBuild image of the test, build and deploy projects (an x86_64 Linux image with Docker, the AWS CLI, make and a Python 3.11 runtime)."
   type        = string
   default     = "aws/codebuild/amazonlinux-x86_64-standard:5.0"
 
@@ -114,7 +122,7 @@ variable "build_image" {
 }
 
 variable "build_timeout" {
-  description = "Minutes before CodeBuild stops a build (image builds, pushes and the migration task together)."
+  description = "Minutes before CodeBuild stops one of the builds (tests; image builds and pushes; the release with its migration and rollout)."
   type        = number
   default     = 30
 
@@ -165,8 +173,38 @@ variable "proxy_repository_arn" {
   }
 }
 
+variable "service_task_family" {
+  description = "Task definition family of the service; the deploy program registers a copy of its latest revision with the new images."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,255}$", var.service_task_family))
+    error_message = "service_task_family must be 1 to 255 characters of [A-Za-z0-9_-]."
+  }
+}
+
+variable "image_tag_parameter_name" {
+  description = "Name of the SSM parameter holding the deployed image tag (ecs module): the deploy program writes it once the migration succeeded."
+  type        = string
+
+  validation {
+    condition     = startswith(var.image_tag_parameter_name, "/")
+    error_message = "image_tag_parameter_name must be a path-style parameter name (\"/system/env/...\")."
+  }
+}
+
+variable "image_tag_parameter_arn" {
+  description = "ARN of that parameter (the deploy role may read and write only it)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:ssm:[a-z0-9-]+:[0-9]{12}:parameter/", var.image_tag_parameter_arn))
+    error_message = "image_tag_parameter_arn must be an SSM parameter ARN."
+  }
+}
+
 variable "migrate_task_family" {
-  description = "Task definition family of the one-off migration task; the build registers a revision with the new image and runs it before deploying."
+  description = "Task definition family of the one-off migration task; the deploy program registers a revision with the new image and runs it before the rollout."
   type        = string
 
   validation {
@@ -176,7 +214,7 @@ variable "migrate_task_family" {
 }
 
 variable "batch_task_families" {
-  description = "Task definition families of the scheduled batch tasks; the build registers a revision of each with the new image after the migration succeeds."
+  description = "Task definition families of the scheduled batch tasks; the deploy program registers a revision of each with the new image after the rollout."
   type        = list(string)
   default     = []
   nullable    = false
@@ -245,13 +283,44 @@ variable "task_role_arn" {
   }
 }
 
+variable "migrate_timeout" {
+  description = "Minutes the deploy program waits for the migration task to stop before it stops the task and fails the release."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.migrate_timeout >= 1 && var.migrate_timeout <= 240 && floor(var.migrate_timeout) == var.migrate_timeout
+    error_message = "migrate_timeout must be a whole number of minutes from 1 to 240."
+  }
+}
+
 variable "deploy_timeout" {
-  description = "Minutes the ECS deploy action waits for the service to become stable."
+  description = "Minutes the deploy program waits for ECS to report the service deployment COMPLETED before it rolls back and fails the release."
   type        = number
   default     = 30
 
   validation {
     condition     = var.deploy_timeout >= 1 && var.deploy_timeout <= 60 && floor(var.deploy_timeout) == var.deploy_timeout
     error_message = "deploy_timeout must be a whole number of minutes from 1 to 60."
+  }
+}
+
+# ---- Approval ----
+
+variable "manual_approval" {
+  description = "Stop each release for a person's approval after the images are built and before the migration and rollout."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "approval_topic_arn" {
+  description = "SNS topic that tells approvers a release is waiting (needed with manual_approval); the pipeline's role publishes to it."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.approval_topic_arn == null || can(regex("^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$", var.approval_topic_arn))
+    error_message = "approval_topic_arn must be an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)."
   }
 }

@@ -42,18 +42,30 @@ output "app_log_group_name" {
 # ---- Task definition ----
 
 output "task_family" {
-  description = "Family of the service's task definition; the pipeline registers new revisions in it."
+  description = "Family of the service's task definition; the deploy program registers revisions in it from its latest one."
   value       = aws_ecs_task_definition.this.family
 }
 
 output "task_definition_arn" {
-  description = "ARN (with revision) of the task definition Terraform registered last."
+  description = "ARN (with revision) of the family's latest ACTIVE task definition, Terraform's or the pipeline's (track_latest)."
   value       = aws_ecs_task_definition.this.arn
 }
 
 output "app_container" {
   description = "The app container definition shared by every task that runs the app image (image, non-root user, read-only root, /tmp scratch mount, environment, secrets), without health check or logging; the batch module adds its command and log configuration."
   value       = local.app_container_base
+}
+
+# ---- Deployed image ----
+
+output "image_tag_parameter_name" {
+  description = "Name of the SSM parameter holding the tag of the images deployed last (the pipeline writes it, Terraform reads it)."
+  value       = aws_ssm_parameter.image_tag.name
+}
+
+output "image_tag_parameter_arn" {
+  description = "ARN of that parameter, for the deploy role's ssm:GetParameter and ssm:PutParameter."
+  value       = aws_ssm_parameter.image_tag.arn
 }
 
 # ---- Service ----

@@ -52,8 +52,10 @@ resource "aws_ecs_service" "this" {
   wait_for_steady_state   = false
 
   lifecycle {
-    # The pipeline registers and deploys new task definition revisions; autoscaling owns the count.
-    ignore_changes = [task_definition, desired_count]
+    # Autoscaling owns the count. task_definition is NOT ignored: a settings change applied by
+    # Terraform reaches the service at once, with the deployed image (see image.tf); after a
+    # deploy the tracked latest revision is the pipeline's, so there is nothing to change.
+    ignore_changes = [desired_count]
   }
 
   depends_on = [aws_ecs_cluster_capacity_providers.this]

@@ -32,7 +32,7 @@ locals {
   # and migration): image, user, read-only root, scratch /tmp, settings and secrets.
   app_container_base = {
     name                   = "app"
-    image                  = "${aws_ecr_repository.this["app"].repository_url}:${var.image_tag}"
+    image                  = "${aws_ecr_repository.this["app"].repository_url}:${local.image_tag}"
     essential              = true
     user                   = local.app_user
     readonlyRootFilesystem = true
@@ -67,7 +67,7 @@ locals {
 
   proxy_container = {
     name                   = "proxy"
-    image                  = "${aws_ecr_repository.this["proxy"].repository_url}:${var.image_tag}"
+    image                  = "${aws_ecr_repository.this["proxy"].repository_url}:${local.image_tag}"
     essential              = true
     user                   = local.proxy_user
     readonlyRootFilesystem = true
@@ -90,8 +90,14 @@ locals {
   }
 }
 
+# Terraform owns the settings of the family and the pipeline owns the image; both register
+# revisions. track_latest makes Terraform compare against the family's latest ACTIVE revision
+# (possibly the pipeline's, which differs only in the image it also reads from the parameter),
+# so a deploy shows no diff; skip_destroy keeps replaced revisions ACTIVE for rollbacks.
 resource "aws_ecs_task_definition" "this" {
   family                   = var.names.task_family
+  track_latest             = true
+  skip_destroy             = true
   requires_compatibilities = ["FARGATE"]
   network_mode             = "awsvpc"
   cpu                      = tostring(var.cpu)

@@ -18,6 +18,7 @@ variable "names" {
     security_group          = string # aws_security_group
     cpu_scaling_policy      = string # aws_appautoscaling_policy
     requests_scaling_policy = string # aws_appautoscaling_policy
+    image_tag_parameter     = string # aws_ssm_parameter
   })
 
   validation {
@@ -63,6 +64,11 @@ variable "names" {
   validation {
     condition     = length(var.names.security_group) <= 255 && !startswith(lower(var.names.security_group), "sg-")
     error_message = "names.security_group: at most 255 characters, not starting with 'sg-'."
+  }
+
+  validation {
+    condition     = length(var.names.image_tag_parameter) <= 1011 && can(regex("^/[A-Za-z0-9_./-]+$", var.names.image_tag_parameter))
+    error_message = "names.image_tag_parameter: a path-style SSM parameter name ('/system/env/...'), at most 1011 of letters, digits, '_', '.', '-', '/'."
   }
 
   validation {
@@ -153,14 +159,14 @@ variable "ecr_force_delete" {
   default     = false
 }
 
-variable "image_tag" {
-  description = "Image tag used when Terraform registers a task definition. Only the first apply uses it; the pipeline deploys real tags."
+variable "bootstrap_image_tag" {
+  description = "Placeholder written to the deployed-image parameter by the first apply, before any pipeline run has pushed an image; the pipeline overwrites it and Terraform never writes it again."
   type        = string
   default     = "bootstrap"
 
   validation {
-    condition     = can(regex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", var.image_tag))
-    error_message = "image_tag: 1-128 letters, digits, '_', '.', '-', not starting with '.' or '-'."
+    condition     = can(regex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", var.bootstrap_image_tag))
+    error_message = "bootstrap_image_tag: 1-128 letters, digits, '_', '.', '-', not starting with '.' or '-'."
   }
 }
 

@@ -7,7 +7,7 @@ data "aws_partition" "current" {}
 data "aws_region" "current" {}
 
 resource "aws_cloudwatch_log_group" "flow_log" {
-  # checkov:skip=CKV_AWS_338:Retention is an environment input (flow_log_retention_days, default 365): dev keeps flow logs for days on purpose, to save cost; prod sets a year or more.
+  # checkov:skip=CKV_AWS_338:Retention is an environment input (network.flow_log_retention_days in the env YAML): dev keeps flow logs for a week on purpose, to save cost; prod keeps them for a year (envs/prod/env.yaml).
   name              = var.names.flow_log_group
   retention_in_days = var.flow_log_retention_days
   kms_key_id        = var.kms_key_arn

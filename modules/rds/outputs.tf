@@ -13,7 +13,7 @@ output "instance_identifier" {
 }
 
 output "address" {
-  description = "Host name of the DB instance, to connect with TLS (sslmode=verify-full)."
+  description = "Host name of the DB instance. The parameter group sets rds.force_ssl, so every connection must use TLS (sslmode=require or stricter)."
   value       = aws_db_instance.this.address
 }
 

@@ -100,6 +100,15 @@ def test_jobs_log_to_the_batch_group_with_a_prefix_per_job(parsed, local_values)
     assert "awslogs-stream-prefix = each.key" in job["container_definitions"]
 
 
+@pytest.mark.parametrize("name", ["job", "migrate"])
+def test_task_definitions_track_the_latest_revision_and_keep_old_ones(parsed, name):
+    """The pipeline registers revisions with the new image; Terraform compares against the
+    family's latest ACTIVE one (no diff after a deploy) and never deregisters on replacement."""
+    task = resources(parsed, "aws_ecs_task_definition")[name]
+    assert task["track_latest"] is True
+    assert task["skip_destroy"] is True
+
+
 def test_migrate_task_runs_migrations(parsed, local_values):
     assert local_values["migrate_command"] == ["python", "manage.py", "migrate", "--noinput"]
     migrate = task_definitions(parsed)["migrate"]

@@ -1,8 +1,8 @@
-"""Security and behaviour of modules/codepipeline and app/buildspec.yml.
+"""Security and behaviour of modules/codepipeline and the three buildspecs it runs.
 
-The module is read from its HCL. The buildspec is read as YAML and its
-commands are also run, phase by phase as CodeBuild would, against stub `aws`
-and `docker` commands, to prove the migration gate and the image tags.
+The module is read from its HCL. The buildspecs are read as YAML; the image build's commands
+are also run, phase by phase as CodeBuild would, against stub `aws` and `docker` commands, to
+prove the image tags. The release itself is the deploy program (tests/deploy).
 """
 
 from __future__ import annotations
@@ -17,23 +17,42 @@ from typing import Any
 
 import pytest
 import yaml
-from tfhelpers import ROOT, blocks, data_sources, literal, module_fixture, resources, variables_of
+from tfhelpers import (
+    ROOT,
+    blocks,
+    data_sources,
+    literal,
+    locals_of,
+    module_fixture,
+    resources,
+    statements_of,
+    variables_of,
+)
 
 MODULE = "codepipeline"
-BUILDSPEC = ROOT / "app" / "buildspec.yml"
+BUILDSPECS = {
+    "test": ROOT / "app" / "buildspec-test.yml",
+    "build": ROOT / "app" / "buildspec.yml",
+    "deploy": ROOT / "deploy" / "buildspec.yml",
+}
+STAGES = ("test", "build", "deploy")
 NAMES_KEYS = {
     "connection",
     "pipeline",
     "artifact_bucket",
-    "build_project",
     "build_log_group",
     "pipeline_role",
-    "build_role",
     "pipeline_policy",
-    "build_policy",
+    *(f"{stage}_{kind}" for stage in STAGES for kind in ("project", "role", "policy")),
 }
 # Actions AWS only authorises on "*" (no resource-level permissions).
-STAR_RESOURCE_ACTIONS = {"ecr:GetAuthorizationToken", "ecs:DescribeTaskDefinition", "ecs:RegisterTaskDefinition"}
+STAR_RESOURCE_ACTIONS = {
+    "ecr:GetAuthorizationToken",
+    "ecs:DeregisterTaskDefinition",
+    "ecs:DescribeTaskDefinition",
+    "ecs:ListTaskDefinitions",
+    "ecs:RegisterTaskDefinition",
+}
 PASSED_ROLES = {"${var.execution_role_arn}", "${var.task_role_arn}"}
 
 
@@ -50,18 +69,45 @@ def project(parsed) -> dict[str, Any]:
     return resources(parsed, "aws_codebuild_project")["this"]
 
 
+@pytest.fixture(scope="module")
+def projects(parsed) -> dict[str, dict[str, Any]]:
+    """The per-stage project settings (local.projects), keyed test/build/deploy."""
+    return locals_of(parsed)["projects"]
+
+
 def statements(parsed) -> list[tuple[str, dict[str, Any]]]:
     return [
         (name, statement)
         for name, document in data_sources(parsed, "aws_iam_policy_document").items()
-        for statement in blocks(document, "statement")
+        for statement in statements_of(document)
     ]
 
 
+def policy(parsed, name: str) -> dict[str, dict[str, Any]]:
+    """A role's statements by sid, including those it takes from build_common."""
+    documents = data_sources(parsed, "aws_iam_policy_document")
+    found = {s["sid"]: s for s in statements_of(documents[name])}
+    if documents[name].get("source_policy_documents") == ["${data.aws_iam_policy_document.build_common.json}"]:
+        found.update({s["sid"]: s for s in statements_of(documents["build_common"])})
+    return found
+
+
+def stage_actions(pipeline: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every stage's one action by stage name, the dynamic approval stage included."""
+    found = {}
+    for stage in blocks(pipeline, "stage"):
+        (only,) = blocks(stage, "action")
+        found[stage["name"]] = only
+    for dyn in blocks(pipeline, "dynamic"):
+        if "stage" in dyn:
+            (content,) = blocks(dyn["stage"], "content")
+            (only,) = blocks(content, "action")
+            found[content["name"]] = only
+    return found
+
+
 def action(pipeline: dict[str, Any], stage_name: str) -> dict[str, Any]:
-    stage = next(s for s in blocks(pipeline, "stage") if s["name"] == stage_name)
-    (only,) = blocks(stage, "action")
-    return only
+    return stage_actions(pipeline)[stage_name]
 
 
 def test_names_has_exactly_the_named_resources(parsed):
@@ -107,10 +153,26 @@ def test_artifact_bucket_is_the_shared_secure_bucket_with_the_key(parsed):
     assert module["expiration_days"] == "${var.artifact_expiration_days}"
 
 
-# ---- Build project ----
+# ---- Build projects ----
 
 
-def test_build_is_encrypted_with_the_key(parsed, project):
+def test_one_project_per_stage_each_with_its_own_role_and_buildspec(project, projects):
+    assert project["for_each"] == "${local.projects}"
+    assert set(projects) == set(STAGES)
+    for stage, settings in projects.items():
+        assert settings["name"] == f"${{var.names.{stage}_project}}"
+        assert settings["role_arn"] == f'${{aws_iam_role.this["{stage}"].arn}}'
+        assert settings["buildspec"] == str(BUILDSPECS[stage].relative_to(ROOT)), stage
+        assert BUILDSPECS[stage].is_file()
+    # Only the image build runs the Docker daemon.
+    assert {stage for stage, settings in projects.items() if settings["privileged"]} == {"build"}
+    (environment,) = blocks(project, "environment")
+    assert environment["privileged_mode"] == "${each.value.privileged}"
+    assert environment["image"] == "${var.build_image}"
+    assert "vpc_config" not in project
+
+
+def test_builds_are_encrypted_and_logged_with_the_key(parsed, project):
     assert project["encryption_key"] == "${var.kms_key_arn}"
     (artifacts,) = blocks(project, "artifacts")
     assert artifacts["type"] == "CODEPIPELINE"
@@ -120,45 +182,36 @@ def test_build_is_encrypted_with_the_key(parsed, project):
     assert log_group["retention_in_days"] == "${var.log_retention_days}"
     (logs,) = blocks(project, "logs_config")
     (cloudwatch,) = blocks(logs, "cloudwatch_logs")
-    assert cloudwatch == {"status": "ENABLED", "group_name": "${aws_cloudwatch_log_group.build.name}"}
+    assert cloudwatch == {"status": "ENABLED", "group_name": "${aws_cloudwatch_log_group.build.name}",
+                          "stream_name": "${each.key}"}
 
 
-def test_build_runs_the_repository_buildspec_outside_the_vpc(project):
-    (source,) = blocks(project, "source")
-    assert source == {"type": "CODEPIPELINE", "buildspec": "app/buildspec.yml"}
-    assert BUILDSPEC.is_file()
-    assert "vpc_config" not in project
+def test_build_environment_variables_are_plaintext(project):
     (environment,) = blocks(project, "environment")
-    assert environment["type"] == "LINUX_CONTAINER"
-    assert environment["image"] == "${var.build_image}"
-    assert environment["privileged_mode"] is True
-
-
-def test_build_environment_variables_are_plaintext_and_complete(parsed, project):
-    (environment,) = blocks(project, "environment")
-    assert "environment_variable" not in environment  # only the dynamic block below
+    assert "environment_variable" not in environment  # only the dynamic block
     (dynamic,) = [d["environment_variable"] for d in environment["dynamic"]]
-    assert dynamic["for_each"] == "${local.build_environment_variables}"
+    assert dynamic["for_each"] == "${each.value.environment}"
     (content,) = dynamic["content"]
     assert content["type"] == "PLAINTEXT"
-    local_values = next(literal(b) for b in parsed["locals"] if "build_environment_variables" in b)
-    names = set(local_values["build_environment_variables"])
-    used = set(re.findall(r"\$\{?([A-Z][A-Z0-9_]*)", BUILDSPEC.read_text()))
-    provided_elsewhere = {"AWS_REGION", "COMMIT_ID", "CODEBUILD_RESOLVED_SOURCE_VERSION", "CODEBUILD_BUILD_SUCCEEDING"}
-    computed = {"IMAGE_TAG", "APP_IMAGE", "PROXY_IMAGE", "BATCH_TASK_FAMILIES"}
-    assert used - provided_elsewhere - computed <= names
-    assert {
-        "AWS_ACCOUNT_ID",
-        "APP_REPOSITORY_URL",
-        "PROXY_REPOSITORY_URL",
-        "CLUSTER_NAME",
-        "MIGRATE_TASK_FAMILY",
-        "BATCH_TASK_FAMILIES",
-        "SUBNET_IDS",
-        "SECURITY_GROUP_ID",
-        "APP_CONTAINER_NAME",
-        "PROXY_CONTAINER_NAME",
-    } == names
+
+
+def read_by_deploy_program() -> set[str]:
+    """The variables deploy/settings.py reads from the environment (every upper-case name in it)."""
+    source = (ROOT / "deploy" / "settings.py").read_text()
+    return set(re.findall(r'"([A-Z][A-Z0-9]*_[A-Z0-9_]+)"', source))
+
+
+def test_deploy_project_sets_every_variable_the_deploy_program_reads(projects):
+    provided_by_pipeline = {"COMMIT_ID", "CODEBUILD_RESOLVED_SOURCE_VERSION"}
+    assert read_by_deploy_program() - provided_by_pipeline == set(projects["deploy"]["environment"])
+
+
+def test_build_project_sets_every_variable_the_image_build_reads(projects):
+    used = set(re.findall(r"\$\{?!?([A-Z][A-Z0-9_]*)", BUILDSPECS["build"].read_text()))
+    provided_elsewhere = {"AWS_REGION", "COMMIT_ID", "CODEBUILD_RESOLVED_SOURCE_VERSION", "DOCKER_BUILDKIT"}
+    assert used - provided_elsewhere == set(projects["build"]["environment"]) == {
+        "APP_REPOSITORY_URL", "PROXY_REPOSITORY_URL"}
+    assert projects["test"]["environment"] == {}
 
 
 # ---- Pipeline ----
@@ -186,20 +239,42 @@ def test_artifact_store_is_encrypted_with_the_key(pipeline):
     assert blocks(store, "encryption_key") == [{"id": "${var.kms_key_arn}", "type": "KMS"}]
 
 
-def test_stages_build_then_deploy_the_image_definitions(pipeline):
-    assert [s["name"] for s in blocks(pipeline, "stage")] == ["Source", "Build", "Deploy"]
-    build = action(pipeline, "Build")
-    assert build["provider"] == "CodeBuild"
-    assert build["configuration"]["ProjectName"] == "${aws_codebuild_project.this.name}"
-    assert "#{SourceVariables.CommitId}" in build["configuration"]["EnvironmentVariables"]
+def test_stages_test_before_build_and_approve_before_deploy(pipeline):
+    """Source -> Test -> Build -> (Approve) -> Deploy, in the order of the file."""
+    assert list(stage_actions(pipeline)) == ["Source", "Test", "Build", "Deploy", "Approve"]
+    order = [s["name"] for s in blocks(pipeline, "stage")]
+    assert order == ["Source", "Test", "Build", "Deploy"]
+    text = (ROOT / "modules" / "codepipeline" / "main.tf").read_text()
+    assert text.index('name = "Build"') < text.index('name = "Approve"') < text.index('name = "Deploy"')
+    for stage, key in (("Test", "test"), ("Build", "build"), ("Deploy", "deploy")):
+        act = action(pipeline, stage)
+        assert act["provider"] == "CodeBuild", stage
+        assert act["configuration"]["ProjectName"] == f'${{aws_codebuild_project.this["{key}"].name}}'
+        assert act["input_artifacts"] == ["source_output"]
+    for stage in ("Build", "Deploy"):
+        assert action(pipeline, stage)["configuration"]["EnvironmentVariables"] == "${local.commit_variable}"
     assert action(pipeline, "Source")["namespace"] == "SourceVariables"
-    assert build["output_artifacts"] == ["build_output"]
-    deploy = action(pipeline, "Deploy")
-    assert (deploy["category"], deploy["provider"]) == ("Deploy", "ECS")
-    assert deploy["input_artifacts"] == ["build_output"]
-    assert deploy["configuration"]["FileName"] == "imagedefinitions.json"
-    assert deploy["configuration"]["ClusterName"] == "${var.cluster_name}"
-    assert deploy["configuration"]["ServiceName"] == "${var.service_name}"
+
+
+def test_no_ecs_deploy_action(pipeline):
+    """The ECS standard deploy action copies the revision the service runs, ignoring newer
+    revisions of the family, so it would drop settings Terraform applied since."""
+    for name, act in stage_actions(pipeline).items():
+        assert act["provider"] != "ECS", name
+        assert "imagedefinitions.json" not in json.dumps(act), name
+
+
+def test_approval_stage_is_optional_and_notifies_the_topic(pipeline, parsed):
+    (dyn,) = [d["stage"] for d in blocks(pipeline, "dynamic") if "stage" in d]
+    assert dyn["for_each"] == "${var.manual_approval ? [1] : []}"
+    approve = action(pipeline, "Approve")
+    assert (approve["category"], approve["owner"], approve["provider"]) == ("Approval", "AWS", "Manual")
+    assert approve["configuration"]["NotificationArn"] == "${var.approval_topic_arn}"
+    assert "#{SourceVariables.CommitId}" in approve["configuration"]["CustomData"]
+    variables = variables_of(parsed)
+    assert variables["manual_approval"]["default"] is False
+    (check,) = blocks(blocks(pipeline, "lifecycle")[0], "precondition")
+    assert check["condition"] == "${!var.manual_approval || var.approval_topic_arn != null}"
 
 
 # ---- IAM ----
@@ -207,7 +282,7 @@ def test_stages_build_then_deploy_the_image_definitions(pipeline):
 
 def test_no_wildcard_action_in_any_policy_document(parsed):
     found = statements(parsed)
-    assert len(found) > 10
+    assert len(found) > 15
     for name, statement in found:
         assert "not_actions" not in statement, name
         for act in statement["actions"]:
@@ -219,156 +294,145 @@ def test_star_resource_only_where_aws_requires_it(parsed):
         if "*" not in statement.get("resources", []):
             continue
         assert statement["resources"] == ["*"], name
-        if statement["actions"] == ["ecs:ListTasks"]:
-            assert blocks(statement, "condition")[0]["variable"] == "ecs:cluster", name
-        else:
-            assert set(statement["actions"]) <= STAR_RESOURCE_ACTIONS, (name, statement["actions"])
+        assert set(statement["actions"]) <= STAR_RESOURCE_ACTIONS, (name, statement["actions"])
 
 
-def test_pass_role_only_for_the_two_task_roles_and_only_to_ecs_tasks(parsed):
+def test_only_the_deploy_role_passes_roles_and_only_the_two_task_roles_to_ecs_tasks(parsed):
     passing = [(n, s) for n, s in statements(parsed) if "iam:PassRole" in s["actions"]]
-    assert {n for n, _ in passing} == {"pass_task_roles"}
-    documents = data_sources(parsed, "aws_iam_policy_document")
-    for role in ("pipeline", "build"):
-        assert documents[role]["source_policy_documents"] == ["${data.aws_iam_policy_document.pass_task_roles.json}"]
-    for name, statement in passing:
-        assert statement["actions"] == ["iam:PassRole"], name
-        assert set(statement["resources"]) == PASSED_ROLES, name
-        assert blocks(statement, "condition") == [
-            {"test": "StringEquals", "variable": "iam:PassedToService", "values": ["ecs-tasks.amazonaws.com"]}
-        ], name
+    assert [n for n, _ in passing] == ["deploy"]
+    (_, statement), = passing
+    assert statement["actions"] == ["iam:PassRole"]
+    assert set(statement["resources"]) == PASSED_ROLES
+    assert blocks(statement, "condition") == [
+        {"test": "StringEquals", "variable": "iam:PassedToService", "values": ["ecs-tasks.amazonaws.com"]}
+    ]
 
 
 def test_roles_trust_their_service_in_this_account_only(parsed):
     res = resources(parsed)
-    expected = {"pipeline": "codepipeline.amazonaws.com", "build": "codebuild.amazonaws.com"}
     trust = data_sources(parsed, "aws_iam_policy_document")["assume"]
-    assert trust["for_each"] == expected
+    assert trust["for_each"] == {"pipeline": "codepipeline.amazonaws.com", "build": "codebuild.amazonaws.com"}
     (statement,) = blocks(trust, "statement")
     assert statement["actions"] == ["sts:AssumeRole"]
     assert blocks(statement, "principals") == [{"type": "Service", "identifiers": ["${each.value}"]}]
     assert blocks(statement, "condition") == [
         {"test": "StringEquals", "variable": "aws:SourceAccount", "values": ["${local.account_id}"]}
     ]
-    for role in expected:
-        assert res[f"aws_iam_role.{role}"]["assume_role_policy"] == (
-            f'${{data.aws_iam_policy_document.assume["{role}"].json}}'
-        )
+    trusts = "${data.aws_iam_policy_document.assume[%s].json}"
+    assert res["aws_iam_role.pipeline"]["assume_role_policy"] == trusts % '"pipeline"'
+    assert res["aws_iam_role.this"]["for_each"] == "${local.build_roles}"
+    assert res["aws_iam_role.this"]["assume_role_policy"] == trusts % '"build"'
 
 
-def test_build_may_run_only_the_migration_in_the_cluster(parsed):
-    build = dict((s.get("sid"), s) for n, s in statements(parsed) if n == "build")
-    run = [s for s in build.values() if "ecs:RunTask" in s["actions"]]
-    assert len(run) == 1
-    assert run[0]["resources"] == ["${local.migrate_task_definition_arn}"]
-    assert blocks(run[0], "condition") == [
+def test_test_role_can_only_read_its_source_and_write_its_log(parsed):
+    allowed = {a for s in policy(parsed, "test").values() for a in s["actions"]}
+    assert allowed == {"logs:CreateLogStream", "logs:PutLogEvents", "s3:GetObject", "s3:GetObjectVersion",
+                       "s3:GetBucketAcl", "s3:GetBucketLocation", "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"}
+
+
+def test_build_role_pushes_only_the_two_repositories_and_touches_no_ecs(parsed):
+    build = policy(parsed, "build")
+    assert set(build["PushAndPullImages"]["resources"]) == {"${var.app_repository_arn}", "${var.proxy_repository_arn}"}
+    assert not any(a.startswith(("ecs:", "ssm:", "iam:")) for s in build.values() for a in s["actions"])
+
+
+def test_deploy_role_runs_only_the_migration_in_the_cluster_and_updates_only_its_service(parsed):
+    deploy = policy(parsed, "deploy")
+    run = deploy["RunMigration"]
+    assert run["actions"] == ["ecs:RunTask"]
+    assert run["resources"] == ["${local.ecs_arn_prefix}:task-definition/${var.migrate_task_family}:*"]
+    assert blocks(run, "condition") == [
         {"test": "ArnEquals", "variable": "ecs:cluster", "values": ["${var.cluster_arn}"]}
     ]
-    ecr = [s for s in build.values() if "ecr:PutImage" in s["actions"]]
-    assert len(ecr) == 1
-    assert set(ecr[0]["resources"]) == {"${var.app_repository_arn}", "${var.proxy_repository_arn}"}
-    for statement in build.values():
-        assert not any(a.startswith(("codeconnections:", "codestar-connections:")) for a in statement["actions"])
+    assert deploy["RollOutService"]["resources"] == ["${local.service_arn}"]
+    assert deploy["PublishImageTag"]["resources"] == ["${var.image_tag_parameter_arn}"]
+    assert set(deploy["PublishImageTag"]["actions"]) == {"ssm:GetParameter", "ssm:PutParameter"}
+    for sid in ("TagNewRevisions", "TagMigrationTask"):
+        (condition,) = blocks(deploy[sid], "condition")
+        assert condition["variable"] == "ecs:CreateAction", sid
+    assert not any(a.startswith("ecr:") and a != "ecr:DescribeImages" for s in deploy.values() for a in s["actions"])
 
 
-def test_pipeline_deploys_only_its_service(parsed):
-    pipeline_statements = [s for n, s in statements(parsed) if n == "pipeline"]
-    update = [s for s in pipeline_statements if "ecs:UpdateService" in s["actions"]]
-    assert len(update) == 1 and update[0]["resources"] == ["${local.service_arn}"]
-    connection = [s for s in pipeline_statements if "codestar-connections:UseConnection" in s["actions"]]
-    assert connection[0]["resources"] == ["${aws_codestarconnections_connection.this.arn}"]
+def test_pipeline_role_starts_only_its_builds_and_publishes_only_for_approval(parsed):
+    pipeline = {s["sid"]: s for s in statements_of(data_sources(parsed, "aws_iam_policy_document")["pipeline"])}
+    assert pipeline["RunBuilds"]["resources"] == "${[for project in aws_codebuild_project.this : project.arn]}"
+    assert pipeline["NotifyApprovers"]["resources"] == ["${var.approval_topic_arn}"]
+    assert pipeline["UseSourceConnection"]["resources"] == ["${aws_codestarconnections_connection.this.arn}"]
+    assert not any(a.startswith(("ecs:", "iam:", "ecr:")) for s in pipeline.values() for a in s["actions"])
 
 
-# ---- Buildspec ----
+# ---- Buildspecs ----
+
+
+@pytest.fixture(scope="module", params=STAGES)
+def any_buildspec(request) -> dict[str, Any]:
+    return yaml.safe_load(BUILDSPECS[request.param].read_text())
 
 
 @pytest.fixture(scope="module")
 def buildspec() -> dict[str, Any]:
-    return yaml.safe_load(BUILDSPEC.read_text())
+    return yaml.safe_load(BUILDSPECS["build"].read_text())
 
 
 def phase_commands(buildspec, phase: str) -> list[str]:
-    return buildspec["phases"][phase]["commands"]
+    return buildspec["phases"][phase].get("commands", [])
 
 
-def test_buildspec_shape(buildspec):
-    assert str(buildspec["version"]) == "0.2"
-    assert buildspec["env"]["shell"] == "bash"
-    assert buildspec["artifacts"]["files"] == ["imagedefinitions.json"]
-    assert list(buildspec["phases"]) == ["pre_build", "build", "post_build"]
+def test_buildspecs_use_bash_and_name_no_host(any_buildspec):
+    assert str(any_buildspec["version"]) == "0.2"
+    assert any_buildspec["env"]["shell"] == "bash"
+    for text in (path.read_text() for path in BUILDSPECS.values()):
+        assert "amazonaws.com" not in text and "://" not in text
 
 
-def test_every_command_runs_in_strict_mode(buildspec):
+def test_test_stage_runs_the_projects_own_app_targets():
+    spec = yaml.safe_load(BUILDSPECS["test"].read_text())
+    (command,) = phase_commands(spec, "build")
+    targets = command.split()[3:]
+    assert command.startswith("make -C app ") and set(targets) == {"test-app", "lint-app", "check-deploy"}
+    makefile = (ROOT / "app" / "Makefile").read_text()
+    for target in targets:
+        assert re.search(rf"^{target}:", makefile, flags=re.MULTILINE), target
+    assert spec["phases"]["install"]["runtime-versions"]["python"] == "3.11"
+
+
+def test_deploy_stage_installs_from_the_hashed_lock_and_runs_the_program():
+    spec = yaml.safe_load(BUILDSPECS["deploy"].read_text())
+    install = " ".join(phase_commands(spec, "install"))
+    assert "--require-hashes" in install and "deploy/requirements.lock" in install
+    assert phase_commands(spec, "build") == ["/tmp/deploy-venv/bin/python -m deploy"]
+    lock = (ROOT / "deploy" / "requirements.lock").read_text()
+    assert "boto3==" in lock and "--hash=sha256:" in lock
+
+
+def test_image_build_commands_run_in_strict_mode(buildspec):
     for phase in buildspec["phases"]:
         for command in phase_commands(buildspec, phase):
             assert command.lstrip().startswith("set -euo pipefail"), (phase, command[:60])
 
 
-def test_migration_runs_before_the_image_definitions_are_written(buildspec):
-    build = "\n".join(phase_commands(buildspec, "build"))
-    post = "\n".join(phase_commands(buildspec, "post_build"))
-    assert "aws ecs run-task" in build and "aws ecs wait tasks-stopped" in build
-    assert "imagedefinitions.json" not in build + "\n".join(phase_commands(buildspec, "pre_build"))
-    assert "imagedefinitions.json" in post
-    assert post.index("CODEBUILD_BUILD_SUCCEEDING") < post.index("imagedefinitions.json")
-    assert build.count("register_task_revision() {") == 1
+def test_image_build_deploys_nothing(buildspec):
+    text = BUILDSPECS["build"].read_text()
+    assert "aws ecs" not in text and "imagedefinitions" not in text and "artifacts" not in buildspec
 
 
-def test_buildspec_names_no_host(buildspec):
-    assert "amazonaws.com" not in BUILDSPEC.read_text()
-
-
-# ---- Buildspec, run against stub aws and docker ----
+# ---- Image build, run against stub aws and docker ----
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 REGISTRY = "123456789012.dkr.ecr.ap-northeast-1.example"
 
 FAKE_AWS = r'''#!/usr/bin/env python3
-"""Stub aws CLI: records each call, answers from canned data."""
+"""Stub aws CLI: records each call; images listed in STUB_EXISTING exist."""
 import json, os, sys
-log = os.environ["STUB_LOG"]
 args = sys.argv[1:]
-record = {"tool": "aws", "args": args}
-def arg(name):
-    return args[args.index(name) + 1]
+with open(os.environ["STUB_LOG"], "a") as handle:
+    handle.write(json.dumps({"tool": "aws", "args": args}) + "\n")
 service, op = args[0], args[1]
-if (service, op) == ("ecs", "register-task-definition"):
-    with open(arg("--cli-input-json")[len("file://"):]) as handle:
-        record["definition"] = json.load(handle)
-with open(log, "a") as handle:
-    handle.write(json.dumps(record) + "\n")
 if (service, op) == ("ecr", "get-login-password"):
     print("token")
 elif (service, op) == ("ecr", "describe-images"):
-    sys.exit(254)  # ImageNotFoundException
-elif (service, op) == ("ecs", "describe-task-definition"):
-    family = arg("--task-definition")
-    print(json.dumps({
-        "taskDefinition": {
-            "taskDefinitionArn": f"arn:aws:ecs:ap-northeast-1:123456789012:task-definition/{family}:1",
-            "family": family, "revision": 1, "status": "ACTIVE",
-            "requiresAttributes": [], "compatibilities": ["FARGATE"],
-            "registeredAt": "2025-01-01T00:00:00Z", "registeredBy": "someone",
-            "executionRoleArn": "arn:aws:iam::123456789012:role/exec",
-            "networkMode": "awsvpc", "cpu": "256", "memory": "512",
-            "containerDefinitions": [
-                {"name": "app", "image": "old:app", "command": ["python", "manage.py", "migrate"]},
-                {"name": "sidecar", "image": "old:sidecar"},
-            ],
-        },
-        "tags": [{"key": "Env", "value": "dev"}],
-    }))
-elif (service, op) == ("ecs", "register-task-definition"):
-    family = record["definition"]["family"]
-    print(f"arn:aws:ecs:ap-northeast-1:123456789012:task-definition/{family}:2")
-elif (service, op) == ("ecs", "run-task"):
-    print(json.dumps({"tasks": [{"taskArn": "arn:aws:ecs:ap-northeast-1:123456789012:task/c/1"}], "failures": []}))
-elif (service, op) == ("ecs", "wait"):
-    pass
-elif (service, op) == ("ecs", "describe-tasks"):
-    exit_code = int(os.environ["STUB_EXIT_CODE"])
-    print(json.dumps({"tasks": [{"stoppedReason": "Essential container in task exited",
-                                 "containers": [{"name": "app", "exitCode": exit_code}]}]}))
+    repository = args[args.index("--repository-name") + 1]
+    sys.exit(0 if repository in os.environ.get("STUB_EXISTING", "").split() else 254)
 else:
     sys.exit(f"unexpected aws call: {args}")
 '''
@@ -382,10 +446,10 @@ if sys.argv[1] == "login":
 """
 
 
-def run_buildspec(buildspec, workdir: Path, *, migrate_exit_code: int = 0, commit: str = COMMIT):
-    """Run the phases like CodeBuild: each command in its own bash, exported
-    variables carried over, post_build run even when build failed. Returns
-    the failed (phase, index) pairs and the recorded calls."""
+def run_buildspec(buildspec, workdir: Path, *, commit: str = COMMIT, existing: str = ""):
+    """Run the phases like CodeBuild: each command in its own bash, exported variables carried
+    over, later phases skipped after a failure (on-failure: ABORT). Returns the failed
+    (phase, index) pairs and the recorded calls."""
     bin_dir = workdir / "bin"
     bin_dir.mkdir()
     for name, text in {"aws": FAKE_AWS, "docker": FAKE_DOCKER}.items():
@@ -396,26 +460,17 @@ def run_buildspec(buildspec, workdir: Path, *, migrate_exit_code: int = 0, commi
         "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
         "HOME": str(workdir),
         "STUB_LOG": str(log),
-        "STUB_EXIT_CODE": str(migrate_exit_code),
+        "STUB_EXISTING": existing,
         "AWS_REGION": "ap-northeast-1",
-        "AWS_ACCOUNT_ID": "123456789012",
         "COMMIT_ID": commit,
         "APP_REPOSITORY_URL": f"{REGISTRY}/todo-dev-app",
         "PROXY_REPOSITORY_URL": f"{REGISTRY}/todo-dev-proxy",
-        "CLUSTER_NAME": "todo-dev-cluster",
-        "MIGRATE_TASK_FAMILY": "todo-dev-migrate",
-        "BATCH_TASK_FAMILIES": "todo-dev-purge todo-dev-report",
-        "SUBNET_IDS": "subnet-a,subnet-b",
-        "SECURITY_GROUP_ID": "sg-1",
-        "APP_CONTAINER_NAME": "app",
-        "PROXY_CONTAINER_NAME": "proxy",
-        "CODEBUILD_BUILD_SUCCEEDING": "1",
     }
     env.update({k: str(v) for k, v in buildspec.get("env", {}).get("variables", {}).items()})
     failed = []
-    for phase in ("pre_build", "build", "post_build"):
-        if phase != "post_build" and failed:
-            continue  # on-failure: ABORT skips the remaining phases but post_build
+    for phase in ("pre_build", "build"):
+        if failed:
+            continue
         for index, command in enumerate(phase_commands(buildspec, phase)):
             script = workdir / f"{phase}_{index}.sh"
             script.write_text(command)
@@ -424,7 +479,6 @@ def run_buildspec(buildspec, workdir: Path, *, migrate_exit_code: int = 0, commi
             result = subprocess.run(["bash", "-c", driver], cwd=workdir, env=env, capture_output=True, text=True)
             if result.returncode != 0:
                 failed.append((phase, index))
-                env["CODEBUILD_BUILD_SUCCEEDING"] = "0"
                 break
             env = dict(item.split("=", 1) for item in env_dump.read_text().split("\0") if "=" in item)
     calls = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
@@ -432,74 +486,35 @@ def run_buildspec(buildspec, workdir: Path, *, migrate_exit_code: int = 0, commi
 
 
 needs_tools = pytest.mark.skipif(
-    not (shutil.which("bash") and shutil.which("jq") and shutil.which("python3")),
-    reason="needs bash, jq and python3",
+    not (shutil.which("bash") and shutil.which("python3")), reason="needs bash and python3"
 )
 
 
 @needs_tools
-def test_successful_build_tags_with_the_commit_and_migrates_before_deploying(buildspec, tmp_path):
+def test_image_build_tags_both_images_with_the_commit(buildspec, tmp_path):
     failed, calls = run_buildspec(buildspec, tmp_path)
     assert failed == []
-
     app_image = f"{REGISTRY}/todo-dev-app:{COMMIT}"
     proxy_image = f"{REGISTRY}/todo-dev-proxy:{COMMIT}"
     docker = [c["args"] for c in calls if c["tool"] == "docker"]
     assert docker[0][:4] == ["login", "--username", "AWS", "--password-stdin"]
     assert docker[0][4] == REGISTRY
-    assert ["build", "--target", "app", "--tag", app_image, "app"] in docker
-    assert ["build", "--target", "proxy", "--tag", proxy_image, "app"] in docker
-    assert ["push", app_image] in docker and ["push", proxy_image] in docker
-
-    ecs = [c for c in calls if c["tool"] == "aws" and c["args"][0] == "ecs"]
-    order = [(c["args"][1], c.get("definition", {}).get("family")) for c in ecs]
-    registered = [family for op, family in order if op == "register-task-definition"]
-    assert registered == ["todo-dev-migrate", "todo-dev-purge", "todo-dev-report"]
-    run_at = [op for op, _ in order].index("run-task")
-    assert order.index(("register-task-definition", "todo-dev-migrate")) < run_at
-    assert run_at < order.index(("register-task-definition", "todo-dev-purge"))
-
-    run_task = next(c["args"] for c in ecs if c["args"][1] == "run-task")
-    assert run_task[run_task.index("--launch-type") + 1] == "FARGATE"
-    assert run_task[run_task.index("--task-definition") + 1].endswith("task-definition/todo-dev-migrate:2")
-    assert run_task[run_task.index("--network-configuration") + 1] == (
-        "awsvpcConfiguration={subnets=[subnet-a,subnet-b],securityGroups=[sg-1],assignPublicIp=DISABLED}"
-    )
-
-    definition = next(c["definition"] for c in ecs if c["args"][1] == "register-task-definition")
-    for read_only in (
-        "taskDefinitionArn",
-        "revision",
-        "status",
-        "requiresAttributes",
-        "compatibilities",
-        "registeredAt",
-        "registeredBy",
-    ):
-        assert read_only not in definition
-    images = {c["name"]: c["image"] for c in definition["containerDefinitions"]}
-    assert images == {"app": app_image, "sidecar": "old:sidecar"}
-    assert definition["tags"] == [{"key": "Env", "value": "dev"}]
-
-    written = json.loads((tmp_path / "imagedefinitions.json").read_text())
-    assert written == [{"name": "app", "imageUri": app_image}, {"name": "proxy", "imageUri": proxy_image}]
+    assert docker[1:] == [
+        ["build", "--target", "app", "--tag", app_image, "app"], ["push", app_image],
+        ["build", "--target", "proxy", "--tag", proxy_image, "app"], ["push", proxy_image],
+    ]
 
 
 @needs_tools
-@pytest.mark.parametrize("exit_code", [1, 137])
-def test_failed_migration_fails_the_build_and_deploys_nothing(buildspec, tmp_path, exit_code):
-    failed, calls = run_buildspec(buildspec, tmp_path, migrate_exit_code=exit_code)
-    assert ("build", 1) in failed
-    assert ("post_build", 0) in failed
-    families = [c["definition"]["family"] for c in calls if "definition" in c]
-    assert families == ["todo-dev-migrate"]  # no batch revision with the unmigrated image
-    assert not (tmp_path / "imagedefinitions.json").exists()
+def test_retried_image_build_reuses_the_pushed_images(buildspec, tmp_path):
+    failed, calls = run_buildspec(buildspec, tmp_path, existing="todo-dev-app todo-dev-proxy")
+    assert failed == []
+    assert [c["args"][0] for c in calls if c["tool"] == "docker"] == ["login"]
 
 
 @needs_tools
 @pytest.mark.parametrize("commit", ["", "latest", "0123456789ab", COMMIT.upper()])
-def test_build_refuses_anything_but_a_full_commit_sha(buildspec, tmp_path, commit):
+def test_image_build_refuses_anything_but_a_full_commit_sha(buildspec, tmp_path, commit):
     failed, calls = run_buildspec(buildspec, tmp_path, commit=commit)
     assert failed[0] == ("pre_build", 0)
     assert not any(c["tool"] == "docker" and c["args"][0] in {"build", "push"} for c in calls)
-    assert not (tmp_path / "imagedefinitions.json").exists()

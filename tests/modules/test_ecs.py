@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -36,6 +37,7 @@ NAMES_KEYS = {
     "security_group",
     "cpu_scaling_policy",
     "requests_scaling_policy",
+    "image_tag_parameter",
 }
 
 # Actions for which AWS supports no resource-level permission: the only ones allowed on "*".
@@ -279,8 +281,37 @@ def test_service_deploys_safely(parsed):
     assert service["deployment_maximum_percent"] == 200
     assert service["health_check_grace_period_seconds"] == "${var.health_check_grace_period}"
     assert service["wait_for_steady_state"] is False
-    ignored = blocks(service, "lifecycle")[0]["ignore_changes"]
-    assert {"task_definition", "desired_count"} <= set(ignored)
+    # Autoscaling owns the count; the task definition is followed, so an applied setting reaches
+    # the running service (the deployed image comes from the parameter, see below).
+    assert blocks(service, "lifecycle")[0]["ignore_changes"] == ["desired_count"]
+    assert service["task_definition"] == "${aws_ecs_task_definition.this.arn}"
+
+
+# ---- Deployed image ----
+
+
+def test_image_tag_parameter_is_written_once_then_owned_by_the_pipeline(parsed, variables):
+    parameter = resources(parsed, "aws_ssm_parameter")["image_tag"]
+    assert parameter["type"] == "String"
+    assert parameter["name"] == "${var.names.image_tag_parameter}"
+    assert parameter["value"] == "${var.bootstrap_image_tag}"
+    assert blocks(parameter, "lifecycle")[0]["ignore_changes"] == ["value"]
+    assert variables["bootstrap_image_tag"]["default"] == "bootstrap"
+
+
+def test_every_container_runs_the_deployed_image(parsed, local_values):
+    reader = data_sources(parsed, "aws_ssm_parameter")["image_tag"]
+    assert reader["name"] == "${aws_ssm_parameter.image_tag.name}"
+    assert local_values["image_tag"] == "${data.aws_ssm_parameter.image_tag.insecure_value}"
+    for container in ("app_container_base", "proxy_container"):
+        assert local_values[container]["image"].endswith(":${local.image_tag}"), container
+    assert "var.image_tag" not in json.dumps(parsed)
+
+
+def test_task_definition_tracks_the_latest_revision_and_keeps_old_ones(parsed):
+    task = resources(parsed, "aws_ecs_task_definition")["this"]
+    assert task["track_latest"] is True
+    assert task["skip_destroy"] is True
 
 
 def test_service_enables_exec_and_propagates_tags(parsed):

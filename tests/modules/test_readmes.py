@@ -49,3 +49,20 @@ def test_versions_and_no_provider_block(name: str):
     assert providers["aws"] == {"source": "hashicorp/aws", "version": ">= 6.0"}
     assert "provider" not in parsed  # the env root hands each module the provider of its layer
     assert "tags" not in variables_of(parsed)  # tags come from default_tags
+
+
+@pytest.fixture(scope="module")
+def dev_names() -> set[str]:
+    from infra.render import Project, load
+
+    _, _, names = load(Project(MODULES.parent), "dev")
+    return {named.name for named in names.flat}
+
+
+@pytest.mark.parametrize("name", MODULE_NAMES)
+def test_readme_example_names_follow_the_naming_rule(name: str, dev_names: set[str]):
+    """Every literal in a README's `names = { ... }` example is a name dev really gets."""
+    readme = (MODULES / name / "README.md").read_text(encoding="utf-8")
+    for block in re.findall(r"^\s*names\s*=\s*\{(.*?)^\s*\}", readme, flags=re.MULTILINE | re.DOTALL):
+        for literal_name in re.findall(r'=\s*"([^"]+)"', block):
+            assert literal_name in dev_names, f"modules/{name}/README.md: {literal_name!r} is not a dev name"

@@ -1,0 +1,275 @@
+"""An emulated account for the deploy program: moto's ECS, ECR and SSM, plus two doubles.
+
+moto registers and describes task definitions, runs tasks and updates services, but its tasks
+never stop by themselves and its services never finish a rollout. `Scheduler` plays that part of
+ECS (a migration task stops with a chosen exit code; a deployment completes, fails with a
+circuit-breaker rollback, or never settles). `Terraform` plays `terraform apply` on the task
+definitions: the desired revision is the settings plus the image tag read from the parameter,
+compared against the family's latest ACTIVE revision (track_latest), registered when different,
+and the service follows it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+from moto.ecs.models import EC2ContainerServiceBackend, ecs_backends
+from moto.moto_api import state_manager
+
+from deploy.release import Clients, Release
+from deploy.settings import Settings
+
+ACCOUNT = "123456789012"
+REGION = "ap-northeast-1"
+REGISTRY = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com"
+CLUSTER = "todo-dev-app-web-main-ecs"
+SERVICE = "todo-dev-app-web-main-svc"
+FAMILIES = {
+    "service": "todo-dev-app-web-main-task",
+    "migrate": "todo-dev-app-batch-migrate-task",
+    "job": "todo-dev-app-batch-purgedone-task",
+}
+REPOSITORIES = {"app": "todo-dev-app-web-app-ecr", "proxy": "todo-dev-app-web-proxy-ecr"}
+PARAMETER = "/todo/dev/app/web/imagetag"
+PLACEHOLDER = "bootstrap"
+MANIFEST_TYPE = "application/vnd.docker.distribution.manifest.v2+json"
+COMMITS = [f"{n:040x}" for n in (0xA1, 0xB2, 0xC3, 0xD4)]
+
+
+SECRET_KEY_ARN = f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/todo/dev/app/web/secret-key"
+
+
+def app_container(image: str, setting: str, command: list[str] | None = None) -> dict[str, Any]:
+    # memoryReservation only because moto's RunTask needs a container-level memory figure.
+    container = {"name": "app", "image": image, "essential": True, "memoryReservation": 256, "user": "10001",
+                 "readonlyRootFilesystem": True, "environment": [{"name": "SETTING", "value": setting}],
+                 "secrets": [{"name": "SECRET_KEY", "valueFrom": SECRET_KEY_ARN}]}
+    if command:
+        container["command"] = command
+    return container
+
+
+def equivalent(containers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Container definitions as the AWS provider compares them: registration adds defaults (cpu 0,
+    empty lists) that the provider's equivalence check ignores."""
+    return [{k: v for k, v in c.items() if v not in ([], {}, None) and not (k == "cpu" and v == 0)} for c in containers]
+
+
+@dataclass
+class Terraform:
+    """`terraform apply` of the task definitions and the service, as the modules declare them."""
+
+    ecs: Any
+    ssm: Any
+    setting: str = "one"
+    applies: int = 0
+
+    def desired(self) -> dict[str, list[dict[str, Any]]]:
+        tag = self.ssm.get_parameter(Name=PARAMETER)["Parameter"]["Value"]
+        image = {name: f"{REGISTRY}/{repo}:{tag}" for name, repo in REPOSITORIES.items()}
+        return {
+            "service": [{"name": "proxy", "image": image["proxy"], "essential": True, "memoryReservation": 64},
+                        app_container(image["app"], self.setting)],
+            "migrate": [app_container(image["app"], self.setting, ["python", "manage.py", "migrate", "--noinput"])],
+            "job": [app_container(image["app"], self.setting, ["python", "manage.py", "purge_done_todos"])],
+        }
+
+    def latest(self, family: str) -> dict[str, Any] | None:
+        arns = self.ecs.list_task_definitions(familyPrefix=family, status="ACTIVE")["taskDefinitionArns"]
+        if not arns:
+            return None
+        newest = max(arns, key=lambda a: int(a.rsplit(":", 1)[1]))
+        return self.ecs.describe_task_definition(taskDefinition=newest)["taskDefinition"]
+
+    def plan(self, setting: str | None = None) -> list[str]:
+        """The families whose task definition would be replaced."""
+        if setting is not None:
+            self.setting = setting
+        changes = []
+        for key, containers in self.desired().items():
+            current = self.latest(FAMILIES[key])
+            if current is None or equivalent(current["containerDefinitions"]) != equivalent(containers):
+                changes.append(key)
+        return changes
+
+    def apply(self, setting: str | None = None) -> list[str]:
+        changes = self.plan(setting)
+        for key in changes:
+            registered = self.ecs.register_task_definition(
+                family=FAMILIES[key], networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256",
+                memory="512", containerDefinitions=self.desired()[key],
+                tags=[{"key": "Env", "value": "dev"}, {"key": "ManagedBy", "value": "terraform"}],
+            )["taskDefinition"]
+            if key == "service":
+                services = self.ecs.describe_services(cluster=CLUSTER, services=[SERVICE])["services"]
+                if services:
+                    arn = registered["taskDefinitionArn"]
+                    self.ecs.update_service(cluster=CLUSTER, service=SERVICE, taskDefinition=arn)
+        self.applies += 1
+        return changes
+
+
+@dataclass
+class Scheduler:
+    """What ECS does between two polls that moto does not: stop tasks, finish rollouts."""
+
+    migrate_exit_code: int | None = 0  # None: the task never stops
+    rollout: str = "COMPLETED"  # COMPLETED | FAILED | NEVER
+    migrations: list[str] = field(default_factory=list)  # task definition ARNs the migrations ran
+    _ids: Any = field(default_factory=lambda: itertools.count(1))
+
+    @property
+    def backend(self) -> Any:
+        return ecs_backends[ACCOUNT][REGION]
+
+    def step(self) -> None:
+        for task in self.backend.tasks.get(CLUSTER, {}).values():
+            if task.started_by.startswith("deploy-") and task.status != "STOPPED":
+                self.migrations.append(task.task_definition_arn)
+                if self.migrate_exit_code is not None:
+                    task.status = "STOPPED"
+                    task.containers[0].exitCode = self.migrate_exit_code
+                    task.stopped_reason = "Essential container in task exited"
+        service = self.backend.services[f"{CLUSTER}:{SERVICE}"]
+        primary = next(d for d in service.deployments if d["status"] == "PRIMARY")
+        if primary.get("rolloutState") != "IN_PROGRESS" or self.rollout == "NEVER":
+            return
+        if self.rollout == "COMPLETED":
+            primary["rolloutState"] = "COMPLETED"
+            service.deployments = [primary]
+        else:
+            # The circuit breaker gives up on the new revision and rolls back to the previous one.
+            previous = next(d for d in service.deployments if d["status"] == "ACTIVE")
+            service.task_definition = previous["taskDefinition"]
+            service.deployments = [
+                {**previous, "status": "PRIMARY", "rolloutState": "COMPLETED"},
+                {**primary, "status": "ACTIVE", "rolloutState": "FAILED",
+                 "rolloutStateReason": "ECS deployment circuit breaker: tasks failed to start."},
+            ]
+
+    def updated(self, service: Any) -> None:
+        """UpdateService with another revision starts a new PRIMARY deployment at once, the
+        previous one stays ACTIVE until the new one completes (ECS's rolling update)."""
+        primary = next(d for d in service.deployments if d["status"] == "PRIMARY")
+        if primary["taskDefinition"] == service.task_definition:
+            return
+        new = {**primary, "id": f"ecs-svc/{next(self._ids)}", "taskDefinition": service.task_definition,
+               "status": "PRIMARY", "rolloutState": "IN_PROGRESS"}
+        service.deployments = [new, {**primary, "status": "ACTIVE"}]
+
+
+@dataclass
+class Account:
+    ecs: Any
+    ecr: Any
+    ssm: Any
+    subnet: str
+    security_group: str
+    terraform: Terraform
+    scheduler: Scheduler
+    now: float = 0.0
+
+    def push(self, commit: str, containers: tuple[str, ...] = ("app", "proxy")) -> None:
+        for name in containers:
+            digest = "sha256:" + (commit + name.encode().hex()).ljust(64, "0")[:64]
+            manifest = json.dumps({"schemaVersion": 2, "mediaType": MANIFEST_TYPE, "config": {"digest": digest}})
+            self.ecr.put_image(repositoryName=REPOSITORIES[name], imageManifest=manifest, imageTag=commit,
+                               imageManifestMediaType=MANIFEST_TYPE)
+
+    def settings(self, commit: str, **overrides: Any) -> Settings:
+        values = dict(
+            cluster=CLUSTER, service=SERVICE, service_family=FAMILIES["service"], migrate_family=FAMILIES["migrate"],
+            job_families=(FAMILIES["job"],), subnets=(self.subnet,), security_groups=(self.security_group,),
+            repositories={name: f"{REGISTRY}/{repo}" for name, repo in REPOSITORIES.items()}, app_container="app",
+            image_tag_parameter=PARAMETER, commit=commit, migrate_timeout_seconds=600, deploy_timeout_seconds=600,
+        )
+        values.update(overrides)
+        return Settings(**values)
+
+    def release(self, commit: str, push: bool = True, **overrides: Any) -> list[str]:
+        """Run one release of `commit`; return its log lines. Raises what the release raises."""
+        if push:
+            self.push(commit)
+        lines: list[str] = []
+
+        def sleep(seconds: float) -> None:
+            self.now += seconds
+            self.scheduler.step()
+
+        release = Release(self.settings(commit, **overrides), Clients(self.ecs, self.ecr, self.ssm),
+                          log=lines.append, sleep=sleep, clock=lambda: self.now)
+        release.run()
+        return lines
+
+    # ---- What the tests look at ----
+
+    def tag(self) -> str:
+        return self.ssm.get_parameter(Name=PARAMETER)["Parameter"]["Value"]
+
+    def latest(self, key: str) -> dict[str, Any]:
+        latest = self.terraform.latest(FAMILIES[key])
+        assert latest is not None
+        return latest
+
+    def running(self) -> dict[str, Any]:
+        arn = self.ecs.describe_services(cluster=CLUSTER, services=[SERVICE])["services"][0]["taskDefinition"]
+        return self.ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]
+
+    def revisions(self, key: str, status: str = "ACTIVE") -> list[str]:
+        return self.ecs.list_task_definitions(familyPrefix=FAMILIES[key], status=status)["taskDefinitionArns"]
+
+
+def images(definition: dict[str, Any]) -> dict[str, str]:
+    return {c["name"]: c["image"].rsplit(":", 1)[1] for c in definition["containerDefinitions"]}
+
+
+def environment(definition: dict[str, Any]) -> dict[str, str]:
+    app = next(c for c in definition["containerDefinitions"] if c["name"] == "app")
+    return {e["name"]: e["value"] for e in app["environment"]}
+
+
+@pytest.fixture
+def account(monkeypatch: pytest.MonkeyPatch) -> Any:
+    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    scheduler = Scheduler()
+    original = EC2ContainerServiceBackend.update_service
+
+    def update_service(backend: Any, properties: dict[str, Any]) -> Any:
+        service = original(backend, properties)
+        scheduler.updated(service)
+        return service
+
+    monkeypatch.setattr(EC2ContainerServiceBackend, "update_service", update_service)
+    with mock_aws():
+        # Tasks stay RUNNING until the Scheduler double stops them.
+        state_manager.set_transition(model_name="ecs::task", transition={"progression": "manual", "times": 10**9})
+        ec2, ecs, ecr, ssm = (boto3.client(name, region_name=REGION) for name in ("ec2", "ecs", "ecr", "ssm"))
+        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+        ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})  # as modules/network sets it
+        subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.128.0/20")["Subnet"]["SubnetId"]
+        group = ec2.create_security_group(GroupName="tasks", Description="tasks", VpcId=vpc)["GroupId"]
+        ecs.create_cluster(clusterName=CLUSTER)
+        for repo in REPOSITORIES.values():
+            ecr.create_repository(repositoryName=repo, imageTagMutability="IMMUTABLE")
+        # The first `terraform apply`: placeholder tag, revisions of every family, the service.
+        ssm.put_parameter(Name=PARAMETER, Value=PLACEHOLDER, Type="String")
+        terraform = Terraform(ecs, ssm)
+        terraform.apply()
+        first = terraform.latest(FAMILIES["service"])["taskDefinitionArn"]
+        ecs.create_service(
+            cluster=CLUSTER, serviceName=SERVICE, taskDefinition=first,
+            desiredCount=1, launchType="FARGATE",
+            networkConfiguration={"awsvpcConfiguration": {"subnets": [subnet], "securityGroups": [group]}},
+        )
+        yield Account(ecs, ecr, ssm, subnet, group, terraform, scheduler)
+        state_manager.unset_transition(model_name="ecs::task")
