@@ -90,6 +90,9 @@ class Domain(Strict):
 
 
 class Proxy(Strict):
+    # An environment without `domain` would serve passwords and session cookies in clear text:
+    # the renderer refuses that unless the environment says so here (see loader.https_problems).
+    allow_plain_http: bool
     deletion_protection: bool
     idle_timeout: int = Field(ge=1, le=4000)
     deregistration_delay: int = Field(ge=0, le=3600)
@@ -259,6 +262,25 @@ class Environment(Strict):
     ssm: Ssm
     codepipeline: Codepipeline
     force_destroy: bool  # let `terraform destroy` empty buckets and repositories (never in prod)
+
+
+def https_problems(env: Environment) -> list[tuple[tuple[str, ...], str]]:
+    """(key path, reason) for each way the environment breaks the HTTPS-by-default rule."""
+    if env.domain is None and not env.proxy.allow_plain_http:
+        return [(("domain",), "not set, so the load balancer would serve plain HTTP (passwords and session "
+                              "cookies in clear text); set domain (README, \"Serving HTTPS\") or, for a "
+                              "throwaway environment, proxy.allow_plain_http: true")]
+    if env.domain is not None and env.proxy.allow_plain_http:
+        return [(("proxy", "allow_plain_http"), "true, but domain is set and the environment serves HTTPS; "
+                                                "remove one of the two")]
+    return []
+
+
+def partition(region: str) -> str:
+    """The AWS partition of a region, for ARNs the renderer writes where Terraform cannot compute them."""
+    if region.startswith("cn-"):
+        return "aws-cn"
+    return "aws-us-gov" if region.startswith("us-gov-") else "aws"
 
 
 def az_names(env: Environment) -> list[str]:

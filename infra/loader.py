@@ -13,7 +13,7 @@ from typing import Any, get_args, get_origin
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from .config import Environment
+from .config import Environment, https_problems
 from .errors import RenderError
 
 KeyPath = tuple[str | int, ...]
@@ -158,6 +158,11 @@ def load_environment(envs_dir: Path, env: str, allowed_envs: list[str]) -> Envir
     merged = merge({}, loaded[common_path], common_path, origins)
     merged = merge(merged, loaded[env_path], env_path, origins)
     try:
-        return Environment.model_validate(merged)
+        env_model = Environment.model_validate(merged)
     except ValidationError as exc:
         raise RenderError([describe(e, origins, env_path) for e in exc.errors()]) from None
+    # Rules across sections, reported at the environment's own file: that is where they are fixed.
+    problems = [f"{env_path}: {'.'.join(loc)}: {reason}" for loc, reason in https_problems(env_model)]
+    if problems:
+        raise RenderError(problems)
+    return env_model

@@ -6,7 +6,7 @@ Terraform filesystem mirror folder, given by --mirror or TF_PLUGIN_MIRROR
 (layout: MIRROR/registry.terraform.io/hashicorp/aws/VERSION/OS_ARCH/terraform-provider-aws_*).
 
 For each environment (default: dev stg prod, plus the variant "https": prod with a
-domain, rendered into a temporary project copy) it copies modules/ and the root to
+zone of its own for the apex and a wildcard, rendered into a temporary project copy) it copies modules/ and the root to
 a temporary folder, applies the SHIMS below, runs `terraform init -backend=false`
 and `terraform validate`, then `terraform test` with two generated plan-only tests
 (one mock_provider per provider alias of the root; see PLAN_TESTS): one leaves
@@ -34,18 +34,17 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_ENVS = ("dev", "stg", "prod", "https")
 ACCOUNT_ID = "123456789012"
 DEFAULT_REGION = "ap-northeast-1"
-# The "https" variant: prod's YAML with this appended (rendered in a temporary project copy).
+# The "https" variant: prod's YAML with its domain replaced by a zone this root creates, for the
+# apex and a wildcard (rendered in a temporary project copy): the create_zone path and the
+# shared ACM validation record of "*.example.com" and "example.com".
 HTTPS_BASE = "prod"
-HTTPS_DOMAIN = """
-domain:
-  zone_name: example.com
-  create_zone: true
-  names: [example.com, "*.example.com"]
-"""
+HTTPS_DOMAIN = {"zone_name": "example.com", "create_zone": True, "names": ["example.com", "*.example.com"]}
 MOCK_SECRET = "offline-plan-placeholder-secret"
 
 
@@ -283,9 +282,9 @@ def render_https(work: Path) -> Path:
     shutil.copy2(ROOT / "naming.yaml", project / "naming.yaml")
     shutil.copytree(ROOT / "templates", project / "templates")
     shutil.copy2(ROOT / "envs" / "common.yaml", project / "envs" / "common.yaml")
-    yaml_text = (ROOT / "envs" / HTTPS_BASE / "env.yaml").read_text(encoding="utf-8")
-    yaml_text = yaml_text.rstrip("\n") + "\n" + HTTPS_DOMAIN
-    (project / "envs" / HTTPS_BASE / "env.yaml").write_text(yaml_text, encoding="utf-8")
+    settings = yaml.safe_load((ROOT / "envs" / HTTPS_BASE / "env.yaml").read_text(encoding="utf-8"))
+    settings["domain"] = HTTPS_DOMAIN
+    (project / "envs" / HTTPS_BASE / "env.yaml").write_text(yaml.safe_dump(settings), encoding="utf-8")
     proc = subprocess.run([sys.executable, str(ROOT / "render.py"), "--root", str(project), "render", HTTPS_BASE],
                           capture_output=True, text=True, check=False)
     if proc.returncode != 0:
@@ -346,7 +345,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("envs", nargs="*", metavar="ENV",
                         help=f"environments to check (default: {' '.join(DEFAULT_ENVS)}); "
-                             "'https' is prod with a domain")
+                             "'https' is prod with a zone of its own")
     parser.add_argument("--mirror", type=Path, default=None,
                         help="Terraform filesystem mirror folder holding the AWS provider "
                              "(default: $TF_PLUGIN_MIRROR)")

@@ -53,10 +53,9 @@ module "ecs" {
 
   # Plain settings of the app (app/config/settings.py reads them); secrets come below.
   environment = {
-    # No domain: the load balancer's own name over plain HTTP.
-    ALLOWED_HOSTS        = module.proxy_server.alb_dns_name
-    CSRF_TRUSTED_ORIGINS = "http://${module.proxy_server.alb_dns_name}"
-    HTTPS                = "0"
+    ALLOWED_HOSTS        = "todo.example.com"
+    CSRF_TRUSTED_ORIGINS = "https://todo.example.com"
+    HTTPS                = "1"
     DATABASE_URL         = "postgres://${module.rds.username}@${module.rds.address}:${module.rds.port}/${module.rds.db_name}?sslmode=require"
     REDIS_URL            = module.elasticache.url
     # The app takes the current credentials from here on each new connection (rotation-safe).

@@ -16,7 +16,11 @@ module "proxy_server" {
   public_subnet_ids = module.network.public_subnet_ids
 
   # null: an HTTP-only load balancer under its own DNS name, without certificate or records.
-  domain = null
+  domain = {
+    zone_name   = "example.com"
+    create_zone = false
+    names       = ["todo.example.com"]
+  }
 
   deletion_protection      = true
   idle_timeout             = 60

@@ -69,27 +69,41 @@ resource "aws_lb_listener" "https" {
   }
 }
 
-# One listener on port 80 in both modes, so that adding or removing the domain updates it
-# in place instead of replacing it (two listeners on one port cannot coexist).
+# Port 80 only ever redirects to HTTPS. The listener is the same in both modes, so adding or
+# removing the domain never replaces it (two listeners on one port cannot coexist).
 resource "aws_lb_listener" "http" {
-  # checkov:skip=CKV_AWS_2: With a domain this listener only redirects to HTTPS; without one the environment is documented as HTTP-only.
-  # checkov:skip=CKV_AWS_103: Same listener: TLS is served by the HTTPS listener whenever a domain is set.
   load_balancer_arn = aws_lb.this.arn
   port              = 80
   protocol          = "HTTP"
 
   default_action {
-    type             = local.https ? "redirect" : "forward"
-    target_group_arn = local.https ? null : aws_lb_target_group.this.arn
+    type = "redirect"
 
-    dynamic "redirect" {
-      for_each = local.https ? [1] : []
+    redirect {
+      protocol    = "HTTPS"
+      port        = "443"
+      status_code = "HTTP_301"
+    }
+  }
+}
 
-      content {
-        protocol    = "HTTPS"
-        port        = "443"
-        status_code = "HTTP_301"
-      }
+# Only in an environment whose YAML opts into plain HTTP (proxy.allow_plain_http; the renderer
+# refuses a missing domain otherwise): every request on port 80 is forwarded instead of
+# redirected. Rules are evaluated before the default action.
+resource "aws_lb_listener_rule" "plain_http" {
+  count = local.https ? 0 : 1
+
+  listener_arn = aws_lb_listener.http.arn
+  priority     = 1
+
+  action {
+    type             = "forward"
+    target_group_arn = aws_lb_target_group.this.arn
+  }
+
+  condition {
+    path_pattern {
+      values = ["/*"]
     }
   }
 }

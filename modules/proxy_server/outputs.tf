@@ -35,7 +35,7 @@ output "target_group_arn" {
 
   # CreateService rejects a target group that no listener uses yet; with a domain the HTTPS
   # listener waits for ACM validation, so without this the service could be created first.
-  depends_on = [aws_lb_listener.http, aws_lb_listener.https]
+  depends_on = [aws_lb_listener.https, aws_lb_listener_rule.plain_http]
 }
 
 output "target_group_arn_suffix" {

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from tfhelpers import (
+    MODULES,
     blocks,
     data_sources,
     literal,
@@ -69,15 +70,28 @@ def test_ssl_policy_default_and_validation_allow_only_tls13(parsed):
         assert not re.search(pattern, refused), refused
 
 
-def test_http_listener_redirects_to_https_with_301_when_a_domain_is_set(res, parsed):
+def test_port_80_always_redirects_to_https_with_301(res, parsed):
     http = res["aws_lb_listener.http"]
-    assert http["port"] == 80
+    assert http["port"] == 80 and http["protocol"] == "HTTP"
     action = one_block(http, "default_action")
-    assert action["type"] == '${local.https ? "redirect" : "forward"}'
-    for_each, redirect = dynamic_content(action, "redirect")
-    assert for_each == "${local.https ? [1] : []}"
-    assert redirect == {"protocol": "HTTPS", "port": "443", "status_code": "HTTP_301"}
+    assert action["type"] == "redirect"
+    assert one_block(action, "redirect") == {"protocol": "HTTPS", "port": "443", "status_code": "HTTP_301"}
     assert locals_of(parsed)["https"] == "${var.domain != null}"
+
+
+def test_plain_http_is_a_rule_only_without_a_domain(res):
+    """A plain-HTTP environment (opted into in its YAML) forwards through a listener rule; the
+    listener itself never changes, so adding a domain later never replaces it."""
+    rule = res["aws_lb_listener_rule.plain_http"]
+    assert rule["count"] == "${local.https ? 0 : 1}"
+    assert rule["listener_arn"] == "${aws_lb_listener.http.arn}"
+    assert one_block(rule, "action") == {"type": "forward", "target_group_arn": "${aws_lb_target_group.this.arn}"}
+    assert one_block(one_block(rule, "condition"), "path_pattern") == {"values": ["/*"]}
+
+
+def test_no_checkov_skip_for_plain_http_listeners():
+    alb = (MODULES / "proxy_server" / "alb.tf").read_text()
+    assert "CKV_AWS_2:" not in alb and "CKV_AWS_103:" not in alb
 
 
 def test_https_only_resources_depend_on_the_domain(res):
@@ -165,17 +179,16 @@ def test_listeners_forward_to_the_target_group(res):
     https_action = one_block(res["aws_lb_listener.https"], "default_action")
     assert https_action["type"] == "forward"
     assert https_action["target_group_arn"] == "${aws_lb_target_group.this.arn}"
-    http_action = one_block(res["aws_lb_listener.http"], "default_action")
-    assert http_action["target_group_arn"] == "${local.https ? null : aws_lb_target_group.this.arn}"
+    assert "target_group_arn" not in one_block(res["aws_lb_listener.http"], "default_action")
 
 
 def test_target_group_output_is_ready_only_once_its_listeners_exist(parsed):
     """CreateService fails ("target group does not have an associated load balancer") when the
     service is created before a listener forwards to its target group. The ECS service takes
-    this output, so the output carries the dependency on every listener (the HTTPS one waits
-    for ACM validation)."""
+    this output, so the output carries the dependency on whatever forwards to it: the HTTPS
+    listener (which waits for ACM validation) or the plain-HTTP rule."""
     output = outputs_of(parsed)["target_group_arn"]
-    assert set(output.get("depends_on", [])) == {"${aws_lb_listener.http}", "${aws_lb_listener.https}"}
+    assert set(output.get("depends_on", [])) == {"${aws_lb_listener.https}", "${aws_lb_listener_rule.plain_http}"}
 
 
 # ---- Certificate and DNS --------------------------------------------------------------------

@@ -54,6 +54,15 @@ CASES = {
     "shared key overridden per environment": (
         "envs/dev/env.yaml", "force_destroy: true", "force_destroy: true\nregion: us-east-1",
         ["envs/dev/env.yaml: region: set it in"]),
+    "plain HTTP without saying so": (
+        "envs/dev/env.yaml", "  allow_plain_http: true", "  allow_plain_http: false",
+        ["envs/dev/env.yaml: domain: not set, so the load balancer would serve plain HTTP",
+         "proxy.allow_plain_http: true"]),
+    "plain HTTP asked for beside a domain": (
+        "envs/dev/env.yaml", "proxy:\n  allow_plain_http: true",
+        "proxy:\n  allow_plain_http: true\n"
+        "domain: {zone_name: example.com, create_zone: false, names: [dev.example.com]}",
+        ["envs/dev/env.yaml: proxy.allow_plain_http: true, but domain is set"]),
     "YAML syntax error names the line": (
         "envs/dev/env.yaml", "network:\n  nat: single", "network:\n  nat: [single",
         ["envs/dev/env.yaml:", ": invalid YAML"]),
@@ -165,3 +174,21 @@ def test_a_broken_naming_file_is_one_line_not_a_traceback(project: Path, run):
     result = run("render", "dev")
     assert result.exit_code == 2
     assert "naming.yaml: required key 'delimiter' is missing" in result.stderr
+
+
+@pytest.mark.parametrize("env", ["stg", "prod"])
+def test_stg_and_prod_serve_https_by_default(project: Path, run, env: str):
+    """Removing an environment's domain does not quietly fall back to plain HTTP."""
+    path = project / "envs" / env / "env.yaml"
+    text = path.read_text()
+    start = text.index("domain:")
+    end = text.index("\n\n", start)
+    path.write_text(text[:start] + text[end + 2:])
+    result = run("render", env)
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        f"error: envs/{env}/env.yaml: domain: not set, so the load balancer would serve plain HTTP (passwords "
+        'and session cookies in clear text); set domain (README, "Serving HTTPS") or, for a throwaway '
+        "environment, proxy.allow_plain_http: true"
+    )
+
