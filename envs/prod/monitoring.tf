@@ -99,7 +99,7 @@ module "monitoring" {
       datapoints_to_alarm = 3
     }
     rds_free_storage = {
-      threshold           = 10.0
+      threshold           = 4.0
       period              = 300
       evaluation_periods  = 1
       datapoints_to_alarm = 1
