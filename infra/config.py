@@ -246,6 +246,73 @@ class Codepipeline(Strict):
     _ret = field_validator("log_retention_days")(classmethod(lambda cls, v: _retention(v)))
 
 
+# CloudWatch evaluates at most one day of periods per alarm.
+ALARM_HORIZON_SECONDS = 86400
+
+
+class Alarm(Strict):
+    """When one metric alarm fires: its threshold, in the unit modules/monitoring states for it."""
+
+    threshold: float = Field(ge=0)
+    period: int = Field(ge=60, le=ALARM_HORIZON_SECONDS)  # seconds
+    evaluation_periods: int = Field(ge=1)
+    datapoints_to_alarm: int = Field(ge=1)
+
+    @field_validator("period")
+    @classmethod
+    def _whole_minutes(cls, value: int) -> int:
+        # The metrics alarmed on are standard resolution: a shorter period would see no data.
+        if value % 60:
+            raise ValueError("must be a multiple of 60 seconds (the alarmed metrics have one-minute resolution)")
+        return value
+
+    @model_validator(mode="after")
+    def _window(self) -> Alarm:
+        if self.datapoints_to_alarm > self.evaluation_periods:
+            raise ValueError("datapoints_to_alarm cannot exceed evaluation_periods")
+        if self.period * self.evaluation_periods > ALARM_HORIZON_SECONDS:
+            raise ValueError("period * evaluation_periods must not exceed one day (86400 seconds), "
+                             "the longest window CloudWatch evaluates")
+        return self
+
+
+class Alarms(Strict):
+    """Every alarm of modules/monitoring; what each measures and its unit are in that module's README."""
+
+    alb_target_5xx_rate: Alarm
+    alb_elb_5xx: Alarm
+    alb_p99_latency: Alarm
+    alb_unhealthy_hosts: Alarm
+    alb_rejected_connections: Alarm
+    ecs_running_tasks: Alarm
+    ecs_cpu: Alarm
+    ecs_memory: Alarm
+    rds_cpu: Alarm
+    rds_free_storage: Alarm
+    rds_freeable_memory: Alarm
+    rds_connections: Alarm
+    rds_read_latency: Alarm
+    rds_write_latency: Alarm
+    cache_cpu: Alarm
+    cache_memory: Alarm
+    cache_evictions: Alarm
+    cache_connections: Alarm
+    dlq_messages: Alarm
+
+
+class Monitoring(Strict):
+    emails: list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]]
+    alarms: Alarms
+
+    @field_validator("emails")
+    @classmethod
+    def _unique_emails(cls, value: list[str]) -> list[str]:
+        duplicates = sorted({e for e in value if value.count(e) > 1})
+        if duplicates:
+            raise ValueError(f"email addresses must be unique: {', '.join(duplicates)}")
+        return value
+
+
 class Environment(Strict):
     """One environment after merging common.yaml with its env.yaml."""
 
@@ -261,6 +328,7 @@ class Environment(Strict):
     elasticache: Elasticache
     ssm: Ssm
     codepipeline: Codepipeline
+    monitoring: Monitoring
     force_destroy: bool  # let `terraform destroy` empty buckets and repositories (never in prod)
 
 

@@ -27,18 +27,39 @@ class EnvNames:
         return [{"kind": n.kind, "name": n.name} for n in self.flat]
 
 
+# The EventBridge rules of modules/monitoring (its var.names.rules must have exactly these keys).
+EVENT_RULES = ("deployment", "task", "pipeline", "database")
+
+
+def cache_members(env: Environment) -> list[str]:
+    """Suffixes of the replication group's member clusters: ElastiCache names them <group id>-001, -002, ..."""
+    return [f"{n:03d}" for n in range(1, env.elasticache.num_cache_clusters + 1)]
+
+
+def alarm_keys(env: Environment) -> list[str]:
+    """One key per alarm of modules/monitoring: the cache alarms once per member cluster ("cache_cpu_001")."""
+    keys: list[str] = []
+    for kind in type(env.monitoring.alarms).model_fields:
+        keys += [f"{kind}_{member}" for member in cache_members(env)] if kind.startswith("cache_") else [kind]
+    return keys
+
+
 def _expansions(env: Environment) -> dict[str, tuple[list[str], list[str]]]:
     """Per placeholder: (labels used in names, keys of the resulting map or [] for a list)."""
+    alarms = alarm_keys(env)
     return {
         "{az}": (list(env.network.availability_zones), []),
         "{job}": ([job.name for job in env.batch.jobs], [job.name for job in env.batch.jobs]),
         "{param}": ([parameter_leaf(k) for k in env.ssm.secure_parameters], list(env.ssm.secure_parameters)),
+        # Labels are [a-z0-9]+: the keys without their underscores (alb_elb_5xx -> albelb5xx).
+        "{alarm}": ([key.replace("_", "") for key in alarms], alarms),
+        "{rule}": (list(EVENT_RULES), list(EVENT_RULES)),
     }
 
 
 def _label_keys(placeholder: str) -> str:
     return {"{az}": "network.availability_zones", "{job}": "batch.jobs[].name",
-            "{param}": "ssm.secure_parameters"}.get(placeholder, "system")
+            "{param}": "ssm.secure_parameters", "{alarm}": "monitoring.alarms"}.get(placeholder, "system")
 
 
 def compute_names(rules: Rules, env: Environment, env_name: str) -> EnvNames:

@@ -43,7 +43,9 @@ module "codepipeline" {
   migrate_task_family      = module.batch.migrate_task_family
   batch_task_families      = values(module.batch.task_families)
 
-  manual_approval = false
+  # Approval requests go to the environment's alert topic (its subscribers are the approvers).
+  manual_approval    = false
+  approval_topic_arn = module.monitoring.topic_arn
 
   build_timeout                 = 30
   migrate_timeout               = 20

@@ -34,6 +34,8 @@ module "ecs" {
   additional_log_group_arns = [module.batch.log_group_arn]
   # RDS rotates its credentials under running tasks: the app rereads them (task role).
   runtime_secret_arns = [module.rds.master_user_secret_arn]
+  # A deployment that trips these alarms fails and rolls back (they exist before the service changes).
+  deployment_alarm_names = module.monitoring.deployment_alarm_names
 
   cpu                       = 256
   memory                    = 512

@@ -25,6 +25,16 @@ output "pipeline_name" {
   value       = module.codepipeline.pipeline_name
 }
 
+output "alert_topic_arn" {
+  description = "Where alarms and events are sent: subscribe to it (monitoring.emails, or the console) to be told."
+  value       = module.monitoring.topic_arn
+}
+
+output "dashboard_name" {
+  description = "The environment's CloudWatch dashboard."
+  value       = module.monitoring.dashboard_name
+}
+
 output "app_repository_url" {
   description = "ECR repository of the app image."
   value       = module.ecs.app_repository_url

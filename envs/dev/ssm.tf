@@ -17,4 +17,30 @@ module "ssm" {
     SECRET_KEY = { name = "/todo/dev/app/web/secret-key" }
   }
   secret_version = 1
+
+  # CloudWatch alarms and EventBridge rules publish to the encrypted alert topic with this key.
+  alert_topic = {
+    name = "todo-dev-ops-alerts-main-sns"
+    alarm_names = [
+      "todo-dev-ops-alarm-albtarget5xxrate-cw",
+      "todo-dev-ops-alarm-albelb5xx-cw",
+      "todo-dev-ops-alarm-albp99latency-cw",
+      "todo-dev-ops-alarm-albunhealthyhosts-cw",
+      "todo-dev-ops-alarm-albrejectedconnections-cw",
+      "todo-dev-ops-alarm-ecsrunningtasks-cw",
+      "todo-dev-ops-alarm-ecscpu-cw",
+      "todo-dev-ops-alarm-ecsmemory-cw",
+      "todo-dev-ops-alarm-rdscpu-cw",
+      "todo-dev-ops-alarm-rdsfreestorage-cw",
+      "todo-dev-ops-alarm-rdsfreeablememory-cw",
+      "todo-dev-ops-alarm-rdsconnections-cw",
+      "todo-dev-ops-alarm-rdsreadlatency-cw",
+      "todo-dev-ops-alarm-rdswritelatency-cw",
+      "todo-dev-ops-alarm-cachecpu001-cw",
+      "todo-dev-ops-alarm-cachememory001-cw",
+      "todo-dev-ops-alarm-cacheevictions001-cw",
+      "todo-dev-ops-alarm-cacheconnections001-cw",
+      "todo-dev-ops-alarm-dlqmessages-cw",
+    ]
+  }
 }

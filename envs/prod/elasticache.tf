@@ -15,6 +15,8 @@ module "elasticache" {
   private_subnet_ids         = module.network.private_subnet_ids
   allowed_security_group_ids = [module.ecs.security_group_id]
   kms_key_arn                = module.ssm.kms_key_arn
+  # Failover and node events: ElastiCache publishes them to an unencrypted topic only.
+  notification_topic_arn = module.monitoring.cache_topic_arn
 
   engine                   = "valkey"
   engine_version           = "8.0"

@@ -33,8 +33,8 @@ module "rds" {
   backup_retention_days               = 14
   backup_window                       = "17:00-18:00"
   maintenance_window                  = "sun:18:30-sun:19:30"
-  performance_insights_retention_days = 7
-  monitoring_interval                 = 60
+  performance_insights_retention_days = 31
+  monitoring_interval                 = 15
   log_min_duration_ms                 = 1000
   log_retention_days                  = 90
 }

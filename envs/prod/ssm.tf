@@ -17,4 +17,34 @@ module "ssm" {
     SECRET_KEY = { name = "/todo/prod/app/web/secret-key" }
   }
   secret_version = 1
+
+  # CloudWatch alarms and EventBridge rules publish to the encrypted alert topic with this key.
+  alert_topic = {
+    name = "todo-prod-ops-alerts-main-sns"
+    alarm_names = [
+      "todo-prod-ops-alarm-albtarget5xxrate-cw",
+      "todo-prod-ops-alarm-albelb5xx-cw",
+      "todo-prod-ops-alarm-albp99latency-cw",
+      "todo-prod-ops-alarm-albunhealthyhosts-cw",
+      "todo-prod-ops-alarm-albrejectedconnections-cw",
+      "todo-prod-ops-alarm-ecsrunningtasks-cw",
+      "todo-prod-ops-alarm-ecscpu-cw",
+      "todo-prod-ops-alarm-ecsmemory-cw",
+      "todo-prod-ops-alarm-rdscpu-cw",
+      "todo-prod-ops-alarm-rdsfreestorage-cw",
+      "todo-prod-ops-alarm-rdsfreeablememory-cw",
+      "todo-prod-ops-alarm-rdsconnections-cw",
+      "todo-prod-ops-alarm-rdsreadlatency-cw",
+      "todo-prod-ops-alarm-rdswritelatency-cw",
+      "todo-prod-ops-alarm-cachecpu001-cw",
+      "todo-prod-ops-alarm-cachecpu002-cw",
+      "todo-prod-ops-alarm-cachememory001-cw",
+      "todo-prod-ops-alarm-cachememory002-cw",
+      "todo-prod-ops-alarm-cacheevictions001-cw",
+      "todo-prod-ops-alarm-cacheevictions002-cw",
+      "todo-prod-ops-alarm-cacheconnections001-cw",
+      "todo-prod-ops-alarm-cacheconnections002-cw",
+      "todo-prod-ops-alarm-dlqmessages-cw",
+    ]
+  }
 }

@@ -82,6 +82,22 @@ provider "aws" {
 }
 
 provider "aws" {
+  alias               = "ops"
+  region              = "ap-northeast-1"
+  allowed_account_ids = ["123456789012"]
+
+  default_tags {
+    tags = {
+      System     = "todo"
+      Env        = "stg"
+      ManagedBy  = "terraform"
+      Repository = "example-org/django-todo-aws"
+      Layer      = "ops"
+    }
+  }
+}
+
+provider "aws" {
   alias               = "sec"
   region              = "ap-northeast-1"
   allowed_account_ids = ["123456789012"]

@@ -17,4 +17,34 @@ module "ssm" {
     SECRET_KEY = { name = "/todo/stg/app/web/secret-key" }
   }
   secret_version = 1
+
+  # CloudWatch alarms and EventBridge rules publish to the encrypted alert topic with this key.
+  alert_topic = {
+    name = "todo-stg-ops-alerts-main-sns"
+    alarm_names = [
+      "todo-stg-ops-alarm-albtarget5xxrate-cw",
+      "todo-stg-ops-alarm-albelb5xx-cw",
+      "todo-stg-ops-alarm-albp99latency-cw",
+      "todo-stg-ops-alarm-albunhealthyhosts-cw",
+      "todo-stg-ops-alarm-albrejectedconnections-cw",
+      "todo-stg-ops-alarm-ecsrunningtasks-cw",
+      "todo-stg-ops-alarm-ecscpu-cw",
+      "todo-stg-ops-alarm-ecsmemory-cw",
+      "todo-stg-ops-alarm-rdscpu-cw",
+      "todo-stg-ops-alarm-rdsfreestorage-cw",
+      "todo-stg-ops-alarm-rdsfreeablememory-cw",
+      "todo-stg-ops-alarm-rdsconnections-cw",
+      "todo-stg-ops-alarm-rdsreadlatency-cw",
+      "todo-stg-ops-alarm-rdswritelatency-cw",
+      "todo-stg-ops-alarm-cachecpu001-cw",
+      "todo-stg-ops-alarm-cachecpu002-cw",
+      "todo-stg-ops-alarm-cachememory001-cw",
+      "todo-stg-ops-alarm-cachememory002-cw",
+      "todo-stg-ops-alarm-cacheevictions001-cw",
+      "todo-stg-ops-alarm-cacheevictions002-cw",
+      "todo-stg-ops-alarm-cacheconnections001-cw",
+      "todo-stg-ops-alarm-cacheconnections002-cw",
+      "todo-stg-ops-alarm-dlqmessages-cw",
+    ]
+  }
 }

@@ -46,6 +46,18 @@ resource "aws_ecs_service" "this" {
     rollback = true
   }
 
+  # Alarm-based rollback: a deployment also fails, and rolls back, when one of these alarms goes
+  # to ALARM while it bakes, even if the new tasks pass their health checks.
+  dynamic "alarms" {
+    for_each = length(var.deployment_alarm_names) > 0 ? [var.deployment_alarm_names] : []
+
+    content {
+      alarm_names = alarms.value
+      enable      = true
+      rollback    = true
+    }
+  }
+
   enable_execute_command  = true
   enable_ecs_managed_tags = true
   propagate_tags          = "SERVICE"

@@ -369,6 +369,18 @@ variable "fargate_base" {
   }
 }
 
+variable "deployment_alarm_names" {
+  description = "CloudWatch alarms that fail a deployment and roll it back when they go to ALARM (the monitoring module's deployment_alarm_names); empty: the circuit breaker alone."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for n in var.deployment_alarm_names : length(n) >= 1 && length(n) <= 255])
+    error_message = "deployment_alarm_names: alarm names of 1-255 characters."
+  }
+}
+
 variable "health_check_grace_period" {
   description = "Seconds the service ignores failing ALB health checks after a task starts."
   type        = number

@@ -104,6 +104,8 @@ resource "aws_elasticache_replication_group" "this" {
   # Changes wait for the maintenance window; an operator applies them sooner from the console.
   apply_immediately = false
 
+  notification_topic_arn = var.notification_topic_arn
+
   log_delivery_configuration {
     destination      = aws_cloudwatch_log_group.slow_log.name
     destination_type = "cloudwatch-logs"

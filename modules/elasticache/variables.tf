@@ -182,3 +182,16 @@ variable "log_retention_days" {
     error_message = "log_retention_days must be one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653."
   }
 }
+
+# ---- Notifications ----
+
+variable "notification_topic_arn" {
+  description = "SNS topic ElastiCache publishes the group's events to (failover, node replacement, maintenance). It must be unencrypted: ElastiCache cannot publish to an encrypted topic. null: no notifications."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.notification_topic_arn == null || can(regex("^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$", var.notification_topic_arn))
+    error_message = "notification_topic_arn must be an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>) or null."
+  }
+}

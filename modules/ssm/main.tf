@@ -11,6 +11,11 @@ locals {
     for prefix in concat([var.log_group_prefix], var.additional_log_group_prefixes) :
     "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${prefix}*"
   ]
+
+  alert_topics = var.alert_topic == null ? [] : [{
+    arn        = "arn:${local.partition}:sns:${local.region}:${local.account_id}:${var.alert_topic.name}"
+    alarm_arns = [for name in var.alert_topic.alarm_names : "arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:${name}"]
+  }]
 }
 
 # ---- KMS key ----
@@ -98,6 +103,72 @@ data "aws_iam_policy_document" "kms_key" {
       test     = "ArnLike"
       variable = "kms:EncryptionContext:aws:logs:arn"
       values   = local.log_group_arn_patterns
+    }
+  }
+
+  # An AWS service that publishes to an encrypted SNS topic must be allowed kms:GenerateDataKey
+  # and kms:Decrypt on the topic's key ("Enable compatibility between event sources from AWS
+  # services and encrypted topics", Amazon SNS Developer Guide, key management). SNS calls KMS
+  # with the encryption context aws:sns:topicArn, which limits both statements to the alert
+  # topic. CloudWatch alarms are further limited to this environment's alarms by aws:SourceArn
+  # and aws:SourceAccount.
+  dynamic "statement" {
+    for_each = local.alert_topics
+
+    content {
+      sid       = "CloudWatchAlarmsPublishToTheAlertTopic"
+      effect    = "Allow"
+      actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+      resources = ["*"] # In a key policy "*" means "this key".
+
+      principals {
+        type        = "Service"
+        identifiers = ["cloudwatch.amazonaws.com"]
+      }
+
+      condition {
+        test     = "StringEquals"
+        variable = "kms:EncryptionContext:aws:sns:topicArn"
+        values   = [statement.value.arn]
+      }
+
+      condition {
+        test     = "StringEquals"
+        variable = "aws:SourceAccount"
+        values   = [local.account_id]
+      }
+
+      condition {
+        test     = "ArnEquals"
+        variable = "aws:SourceArn"
+        values   = statement.value.alarm_arns
+      }
+    }
+  }
+
+  # The same for EventBridge rules, without aws:SourceArn and aws:SourceAccount: the SNS guide
+  # states that adding them to a KMS key policy is not supported for EventBridge-to-encrypted
+  # topics (the request carries neither, so every notification would be dropped). The topic's
+  # own policy (modules/monitoring) admits only this environment's rules.
+  dynamic "statement" {
+    for_each = local.alert_topics
+
+    content {
+      sid       = "EventBridgeRulesPublishToTheAlertTopic"
+      effect    = "Allow"
+      actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+      resources = ["*"] # In a key policy "*" means "this key".
+
+      principals {
+        type        = "Service"
+        identifiers = ["events.amazonaws.com"]
+      }
+
+      condition {
+        test     = "StringEquals"
+        variable = "kms:EncryptionContext:aws:sns:topicArn"
+        values   = [statement.value.arn]
+      }
     }
   }
 }

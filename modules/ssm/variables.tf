@@ -55,6 +55,25 @@ variable "additional_log_group_prefixes" {
   }
 }
 
+variable "alert_topic" {
+  description = "The environment's alert topic, encrypted with this key: its name and the names of the CloudWatch alarms that publish to it. CloudWatch (those alarms) and EventBridge may then use the key for that topic only. null: no alert topic."
+  type = object({
+    name        = string
+    alarm_names = list(string)
+  })
+  default = null
+
+  validation {
+    condition     = var.alert_topic == null || can(regex("^[A-Za-z0-9_-]{1,256}$", var.alert_topic.name))
+    error_message = "alert_topic.name must be a standard SNS topic name: 1-256 letters, digits, '-' or '_'."
+  }
+
+  validation {
+    condition     = var.alert_topic == null || length(try(var.alert_topic.alarm_names, [])) > 0
+    error_message = "alert_topic.alarm_names must name at least one alarm."
+  }
+}
+
 # ---- Secure parameters ----
 
 variable "secure_parameters" {

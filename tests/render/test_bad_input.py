@@ -66,6 +66,39 @@ CASES = {
     "YAML syntax error names the line": (
         "envs/dev/env.yaml", "network:\n  nat: single", "network:\n  nat: [single",
         ["envs/dev/env.yaml:", ": invalid YAML"]),
+    "misspelt alarm": (
+        "envs/dev/env.yaml", "force_destroy: true",
+        "force_destroy: true\nmonitoring:\n  alarms:\n    rds_conections: {}",
+        ['envs/dev/env.yaml: monitoring.alarms.rds_conections: unknown key (did you mean "rds_connections"?)']),
+    "alarm period of no whole minutes": (
+        "envs/common.yaml", "dlq_messages:             {threshold: 0, period: 300",
+        "dlq_messages:             {threshold: 0, period: 90",
+        ["envs/common.yaml: monitoring.alarms.dlq_messages.period: must be a multiple of 60 seconds"]),
+    "more datapoints than evaluation periods": (
+        "envs/common.yaml", "evaluation_periods: 1, datapoints_to_alarm: 1}   # responses",
+        "evaluation_periods: 1, datapoints_to_alarm: 2}   # responses",
+        ["envs/common.yaml: monitoring.alarms.alb_elb_5xx: datapoints_to_alarm cannot exceed evaluation_periods"]),
+    "alarm window longer than a day": (
+        "envs/common.yaml", "period: 60, evaluation_periods: 5, datapoints_to_alarm: 5}",
+        "period: 3600, evaluation_periods: 25, datapoints_to_alarm: 5}",
+        ["envs/common.yaml: monitoring.alarms.ecs_running_tasks: period * evaluation_periods must not exceed one day"]),
+    "negative threshold": (
+        "envs/common.yaml", "rds_cpu:                  {threshold: 80", "rds_cpu:                  {threshold: -1",
+        ["envs/common.yaml: monitoring.alarms.rds_cpu.threshold: Input should be greater than or equal to 0 (got -1)"]),
+    "threshold that is not a number": (
+        "envs/common.yaml", "rds_cpu:                  {threshold: 80", 'rds_cpu:                  {threshold: "high"',
+        ["envs/common.yaml: monitoring.alarms.rds_cpu.threshold: Input should be a valid number (got 'high')"]),
+    "alarm missing from the defaults": (
+        "envs/common.yaml", "    dlq_messages:", "    dlq_messagez:",
+        ["envs/common.yaml: monitoring.alarms.dlq_messagez: unknown key (did you mean \"dlq_messages\"?)",
+         "monitoring.alarms.dlq_messages: required key is missing"]),
+    "not an e-mail address": (
+        "envs/dev/env.yaml", "force_destroy: true", "force_destroy: true\nmonitoring:\n  emails: [ops.example.com]",
+        ["envs/dev/env.yaml: monitoring.emails[0]: String should match pattern", "(got 'ops.example.com')"]),
+    "an e-mail address twice": (
+        "envs/dev/env.yaml", "force_destroy: true",
+        "force_destroy: true\nmonitoring:\n  emails: [ops@example.com, ops@example.com]",
+        ["envs/dev/env.yaml: monitoring.emails: email addresses must be unique: ops@example.com"]),
 }
 
 

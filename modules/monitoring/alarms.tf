@@ -1,0 +1,351 @@
+# ---- Alarms ----
+
+locals {
+  alb_dimensions    = { LoadBalancer = var.alb_arn_suffix }
+  target_dimensions = { LoadBalancer = var.alb_arn_suffix, TargetGroup = var.target_group_arn_suffix }
+  ecs_dimensions    = { ClusterName = var.cluster_name, ServiceName = var.service_name }
+  rds_dimensions    = { DBInstanceIdentifier = var.db_instance_identifier }
+
+  # The catalogue: what each alarm of var.alarms watches. The threshold comes from var.alarms in
+  # `unit`, times `scale` into the metric's own unit. `missing` is what a period without data
+  # means for that metric, chosen per alarm (the README table lists every row with its reason).
+  # `metrics` are queried with the alarm's period; `expression`, when set, combines them.
+  # `per_cache_member`: one alarm per member cluster of the replication group.
+  alarm_kinds = {
+    alb_target_5xx_rate = {
+      namespace        = "AWS/ApplicationELB"
+      metric           = "HTTPCode_Target_5XX_Count / RequestCount"
+      metrics          = { errors = { name = "HTTPCode_Target_5XX_Count", stat = "Sum" }, requests = { name = "RequestCount", stat = "Sum" } }
+      expression       = "100 * FILL(errors, 0) / requests"
+      dimensions       = local.target_dimensions
+      comparison       = "GreaterThanThreshold"
+      unit             = "%"
+      scale            = 1
+      missing          = "notBreaching"
+      missing_why      = "no requests, no errors"
+      why              = "The app answers with server errors; also rolls a deployment back."
+      per_cache_member = false
+    }
+    alb_elb_5xx = {
+      namespace        = "AWS/ApplicationELB"
+      metric           = "HTTPCode_ELB_5XX_Count"
+      metrics          = { m = { name = "HTTPCode_ELB_5XX_Count", stat = "Sum" } }
+      expression       = null
+      dimensions       = local.alb_dimensions
+      comparison       = "GreaterThanThreshold"
+      unit             = "responses"
+      scale            = 1
+      missing          = "notBreaching"
+      missing_why      = "reported only when there are errors"
+      why              = "The load balancer itself fails requests: no healthy target, target timeouts or resets."
+      per_cache_member = false
+    }
+    alb_p99_latency = {
+      namespace        = "AWS/ApplicationELB"
+      metric           = "TargetResponseTime p99"
+      metrics          = { m = { name = "TargetResponseTime", stat = "p99" } }
+      expression       = null
+      dimensions       = local.target_dimensions
+      comparison       = "GreaterThanThreshold"
+      unit             = "ms"
+      scale            = 0.001
+      missing          = "notBreaching"
+      missing_why      = "no requests"
+      why              = "The slowest requests are slow enough for users to notice or for the proxy to time out."
+      per_cache_member = false
+    }
+    alb_unhealthy_hosts = {
+      namespace        = "AWS/ApplicationELB"
+      metric           = "UnHealthyHostCount"
+      metrics          = { m = { name = "UnHealthyHostCount", stat = "Maximum" } }
+      expression       = null
+      dimensions       = local.target_dimensions
+      comparison       = "GreaterThanThreshold"
+      unit             = "targets"
+      scale            = 1
+      missing          = "notBreaching"
+      missing_why      = "no targets registered; ecs_running_tasks covers that"
+      why              = "A task fails its health check; also rolls a deployment back."
+      per_cache_member = false
+    }
+    alb_rejected_connections = {
+      namespace        = "AWS/ApplicationELB"
+      metric           = "RejectedConnectionCount"
+      metrics          = { m = { name = "RejectedConnectionCount", stat = "Sum" } }
+      expression       = null
+      dimensions       = local.alb_dimensions
+      comparison       = "GreaterThanThreshold"
+      unit             = "connections"
+      scale            = 1
+      missing          = "notBreaching"
+      missing_why      = "reported only when connections are rejected"
+      why              = "The load balancer reached its connection limit and turned clients away."
+      per_cache_member = false
+    }
+    ecs_running_tasks = {
+      namespace        = "ECS/ContainerInsights"
+      metric           = "DesiredTaskCount - RunningTaskCount"
+      metrics          = { desired = { name = "DesiredTaskCount", stat = "Average" }, running = { name = "RunningTaskCount", stat = "Average" } }
+      expression       = "desired - running"
+      dimensions       = local.ecs_dimensions
+      comparison       = "GreaterThanThreshold"
+      unit             = "tasks"
+      scale            = 1
+      missing          = "breaching"
+      missing_why      = "Container Insights reports every minute while the service exists"
+      why              = "Tasks crash or cannot start (image, secrets, capacity), so the service runs short."
+      per_cache_member = false
+    }
+    ecs_cpu = {
+      namespace        = "AWS/ECS"
+      metric           = "CPUUtilization"
+      metrics          = { m = { name = "CPUUtilization", stat = "Average" } }
+      expression       = null
+      dimensions       = local.ecs_dimensions
+      comparison       = "GreaterThanThreshold"
+      unit             = "%"
+      scale            = 1
+      missing          = "missing"
+      missing_why      = "a gap says nothing about load; ecs_running_tasks covers absent tasks"
+      why              = "Autoscaling is at its maximum or too slow for the load."
+      per_cache_member = false
+    }
+    ecs_memory = {
+      namespace        = "AWS/ECS"
+      metric           = "MemoryUtilization"
+      metrics          = { m = { name = "MemoryUtilization", stat = "Average" } }
+      expression       = null
+      dimensions       = local.ecs_dimensions
+      comparison       = "GreaterThanThreshold"
+      unit             = "%"
+      scale            = 1
+      missing          = "missing"
+      missing_why      = "a gap says nothing about memory; ecs_running_tasks covers absent tasks"
+      why              = "Tasks near their memory limit are killed (OutOfMemory) and restarted."
+      per_cache_member = false
+    }
+    rds_cpu = {
+      namespace        = "AWS/RDS"
+      metric           = "CPUUtilization"
+      metrics          = { m = { name = "CPUUtilization", stat = "Average" } }
+      expression       = null
+      dimensions       = local.rds_dimensions
+      comparison       = "GreaterThanThreshold"
+      unit             = "%"
+      scale            = 1
+      missing          = "missing"
+      missing_why      = "a gap (reboot, failover) is reported by the database rule"
+      why              = "Queries saturate the instance (a missing index, a runaway job); burstable classes also spend CPU credits."
+      per_cache_member = false
+    }
+    rds_free_storage = {
+      namespace        = "AWS/RDS"
+      metric           = "FreeStorageSpace"
+      metrics          = { m = { name = "FreeStorageSpace", stat = "Minimum" } }
+      expression       = null
+      dimensions       = local.rds_dimensions
+      comparison       = "LessThanThreshold"
+      unit             = "GiB"
+      scale            = 1073741824
+      missing          = "missing"
+      missing_why      = "a gap is not a full disk"
+      why              = "Storage autoscaling reached max_allocated_storage or cannot keep up; a full volume stops writes."
+      per_cache_member = false
+    }
+    rds_freeable_memory = {
+      namespace        = "AWS/RDS"
+      metric           = "FreeableMemory"
+      metrics          = { m = { name = "FreeableMemory", stat = "Minimum" } }
+      expression       = null
+      dimensions       = local.rds_dimensions
+      comparison       = "LessThanThreshold"
+      unit             = "MiB"
+      scale            = 1048576
+      missing          = "missing"
+      missing_why      = "a gap is not a memory shortage"
+      why              = "The instance swaps or kills backends: too many connections or work_mem for its class."
+      per_cache_member = false
+    }
+    rds_connections = {
+      namespace        = "AWS/RDS"
+      metric           = "DatabaseConnections"
+      metrics          = { m = { name = "DatabaseConnections", stat = "Maximum" } }
+      expression       = null
+      dimensions       = local.rds_dimensions
+      comparison       = "GreaterThanThreshold"
+      unit             = "connections"
+      scale            = 1
+      missing          = "missing"
+      missing_why      = "a gap is not a connection surge"
+      why              = "Close to max_connections, new tasks and jobs cannot connect."
+      per_cache_member = false
+    }
+    rds_read_latency = {
+      namespace        = "AWS/RDS"
+      metric           = "ReadLatency"
+      metrics          = { m = { name = "ReadLatency", stat = "Average" } }
+      expression       = null
+      dimensions       = local.rds_dimensions
+      comparison       = "GreaterThanThreshold"
+      unit             = "ms"
+      scale            = 0.001
+      missing          = "missing"
+      missing_why      = "a gap is not slow storage"
+      why              = "Storage is the bottleneck (gp3 throughput or IOPS exhausted), so every query slows."
+      per_cache_member = false
+    }
+    rds_write_latency = {
+      namespace        = "AWS/RDS"
+      metric           = "WriteLatency"
+      metrics          = { m = { name = "WriteLatency", stat = "Average" } }
+      expression       = null
+      dimensions       = local.rds_dimensions
+      comparison       = "GreaterThanThreshold"
+      unit             = "ms"
+      scale            = 0.001
+      missing          = "missing"
+      missing_why      = "a gap is not slow storage"
+      why              = "Commits wait on storage (or on the Multi-AZ standby), so every write slows."
+      per_cache_member = false
+    }
+    cache_cpu = {
+      namespace        = "AWS/ElastiCache"
+      metric           = "EngineCPUUtilization"
+      metrics          = { m = { name = "EngineCPUUtilization", stat = "Average" } }
+      expression       = null
+      dimensions       = null
+      comparison       = "GreaterThanThreshold"
+      unit             = "%"
+      scale            = 1
+      missing          = "missing"
+      missing_why      = "a gap (node replacement) is reported on the cache topic"
+      why              = "The single engine thread is saturated, so every cache call waits."
+      per_cache_member = true
+    }
+    cache_memory = {
+      namespace        = "AWS/ElastiCache"
+      metric           = "DatabaseMemoryUsagePercentage"
+      metrics          = { m = { name = "DatabaseMemoryUsagePercentage", stat = "Maximum" } }
+      expression       = null
+      dimensions       = null
+      comparison       = "GreaterThanThreshold"
+      unit             = "%"
+      scale            = 1
+      missing          = "missing"
+      missing_why      = "a gap is not a full cache"
+      why              = "Near maxmemory the engine evicts keys (sessions, cached pages) it would keep."
+      per_cache_member = true
+    }
+    cache_evictions = {
+      namespace        = "AWS/ElastiCache"
+      metric           = "Evictions"
+      metrics          = { m = { name = "Evictions", stat = "Sum" } }
+      expression       = null
+      dimensions       = null
+      comparison       = "GreaterThanThreshold"
+      unit             = "keys"
+      scale            = 1
+      missing          = "notBreaching"
+      missing_why      = "no data, no evictions"
+      why              = "Sustained evictions: the node is too small for the working set."
+      per_cache_member = true
+    }
+    cache_connections = {
+      namespace        = "AWS/ElastiCache"
+      metric           = "CurrConnections"
+      metrics          = { m = { name = "CurrConnections", stat = "Maximum" } }
+      expression       = null
+      dimensions       = null
+      comparison       = "GreaterThanThreshold"
+      unit             = "connections"
+      scale            = 1
+      missing          = "missing"
+      missing_why      = "a gap is not a connection surge"
+      why              = "Connections leak or pile up (every task and worker holds its own)."
+      per_cache_member = true
+    }
+    dlq_messages = {
+      namespace        = "AWS/SQS"
+      metric           = "ApproximateNumberOfMessagesVisible"
+      metrics          = { m = { name = "ApproximateNumberOfMessagesVisible", stat = "Maximum" } }
+      expression       = null
+      dimensions       = { QueueName = var.dead_letter_queue_name }
+      comparison       = "GreaterThanThreshold"
+      unit             = "messages"
+      scale            = 1
+      missing          = "notBreaching"
+      missing_why      = "SQS stops reporting an idle, empty queue"
+      why              = "A scheduled job could not be started even after its retries."
+      per_cache_member = false
+    }
+  }
+
+  # One alarm per kind, and one per kind and member cluster for the cache ("cache_cpu_001").
+  alarms = merge(
+    {
+      for kind, spec in local.alarm_kinds : kind => merge(spec, { kind = kind, dimensions = spec.dimensions, target = "" })
+      if !spec.per_cache_member
+    },
+    {
+      for pair in setproduct([for kind, spec in local.alarm_kinds : kind if spec.per_cache_member], keys(var.cache_cluster_ids)) :
+      "${pair[0]}_${pair[1]}" => merge(local.alarm_kinds[pair[0]], {
+        kind       = pair[0]
+        dimensions = { CacheClusterId = var.cache_cluster_ids[pair[1]] }
+        target     = " (${var.cache_cluster_ids[pair[1]]})"
+      })
+    },
+  )
+
+  # A deployment whose new tasks serve errors or fail their health checks rolls back, even when
+  # the tasks pass the container health check (the ecs module's deployment alarms).
+  deployment_alarm_kinds = ["alb_target_5xx_rate", "alb_unhealthy_hosts"]
+
+  comparison_signs = { GreaterThanThreshold = ">", LessThanThreshold = "<" }
+}
+
+resource "aws_cloudwatch_metric_alarm" "this" {
+  for_each = local.alarms
+
+  alarm_name = var.names.alarms[each.key]
+  alarm_description = format("%s %s %s %s%s. %s",
+    each.value.metric, local.comparison_signs[each.value.comparison], var.alarms[each.value.kind].threshold,
+  each.value.unit, each.value.target, each.value.why)
+
+  comparison_operator = each.value.comparison
+  threshold           = var.alarms[each.value.kind].threshold * each.value.scale
+  evaluation_periods  = var.alarms[each.value.kind].evaluation_periods
+  datapoints_to_alarm = var.alarms[each.value.kind].datapoints_to_alarm
+  treat_missing_data  = each.value.missing
+
+  # Recovery is news too; INSUFFICIENT_DATA is not (treat_missing_data decides what gaps mean).
+  alarm_actions = [aws_sns_topic.alerts.arn]
+  ok_actions    = [aws_sns_topic.alerts.arn]
+
+  dynamic "metric_query" {
+    for_each = each.value.metrics
+
+    content {
+      id          = metric_query.key
+      return_data = each.value.expression == null
+
+      metric {
+        namespace   = each.value.namespace
+        metric_name = metric_query.value.name
+        stat        = metric_query.value.stat
+        period      = var.alarms[each.value.kind].period
+        dimensions  = each.value.dimensions
+      }
+    }
+  }
+
+  dynamic "metric_query" {
+    for_each = each.value.expression == null ? [] : [each.value.expression]
+
+    content {
+      id          = "result"
+      expression  = metric_query.value
+      label       = each.value.metric
+      return_data = true
+    }
+  }
+}
