@@ -121,6 +121,16 @@ data "aws_iam_policy_document" "github_plan_state" {
     actions   = ["kms:Decrypt"]
     resources = [aws_kms_key.state.arn]
   }
+
+  # A plan opens the ssm module's ephemeral aws_secretsmanager_random_password, which calls
+  # GetRandomPassword: it reads no secret, and takes no resource ("*" is its only form in the
+  # Secrets Manager service authorization reference).
+  statement {
+    sid       = "EphemeralRandomPassword"
+    effect    = "Allow"
+    actions   = ["secretsmanager:GetRandomPassword"]
+    resources = ["*"]
+  }
 }
 
 resource "aws_iam_role_policy" "github_plan_state" {

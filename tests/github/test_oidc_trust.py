@@ -194,8 +194,12 @@ def test_plan_role_reads_state_and_nothing_writable(root):
     attachments = resources(root, "aws_iam_role_policy_attachment")
     assert attachments["github_plan_read_only"]["policy_arn"] == "${local.managed_policy_prefix}/ReadOnlyAccess"
     document = data_sources(root, "aws_iam_policy_document")["github_plan_state"]
-    actions = {a for s in blocks(document, "statement") for a in s["actions"]}
-    assert actions == {"s3:GetObject", "s3:ListBucket", "kms:Decrypt"}
+    statements = {s["sid"]: s for s in blocks(document, "statement")}
+    actions = {a for s in statements.values() for a in s["actions"]}
+    assert actions == {"s3:GetObject", "s3:ListBucket", "kms:Decrypt", "secretsmanager:GetRandomPassword"}
+    # only the random-password call, which has no resource, is granted on "*"
+    assert [sid for sid, s in statements.items() if s["resources"] == ["*"]] == ["EphemeralRandomPassword"]
+    assert statements["DecryptState"]["resources"] == ["${aws_kms_key.state.arn}"]
 
 
 def test_outputs_name_the_roles(root):
