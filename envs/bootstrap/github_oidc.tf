@@ -66,9 +66,11 @@ data "aws_iam_policy_document" "github_trust" {
       identifiers = [local.github_oidc_provider_arn]
     }
 
-    # IAM's condition keys for an OIDC provider are the provider's host and the claim
-    # (IAM User Guide, "Available keys for AWS OIDC federation": aud and sub), here
-    # token.actions.githubusercontent.com:aud and :sub.
+    # The keys are the provider's host and the claim. docs.github.com, "Configuring OpenID Connect
+    # in Amazon Web Services": "AWS IAM recommends that users evaluate the IAM condition key,
+    # token.actions.githubusercontent.com:sub, in the trust policy of any role that trusts
+    # GitHub's OIDC identity provider", beside "token.actions.githubusercontent.com:aud":
+    # "sts.amazonaws.com" in its example (StringEquals for both).
     condition {
       test     = "StringEquals"
       variable = "${local.github_oidc_host}:aud"
