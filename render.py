@@ -112,6 +112,37 @@ def lint(paths: tuple[Path, ...]) -> None:
 
 
 @cli.command()
+@click.argument("envs", nargs=-1)
+@click.option("--set", "overrides", multiple=True, metavar="[ENV.]NAME=VALUE",
+              help="Override a usage assumption of cost/prices.yaml for this run (repeatable).")
+@click.option("--markdown", is_flag=True, help="A Markdown table (the README's).")
+@click.option("--detail", is_flag=True, help="Also print what each line counts.")
+def cost(envs: tuple[str, ...], overrides: tuple[str, ...], markdown: bool, detail: bool) -> None:
+    """Monthly cost estimate of each environment, side by side (default: every environment).
+
+    Computed from the same merged YAML that renders the roots, with the prices and usage
+    assumptions of cost/prices.yaml.
+    """
+    from infra.cost import apply_overrides, estimate, format_details, format_markdown, format_text, load_prices
+
+    proj = project()
+    try:
+        rules = rules_for(proj)
+        selected = list(envs) or rules.labels["env"]
+        loaded = {env: load(proj, env)[1:] for env in selected}
+        region = next(iter(loaded.values()))[0].region
+        prices = proj.root / "cost" / "prices.yaml"
+        table = load_prices(prices, region, proj.rel(prices), rules.labels["env"])
+        table = apply_overrides(table, list(overrides), rules.labels["env"])
+        estimates = {env: estimate(env, settings, names, table) for env, (settings, names) in loaded.items()}
+    except RenderError as exc:
+        fail(exc.problems)
+    click.echo((format_markdown if markdown else format_text)(estimates, table), nl=False)
+    if detail:
+        click.echo("\n" + format_details(estimates), nl=False)
+
+
+@cli.command()
 @click.option("--check", "only_check", is_flag=True, help="Change nothing; fail when a file is not formatted.")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 def fmt(only_check: bool, paths: tuple[Path, ...]) -> None:

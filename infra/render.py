@@ -16,6 +16,7 @@ import jinja2
 
 from .config import Environment, az_names, subnet_cidrs
 from .errors import RenderError
+from .github import deployments, environments
 from .hcl import Expr, hcl
 from .loader import load_environment
 from .names import EnvNames, bootstrap_names, compute_names
@@ -128,8 +129,13 @@ def render_env(project: Project, env_name: str) -> Rendered:
     for template_path in sorted(project.templates.glob("*.tf.j2")):
         target = project.env_dir(env_name) / template_path.name.removesuffix(".j2")
         files[target] = _render_one(jinja, template_path.name, ctx, header(sources), project.rel(target))
+    # The bootstrap root serves every environment of the account (GitHub's apply role trusts
+    # each environment's branch): it reads them all, so any environment renders the same file.
+    every_env = environments(project.envs, rules.labels["env"], {env_name: env})
+    ctx["github_environments"] = deployments(every_env)
     tfvars = project.bootstrap_dir / BOOTSTRAP_TFVARS
-    files[tfvars] = _render_one(jinja, BOOTSTRAP_TFVARS + ".j2", ctx, header(sources[:1]), project.rel(tfvars))
+    tfvars_sources = [sources[0], project.rel(project.envs / "*" / "env.yaml")]
+    files[tfvars] = _render_one(jinja, BOOTSTRAP_TFVARS + ".j2", ctx, header(tfvars_sources), project.rel(tfvars))
     return Rendered(env, names, files)
 
 

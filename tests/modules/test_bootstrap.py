@@ -52,7 +52,10 @@ def test_variables_are_validated(root):
 
 def test_outputs(root):
     declared = outputs_of(root)
-    assert set(declared) == {"state_bucket_name", "state_bucket_arn", "kms_key_arn"}
+    assert set(declared) == {"state_bucket_name", "state_bucket_arn", "kms_key_arn",
+                             # GitHub OIDC (github_oidc.tf; tests/github/test_oidc_trust.py)
+                             "github_oidc_provider_arn", "github_plan_role_arn", "github_apply_role_arn",
+                             "github_apply_subjects"}
     for name, body in declared.items():
         assert body.get("description"), name
 

