@@ -6,6 +6,7 @@ runs with no service at all; production sets them. DEBUG is off unless asked for
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -39,6 +40,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # Third-party
+    "axes",  # login throttling on every authentication path (see todo/auth_lockout.py)
 ]
 
 MIDDLEWARE = [
@@ -52,6 +55,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a refused login into the lockout page (429).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -137,10 +142,33 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "todo:list"
 LOGOUT_REDIRECT_URL = "login"
-# Password guessing: after this many failures per user name (or per client IP, times 4) the
-# login form refuses for the lockout window, whatever the password.
+# Password guessing, on every path that authenticates (the login page, /admin/login/): the
+# axes backend comes first, so each attempt takes its ticket before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Per window of LOGIN_LOCKOUT_SECONDS: LOGIN_MAX_FAILURES attempts per (user name, client
+# address), LOGIN_MAX_FAILURES_PER_ADDRESS per address whatever the user name (an office
+# behind one NAT address holds several users). A successful login gives its attempt back.
 LOGIN_MAX_FAILURES = env.int("LOGIN_MAX_FAILURES", 5)
+LOGIN_MAX_FAILURES_PER_ADDRESS = env.int("LOGIN_MAX_FAILURES_PER_ADDRESS", 4 * LOGIN_MAX_FAILURES)
 LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", 900)
+if min(LOGIN_MAX_FAILURES, LOGIN_MAX_FAILURES_PER_ADDRESS, LOGIN_LOCKOUT_SECONDS) < 1:
+    raise ImproperlyConfigured(
+        "LOGIN_MAX_FAILURES, LOGIN_MAX_FAILURES_PER_ADDRESS and LOGIN_LOCKOUT_SECONDS must be 1 "
+        "or more."
+    )
+AXES_HANDLER = "todo.auth_lockout.TicketCacheHandler"
+AXES_CACHE = "default"  # Redis in production: one count across every task
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_FAILURE_LIMIT = LOGIN_MAX_FAILURES
+AXES_COOLOFF_TIME = timedelta(seconds=LOGIN_LOCKOUT_SECONDS)
+AXES_USERNAME_CALLABLE = "todo.auth_lockout.normalised_username"
+AXES_CLIENT_IP_CALLABLE = "todo.auth_lockout.client_ip"
+AXES_LOCKOUT_CALLABLE = "todo.auth_lockout.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_ENABLE_ADMIN = False  # the attempt tables stay empty: counts live in the cache
 # How many proxies append to X-Forwarded-For in front of gunicorn (ALB + nginx = 2); 0 trusts
 # none and uses the socket address, so a client cannot forge its IP by sending the header.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", 0)
