@@ -87,11 +87,18 @@ else:
     _data_dir = Path(env.str("DATA_DIR", str(BASE_DIR / ".data")))
     _default_db = {"ENGINE": "django.db.backends.sqlite3", "NAME": str(_data_dir / "db.sqlite3")}
 if _default_db["ENGINE"] == "django.db.backends.postgresql":
-    # Django's backend, plus credentials read from Secrets Manager when an ARN is given:
-    # RDS rotates its managed password weekly, while DATABASE_PASSWORD is only injected at
-    # task start (see config/db/base.py).
+    # Django's backend, plus credentials that never sit in the environment (config/db/base.py):
+    # the app's tasks sign a short-lived IAM token per connection (DATABASE_IAM_AUTH); the
+    # migration task reads RDS's rotating master credentials from Secrets Manager
+    # (DATABASE_CREDENTIALS_ARN) and, as master, creates the app's role (DATABASE_URL's user).
     _default_db["ENGINE"] = "config.db"
     _credentials_arn = env.str("DATABASE_CREDENTIALS_ARN", "")
+    _iam_auth = env.bool("DATABASE_IAM_AUTH", False)
+    if _credentials_arn and _iam_auth:
+        raise ImproperlyConfigured(
+            "Set DATABASE_IAM_AUTH (the app) or DATABASE_CREDENTIALS_ARN (the migration task), "
+            "not both."
+        )
     if _credentials_arn:
         if len(_credentials_arn.split(":")) < 7 or not _credentials_arn.startswith("arn:"):
             raise ImproperlyConfigured(
@@ -99,6 +106,21 @@ if _default_db["ENGINE"] == "django.db.backends.postgresql":
             )
         _default_db["CREDENTIALS_ARN"] = _credentials_arn
         _default_db["CREDENTIALS_TTL"] = env.int("DATABASE_CREDENTIALS_TTL", 300)
+    if _iam_auth:
+        # The token is a bearer credential for 15 minutes: only to a server whose certificate
+        # and host name check out against the CA bundle (RDS's, shipped in the image).
+        _tls = _default_db["OPTIONS"]
+        if _tls.get("sslmode") != "verify-full" or not _tls.get("sslrootcert"):
+            raise ImproperlyConfigured(
+                "DATABASE_IAM_AUTH needs sslmode=verify-full and sslrootcert=<CA bundle> in "
+                "DATABASE_URL."
+            )
+        _region = env.str("AWS_REGION", "") or env.str("AWS_DEFAULT_REGION", "")
+        if not _region:
+            raise ImproperlyConfigured(
+                "DATABASE_IAM_AUTH needs AWS_REGION (the region that signs the token)."
+            )
+        _default_db["IAM_AUTH"], _default_db["IAM_REGION"] = True, _region
     # Bounded so that readiness answers 503 promptly instead of hanging on a dead host.
     _default_db["OPTIONS"].setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", 5))
     _default_db["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", 60)
