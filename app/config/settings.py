@@ -18,6 +18,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = Env()
 
 DEBUG = env.bool("DEBUG", False)
+# The region that AWS request signatures (database and cache IAM tokens) are made for.
+_aws_region = env.str("AWS_REGION", "") or env.str("AWS_DEFAULT_REGION", "")
 
 # Production must bring its own key: a default there would sign sessions with a public value.
 SECRET_KEY = env.str("SECRET_KEY", None)
@@ -115,12 +117,11 @@ if _default_db["ENGINE"] == "django.db.backends.postgresql":
                 "DATABASE_IAM_AUTH needs sslmode=verify-full and sslrootcert=<CA bundle> in "
                 "DATABASE_URL."
             )
-        _region = env.str("AWS_REGION", "") or env.str("AWS_DEFAULT_REGION", "")
-        if not _region:
+        if not _aws_region:
             raise ImproperlyConfigured(
                 "DATABASE_IAM_AUTH needs AWS_REGION (the region that signs the token)."
             )
-        _default_db["IAM_AUTH"], _default_db["IAM_REGION"] = True, _region
+        _default_db["IAM_AUTH"], _default_db["IAM_REGION"] = True, _aws_region
     # Bounded so that readiness answers 503 promptly instead of hanging on a dead host.
     _default_db["OPTIONS"].setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", 5))
     _default_db["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", 60)
@@ -153,6 +154,23 @@ else:
     }
 # Reads come from the cache, the database keeps sessions across a cache flush or failover.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
+# ---- Cache authentication ----
+# ElastiCache with IAM: each new connection authenticates as REDIS_IAM_USER with a token
+# signed for the replication group REDIS_IAM_CACHE_NAME (config/cache_auth.py); no password.
+_redis_iam_user = env.str("REDIS_IAM_USER", "")
+if _redis_iam_user:
+    from config.cache_auth import ElastiCacheIAMProvider
+
+    _cache_name = env.str("REDIS_IAM_CACHE_NAME", "")
+    if not (_redis_url.startswith("rediss://") and _cache_name and _aws_region):
+        raise ImproperlyConfigured(
+            "REDIS_IAM_USER needs a TLS REDIS_URL (rediss://), REDIS_IAM_CACHE_NAME (the "
+            "replication group ID) and AWS_REGION."
+        )
+    CACHES["default"].setdefault("OPTIONS", {})["credential_provider"] = ElastiCacheIAMProvider(
+        _redis_iam_user, _cache_name, _aws_region
+    )
 
 # ---- Authentication ----
 AUTH_PASSWORD_VALIDATORS = [
