@@ -197,3 +197,14 @@ def _request(address):
     request = RequestFactory().post(LOGIN, REMOTE_ADDR=address)
     request.axes_ip_address, request.axes_user_agent = address, ""
     return request
+
+
+@override_settings(LOGIN_MAX_FAILURES=1, LOGIN_MAX_FAILURES_PER_ADDRESS=2)
+def test_an_operator_can_lift_a_lockout_early(client, user):
+    from django.core.management import call_command
+
+    for name in ("nobody", user.username):
+        login(client, name, "wrong", address=ATTACKER)
+    assert login(client, user.username, PASSWORD, address=ATTACKER).status_code == 429
+    call_command("axes_reset_ip_username", ATTACKER, user.username.upper(), verbosity=0)
+    assert login(client, user.username, PASSWORD, address=ATTACKER).status_code == 302

@@ -2,13 +2,14 @@
 
 The migration task connects as RDS's master user (DATABASE_CREDENTIALS_ARN); the app's tasks
 connect as DATABASE_URL's user, a role that:
-- logs in with IAM tokens only (member of `rds_iam`, where the server has it: on RDS a member
-  of rds_iam cannot log in with a password at all);
+- logs in with IAM tokens only (member of `rds_iam`, where the server has it: on RDS a user
+  authenticates by one method, and rds_iam makes it IAM;
+  https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/database-authentication.html);
 - is no superuser and creates no database or role;
 - owns the app's tables and sequences, and nothing else: the migration runs as that role
   (SET ROLE), so what it creates belongs to the app; tables an older deploy created as master
   are handed over once. It may create tables in the public schema (the next migration runs as
-  it), and it gets CONNECT on this database only.
+  it) and is granted CONNECT on this database.
 Every statement is idempotent, so each deploy's migration reapplies it.
 """
 
