@@ -209,6 +209,7 @@ AXES_CLIENT_IP_CALLABLE = "todo.auth_lockout.client_ip"
 AXES_LOCKOUT_CALLABLE = "todo.auth_lockout.lockout_response"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_ENABLE_ADMIN = False  # the attempt tables stay empty: counts live in the cache
+AXES_VERBOSE = False  # no start-up banner; todo.auth_lockout logs each event as one JSON line
 # How many proxies append to X-Forwarded-For in front of gunicorn (ALB + nginx = 2); 0 trusts
 # none and uses the socket address, so a client cannot forge its IP by sending the header.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", 0)
