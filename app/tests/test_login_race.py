@@ -175,4 +175,5 @@ def test_control_the_stock_compare_then_count_handler_lets_a_burst_through(datab
     with gunicorn(database, "axes.handlers.cache.AxesCacheHandler") as server:
         burst(server.port, "wrong")
         checks = server.password_checks()
+    print(f"stock handler: {checks} password checks for a burst of {BURST}, limit {LIMIT}")
     assert checks > LIMIT, f"expected the race to show, got {checks} checks"
