@@ -46,3 +46,11 @@ def test_python_base_matches_the_apps_python():
     low, high = re.search(r'requires-python = ">=(\d+\.\d+),<(\d+\.\d+)"', pyproject).groups()
     version = re.search(r":(\d+\.\d+)\.\d+", base_images()["PYTHON_IMAGE"]).group(1)
     assert tuple(map(int, low.split("."))) <= tuple(map(int, version.split("."))) < tuple(map(int, high.split(".")))
+
+
+def test_the_database_ca_bundle_the_roots_name_is_the_one_the_image_ships():
+    """DATABASE_URL's sslrootcert (sslmode=verify-full) must be a file the app image contains."""
+    template = (DOCKERFILE.parent.parent / "templates" / "ecs.tf.j2").read_text(encoding="utf-8")
+    (wanted,) = set(re.findall(r"sslrootcert=([^\"&]+)", template))
+    shipped = re.findall(r"^ADD --chmod=444 https://\S+\.pem (\S+)$", DOCKERFILE.read_text(), flags=re.MULTILINE)
+    assert shipped == [wanted]

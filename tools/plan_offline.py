@@ -80,8 +80,8 @@ SHIMS: tuple[Shim, ...] = (
     ),
     Shim(
         name="ephemeral-password-block",
-        files="modules/ssm/main.tf",
-        pattern=r'^ephemeral\s+"aws_secretsmanager_random_password"\s+"this"\s*\{.*?^\}[ \t]*$',
+        files="modules/*/main.tf",
+        pattern=r'^ephemeral\s+"aws_secretsmanager_random_password"\s+"\w+"\s*\{.*?^\}[ \t]*$',
         replacement="",
         below_6=False,
         keep_lines=True,
@@ -89,11 +89,19 @@ SHIMS: tuple[Shim, ...] = (
     ),
     Shim(
         name="ephemeral-password-reference",
-        files="modules/ssm/main.tf",
-        pattern=r"\bephemeral\.aws_secretsmanager_random_password\.this\[each\.key\]\.random_password\b",
+        files="modules/*/main.tf",
+        pattern=r"\bephemeral\.aws_secretsmanager_random_password\.\w+(?:\[each\.key\])?\.random_password\b",
         replacement=f'"{MOCK_SECRET}"',
         below_6=False,
         reason="the reference to the removed ephemeral resource needs a stand-in value",
+    ),
+    Shim(
+        name="write-only-user-passwords",
+        files="modules/elasticache/main.tf",
+        pattern=r"\bpasswords_wo(\s*)= \[[^\]\n]*\]\n\s*passwords_wo_version\s*=\s*\d+",
+        replacement=f'passwords\\1= ["{MOCK_SECRET}"]\n',
+        below_6=True,
+        reason="aws_elasticache_user's write-only passwords_wo is new in 6.x",
     ),
 )
 
@@ -101,6 +109,8 @@ SHIMS: tuple[Shim, ...] = (
 # values; everything else gets Terraform's random mock strings.
 MOCK_RESOURCES = {
     "aws_kms_key": {"arn": "arn:aws:kms:{region}:{account}:key/11111111-2222-3333-4444-555555555555"},
+    "aws_elasticache_replication_group": {"arn": "arn:aws:elasticache:{region}:{account}:replicationgroup:mock"},
+    "aws_elasticache_user": {"arn": "arn:aws:elasticache:{region}:{account}:user:mock"},
 }
 
 

@@ -6,6 +6,7 @@ runs with no service at all; production sets them. DEBUG is off unless asked for
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -17,6 +18,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = Env()
 
 DEBUG = env.bool("DEBUG", False)
+# The region that AWS request signatures (database and cache IAM tokens) are made for.
+_aws_region = env.str("AWS_REGION", "") or env.str("AWS_DEFAULT_REGION", "")
 
 # Production must bring its own key: a default there would sign sessions with a public value.
 SECRET_KEY = env.str("SECRET_KEY", None)
@@ -39,6 +42,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # Third-party
+    "axes",  # login throttling on every authentication path (see todo/auth_lockout.py)
 ]
 
 MIDDLEWARE = [
@@ -52,6 +57,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a refused login into the lockout page (429).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -82,11 +89,18 @@ else:
     _data_dir = Path(env.str("DATA_DIR", str(BASE_DIR / ".data")))
     _default_db = {"ENGINE": "django.db.backends.sqlite3", "NAME": str(_data_dir / "db.sqlite3")}
 if _default_db["ENGINE"] == "django.db.backends.postgresql":
-    # Django's backend, plus credentials read from Secrets Manager when an ARN is given:
-    # RDS rotates its managed password weekly, while DATABASE_PASSWORD is only injected at
-    # task start (see config/db/base.py).
+    # Django's backend, plus credentials that never sit in the environment (config/db/base.py):
+    # the app's tasks sign a short-lived IAM token per connection (DATABASE_IAM_AUTH); the
+    # migration task reads RDS's rotating master credentials from Secrets Manager
+    # (DATABASE_CREDENTIALS_ARN) and, as master, creates the app's role (DATABASE_URL's user).
     _default_db["ENGINE"] = "config.db"
     _credentials_arn = env.str("DATABASE_CREDENTIALS_ARN", "")
+    _iam_auth = env.bool("DATABASE_IAM_AUTH", False)
+    if _credentials_arn and _iam_auth:
+        raise ImproperlyConfigured(
+            "Set DATABASE_IAM_AUTH (the app) or DATABASE_CREDENTIALS_ARN (the migration task), "
+            "not both."
+        )
     if _credentials_arn:
         if len(_credentials_arn.split(":")) < 7 or not _credentials_arn.startswith("arn:"):
             raise ImproperlyConfigured(
@@ -94,6 +108,20 @@ if _default_db["ENGINE"] == "django.db.backends.postgresql":
             )
         _default_db["CREDENTIALS_ARN"] = _credentials_arn
         _default_db["CREDENTIALS_TTL"] = env.int("DATABASE_CREDENTIALS_TTL", 300)
+    if _iam_auth:
+        # The token is a bearer credential for 15 minutes: only to a server whose certificate
+        # and host name check out against the CA bundle (RDS's, shipped in the image).
+        _tls = _default_db["OPTIONS"]
+        if _tls.get("sslmode") != "verify-full" or not _tls.get("sslrootcert"):
+            raise ImproperlyConfigured(
+                "DATABASE_IAM_AUTH needs sslmode=verify-full and sslrootcert=<CA bundle> in "
+                "DATABASE_URL."
+            )
+        if not _aws_region:
+            raise ImproperlyConfigured(
+                "DATABASE_IAM_AUTH needs AWS_REGION (the region that signs the token)."
+            )
+        _default_db["IAM_AUTH"], _default_db["IAM_REGION"] = True, _aws_region
     # Bounded so that readiness answers 503 promptly instead of hanging on a dead host.
     _default_db["OPTIONS"].setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", 5))
     _default_db["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", 60)
@@ -127,6 +155,23 @@ else:
 # Reads come from the cache, the database keeps sessions across a cache flush or failover.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
+# ---- Cache authentication ----
+# ElastiCache with IAM: each new connection authenticates as REDIS_IAM_USER with a token
+# signed for the replication group REDIS_IAM_CACHE_NAME (config/cache_auth.py); no password.
+_redis_iam_user = env.str("REDIS_IAM_USER", "")
+if _redis_iam_user:
+    from config.cache_auth import ElastiCacheIAMProvider
+
+    _cache_name = env.str("REDIS_IAM_CACHE_NAME", "")
+    if not (_redis_url.startswith("rediss://") and _cache_name and _aws_region):
+        raise ImproperlyConfigured(
+            "REDIS_IAM_USER needs a TLS REDIS_URL (rediss://), REDIS_IAM_CACHE_NAME (the "
+            "replication group ID) and AWS_REGION."
+        )
+    CACHES["default"].setdefault("OPTIONS", {})["credential_provider"] = ElastiCacheIAMProvider(
+        _redis_iam_user, _cache_name, _aws_region
+    )
+
 # ---- Authentication ----
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -137,10 +182,34 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "todo:list"
 LOGOUT_REDIRECT_URL = "login"
-# Password guessing: after this many failures per user name (or per client IP, times 4) the
-# login form refuses for the lockout window, whatever the password.
+# Password guessing, on every path that authenticates (the login page, /admin/login/): the
+# axes backend comes first, so each attempt takes its ticket before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Per window of LOGIN_LOCKOUT_SECONDS: LOGIN_MAX_FAILURES attempts per (user name, client
+# address), LOGIN_MAX_FAILURES_PER_ADDRESS per address whatever the user name (an office
+# behind one NAT address holds several users). A successful login gives its attempt back.
 LOGIN_MAX_FAILURES = env.int("LOGIN_MAX_FAILURES", 5)
+LOGIN_MAX_FAILURES_PER_ADDRESS = env.int("LOGIN_MAX_FAILURES_PER_ADDRESS", 4 * LOGIN_MAX_FAILURES)
 LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", 900)
+if min(LOGIN_MAX_FAILURES, LOGIN_MAX_FAILURES_PER_ADDRESS, LOGIN_LOCKOUT_SECONDS) < 1:
+    raise ImproperlyConfigured(
+        "LOGIN_MAX_FAILURES, LOGIN_MAX_FAILURES_PER_ADDRESS and LOGIN_LOCKOUT_SECONDS must be 1 "
+        "or more."
+    )
+AXES_HANDLER = "todo.auth_lockout.TicketCacheHandler"
+AXES_CACHE = "default"  # Redis in production: one count across every task
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_FAILURE_LIMIT = LOGIN_MAX_FAILURES
+AXES_COOLOFF_TIME = timedelta(seconds=LOGIN_LOCKOUT_SECONDS)
+AXES_USERNAME_CALLABLE = "todo.auth_lockout.normalised_username"
+AXES_CLIENT_IP_CALLABLE = "todo.auth_lockout.client_ip"
+AXES_LOCKOUT_CALLABLE = "todo.auth_lockout.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_ENABLE_ADMIN = False  # the attempt tables stay empty: counts live in the cache
+AXES_VERBOSE = False  # no start-up banner; todo.auth_lockout logs each event as one JSON line
 # How many proxies append to X-Forwarded-For in front of gunicorn (ALB + nginx = 2); 0 trusts
 # none and uses the socket address, so a client cannot forge its IP by sending the header.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", 0)

@@ -19,6 +19,10 @@ export SECRET_KEY
 
 export PORT="${PORT:-8080}"
 export ALLOWED_HOSTS="${ALLOWED_HOSTS:-localhost,127.0.0.1,[::1]}"
-# No TLS terminator in front locally: redirecting to https would make the site unreachable.
+# No TLS terminator in front locally: the site is plain HTTP. HTTPS=0 keeps the session and
+# CSRF cookies non-Secure (a client that is not a browser treating localhost as secure, such as
+# curl or a load generator, never sends a Secure cookie back over http) and HSTS off; the
+# redirect to https would make the site unreachable.
+export HTTPS="${HTTPS:-0}"
 export SECURE_SSL_REDIRECT="${SECURE_SSL_REDIRECT:-0}"
 export PYTHON="${PYTHON:-$APP_DIR/.venv/bin/python}"

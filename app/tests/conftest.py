@@ -21,6 +21,7 @@ from tests.helpers import (
     services_required,
     stop_process_group,
 )
+from tests.private_postgres import postgres_server, role  # noqa: F401  (fixtures)
 from todo.models import Todo
 
 PASSWORD = "correct-horse-battery-staple-42"
@@ -77,6 +78,18 @@ def isolated_cache(settings):
         f"{caches['default'].get('KEY_PREFIX', '')}-{uuid.uuid4().hex}"
     )
     settings.CACHES = caches
+
+
+@pytest.fixture
+def aws_credentials(monkeypatch):
+    """Fake AWS credentials in the environment: boto3 signs with them and never looks for real
+    ones (no profile, no role)."""
+    for name in ("AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_ROLE_ARN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDTESTING")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "session-testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
 
 
 @pytest.fixture

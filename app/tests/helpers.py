@@ -96,3 +96,26 @@ def scratch_postgres_database(prefix: str) -> Iterator[str]:
     finally:
         with psycopg.connect(**admin) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def database_settings(**env: str) -> subprocess.CompletedProcess:
+    """settings.DATABASES["default"] as JSON on stdout, from a fresh interpreter given only
+    `env` (settings are read once, at import)."""
+    return subprocess.run(
+        [
+            PYTHON,
+            "-c",
+            "import json; from django.conf import settings; "
+            "print(json.dumps(settings.DATABASES['default'], default=str))",
+        ],
+        cwd=APP_DIR,
+        env={
+            "PATH": os.environ.get("PATH", ""),
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "SECRET_KEY": "x" * 60,
+            **env,
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )

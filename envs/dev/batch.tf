@@ -23,9 +23,12 @@ module "batch" {
   security_group_id  = module.ecs.security_group_id
   execution_role_arn = module.ecs.execution_role_arn
   task_role_arn      = module.ecs.task_role_arn
-  app_container      = module.ecs.app_container
-  cpu_architecture   = "X86_64"
-  kms_key_arn        = module.ssm.kms_key_arn
+  # The migration alone runs with the role that reads the master credentials.
+  migrate_task_role_arn = module.ecs.migrate_task_role_arn
+  migration_secret_arn  = module.rds.master_user_secret_arn
+  app_container         = module.ecs.app_container
+  cpu_architecture      = "X86_64"
+  kms_key_arn           = module.ssm.kms_key_arn
 
   jobs = [
     {

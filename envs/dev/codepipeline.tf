@@ -38,6 +38,7 @@ module "codepipeline" {
   proxy_repository_arn     = module.ecs.proxy_repository_arn
   execution_role_arn       = module.ecs.execution_role_arn
   task_role_arn            = module.ecs.task_role_arn
+  migrate_task_role_arn    = module.ecs.migrate_task_role_arn
   security_group_id        = module.ecs.security_group_id
   private_subnet_ids       = module.network.private_subnet_ids
   migrate_task_family      = module.batch.migrate_task_family

@@ -17,6 +17,8 @@ module "ecs" {
     task_role               = "todo-dev-app-web-task-role"
     execution_policy        = "todo-dev-app-web-exec-policy"
     task_policy             = "todo-dev-app-web-task-policy"
+    migrate_task_role       = "todo-dev-app-web-migrate-role"
+    migrate_task_policy     = "todo-dev-app-web-migrate-policy"
     security_group          = "todo-dev-app-web-main-sg"
     cpu_scaling_policy      = "todo-dev-app-web-cpu-scaling"
     requests_scaling_policy = "todo-dev-app-web-requests-scaling"
@@ -32,8 +34,11 @@ module "ecs" {
   kms_key_arn             = module.ssm.kms_key_arn
   # The batch and migrate task definitions share the execution role and write here.
   additional_log_group_arns = [module.batch.log_group_arn]
-  # RDS rotates its credentials under running tasks: the app rereads them (task role).
-  runtime_secret_arns = [module.rds.master_user_secret_arn]
+  # The app authenticates to the database and the cache with IAM tokens (task role); only the
+  # migration task (its own role) reads the master credentials, which RDS rotates.
+  database_connect_arns = [module.rds.app_connect_arn]
+  cache_connect_arns    = module.elasticache.connect_arns
+  migration_secret_arns = [module.rds.master_user_secret_arn]
   # A deployment that trips these alarms fails and rolls back (they exist before the service changes).
   deployment_alarm_names = module.monitoring.deployment_alarm_names
 
@@ -59,16 +64,18 @@ module "ecs" {
     ALLOWED_HOSTS        = module.proxy_server.alb_dns_name
     CSRF_TRUSTED_ORIGINS = "http://${module.proxy_server.alb_dns_name}"
     HTTPS                = "0"
-    DATABASE_URL         = "postgres://${module.rds.username}@${module.rds.address}:${module.rds.port}/${module.rds.db_name}?sslmode=require"
+    # The app's own role, an IAM token per connection, TLS verified against the RDS CA bundle
+    # that the image ships at this path (app/Dockerfile).
+    DATABASE_URL         = "postgres://${module.rds.app_username}@${module.rds.address}:${module.rds.port}/${module.rds.db_name}?sslmode=verify-full&sslrootcert=/etc/ssl/certs/rds-global-bundle.pem"
+    DATABASE_IAM_AUTH    = "1"
     REDIS_URL            = module.elasticache.url
-    # The app takes the current credentials from here on each new connection (rotation-safe).
-    DATABASE_CREDENTIALS_ARN = module.rds.master_user_secret_arn
-    GUNICORN_WORKERS         = "2"
-    TRUSTED_PROXY_COUNT      = "2"
+    REDIS_IAM_USER       = module.elasticache.app_user_id
+    REDIS_IAM_CACHE_NAME = module.elasticache.replication_group_id
+    AWS_REGION           = "ap-northeast-1"
+    GUNICORN_WORKERS     = "2"
+    TRUSTED_PROXY_COUNT  = "2"
   }
   secrets = {
     SECRET_KEY = { arn = module.ssm.secure_parameter_arns["SECRET_KEY"] }
-    # The password at task start: the fallback when the secret cannot be reread.
-    DATABASE_PASSWORD = { arn = module.rds.master_user_secret_arn, json_key = "password" }
   }
 }

@@ -10,6 +10,9 @@ module "elasticache" {
     parameter_group   = "todo-prod-data-cache-main-paramgrp"
     security_group    = "todo-prod-data-cache-main-sg"
     log_group         = "/todo/prod/data/cache/slowlog"
+    app_user          = "todo-prod-data-cache-app-ecuser"
+    default_user      = "todo-prod-data-cache-default-ecuser"
+    user_group        = "todo-prod-data-cache-main-ecusergrp"
   }
   vpc_id                     = module.network.vpc_id
   private_subnet_ids         = module.network.private_subnet_ids

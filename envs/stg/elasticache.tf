@@ -10,6 +10,9 @@ module "elasticache" {
     parameter_group   = "todo-stg-data-cache-main-paramgrp"
     security_group    = "todo-stg-data-cache-main-sg"
     log_group         = "/todo/stg/data/cache/slowlog"
+    app_user          = "todo-stg-data-cache-app-ecuser"
+    default_user      = "todo-stg-data-cache-default-ecuser"
+    user_group        = "todo-stg-data-cache-main-ecusergrp"
   }
   vpc_id                     = module.network.vpc_id
   private_subnet_ids         = module.network.private_subnet_ids

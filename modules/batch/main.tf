@@ -13,6 +13,16 @@ locals {
   scratch_volumes = distinct([for m in var.app_container.mountPoints : m.sourceVolume])
 
   migrate_command = ["python", "manage.py", "migrate", "--noinput"]
+
+  # The migration connects as the database's master user (it creates and grants the app's own
+  # role, then migrates as that role): instead of IAM authentication, it reads the rotating
+  # master credentials from Secrets Manager at run time, which only its task role may do.
+  migrate_environment = [
+    for name, value in merge(
+      { for e in var.app_container.environment : e.name => e.value if e.name != "DATABASE_IAM_AUTH" },
+      { DATABASE_CREDENTIALS_ARN = var.migration_secret_arn },
+    ) : { name = name, value = value }
+  ]
 }
 
 # ---- Logs ----
@@ -83,11 +93,12 @@ resource "aws_ecs_task_definition" "migrate" {
   cpu                      = tostring(var.migrate_cpu)
   memory                   = tostring(var.migrate_memory)
   execution_role_arn       = var.execution_role_arn
-  task_role_arn            = var.task_role_arn
+  task_role_arn            = var.migrate_task_role_arn
 
   container_definitions = jsonencode([
     merge(var.app_container, {
-      command = local.migrate_command
+      command     = local.migrate_command
+      environment = local.migrate_environment
       logConfiguration = {
         logDriver = "awslogs"
         options   = merge(local.log_options, { awslogs-stream-prefix = "migrate" })

@@ -127,6 +127,26 @@ variable "task_role_arn" {
   type        = string
 }
 
+variable "migrate_task_role_arn" {
+  description = "Task role of the migration task (ecs module's migrate_task_role_arn): the only role that may read the database's master credentials."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/", var.migrate_task_role_arn))
+    error_message = "migrate_task_role_arn must be an IAM role ARN."
+  }
+}
+
+variable "migration_secret_arn" {
+  description = "Secrets Manager secret of the database's master credentials (rds module's master_user_secret_arn), handed to the migration as DATABASE_CREDENTIALS_ARN."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+$", var.migration_secret_arn))
+    error_message = "migration_secret_arn must be a Secrets Manager secret ARN."
+  }
+}
+
 variable "migrate_cpu" {
   description = "CPU units of the one-off migration task."
   type        = number

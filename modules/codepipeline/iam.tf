@@ -315,12 +315,12 @@ data "aws_iam_policy_document" "deploy" {
   }
 
   # Registering revisions and running the migration hand the app's execution and task roles
-  # to ECS; nothing else may receive them.
+  # (and the migration's own role) to ECS; nothing else may receive them.
   statement {
     sid       = "PassTaskRoles"
     effect    = "Allow"
     actions   = ["iam:PassRole"]
-    resources = [var.execution_role_arn, var.task_role_arn]
+    resources = [var.execution_role_arn, var.task_role_arn, var.migrate_task_role_arn]
 
     condition {
       test     = "StringEquals"

@@ -283,6 +283,16 @@ variable "task_role_arn" {
   }
 }
 
+variable "migrate_task_role_arn" {
+  description = "ARN of the migration task's own role (it reads the database's master credentials); the deploy role passes it when it registers and runs the migration."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/", var.migrate_task_role_arn))
+    error_message = "migrate_task_role_arn must be an IAM role ARN."
+  }
+}
+
 variable "migrate_timeout" {
   description = "Minutes the deploy program waits for the migration task to stop before it stops the task and fails the release."
   type        = number

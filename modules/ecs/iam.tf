@@ -135,14 +135,26 @@ data "aws_iam_policy_document" "task" {
     resources = [var.kms_key_arn]
   }
 
-  # Secrets the app itself reads while it runs (not only at start, as `secrets` are): the
-  # RDS-managed database credentials, which RDS rotates under running tasks.
+  # IAM database authentication: a token for the app's own database role, and only that one.
+  # https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.IAMDBAuth.IAMPolicy.html
   dynamic "statement" {
-    for_each = length(var.runtime_secret_arns) > 0 ? [1] : []
+    for_each = length(var.database_connect_arns) > 0 ? [1] : []
     content {
-      sid       = "RuntimeSecrets"
-      actions   = ["secretsmanager:GetSecretValue"]
-      resources = var.runtime_secret_arns
+      sid       = "DatabaseIamAuth"
+      actions   = ["rds-db:connect"]
+      resources = var.database_connect_arns
+    }
+  }
+
+  # IAM authentication to the cache: elasticache:Connect on the replication group and on the
+  # app's cache user, both required.
+  # https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/auth-iam.html
+  dynamic "statement" {
+    for_each = length(var.cache_connect_arns) > 0 ? [1] : []
+    content {
+      sid       = "CacheIamAuth"
+      actions   = ["elasticache:Connect"]
+      resources = var.cache_connect_arns
     }
   }
 }
@@ -151,4 +163,43 @@ resource "aws_iam_role_policy" "task" {
   name   = var.names.task_policy
   role   = aws_iam_role.task.id
   policy = data.aws_iam_policy_document.task.json
+}
+
+# -- Migration task role: the only holder of the database's master credentials. A role of its
+# own, because the service and the scheduled jobs share the task role and must never read
+# them; the migration task shares the execution role (which reads no master secret either):
+# the app reads the rotating secret itself at run time (DATABASE_CREDENTIALS_ARN).
+
+resource "aws_iam_role" "migrate" {
+  name               = var.names.migrate_task_role
+  description        = "ECS migration task: read the database master credentials to create the app's role and migrate"
+  assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
+}
+
+data "aws_iam_policy_document" "migrate" {
+  statement {
+    sid       = "ReadMasterCredentials"
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = var.migration_secret_arns
+  }
+
+  statement {
+    sid       = "DecryptMasterCredentials"
+    actions   = ["kms:Decrypt"]
+    resources = [var.kms_key_arn]
+
+    # Only when Secrets Manager decrypts the secret for this role, not for direct use.
+    # https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["secretsmanager.${local.region}.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "migrate" {
+  name   = var.names.migrate_task_policy
+  role   = aws_iam_role.migrate.id
+  policy = data.aws_iam_policy_document.migrate.json
 }

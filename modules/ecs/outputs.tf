@@ -83,8 +83,13 @@ output "execution_role_arn" {
 }
 
 output "task_role_arn" {
-  description = "ARN of the task role (ECS Exec)."
+  description = "ARN of the task role of the service and the scheduled jobs (ECS Exec, IAM authentication to the database and the cache)."
   value       = aws_iam_role.task.arn
+}
+
+output "migrate_task_role_arn" {
+  description = "ARN of the migration task's own task role, the only one that reads the database master credentials."
+  value       = aws_iam_role.migrate.arn
 }
 
 # ---- Security group ----

@@ -15,6 +15,8 @@ variable "names" {
     task_role               = string # aws_iam_role
     execution_policy        = string # aws_iam_role_policy
     task_policy             = string # aws_iam_role_policy
+    migrate_task_role       = string # aws_iam_role of the migration task
+    migrate_task_policy     = string # aws_iam_role_policy
     security_group          = string # aws_security_group
     cpu_scaling_policy      = string # aws_appautoscaling_policy
     requests_scaling_policy = string # aws_appautoscaling_policy
@@ -311,15 +313,38 @@ variable "secrets" {
   }
 }
 
-variable "runtime_secret_arns" {
-  description = "Secrets Manager secret ARNs the app reads while it runs (task role), e.g. the RDS-managed credentials that rotate under running tasks."
+variable "migration_secret_arns" {
+  description = "Secrets Manager secret ARNs only the migration task reads (its own task role), at run time: the RDS-managed master credentials, which rotate."
+  type        = list(string)
+  nullable    = false
+
+  validation {
+    condition     = length(var.migration_secret_arns) > 0 && alltrue([for a in var.migration_secret_arns : can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+$", a))])
+    error_message = "migration_secret_arns: at least one Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>)."
+  }
+}
+
+variable "database_connect_arns" {
+  description = "rds-db:connect resources the app's task role may connect as (IAM database authentication): the app's own database user, arn:aws:rds-db:REGION:ACCOUNT:dbuser:DBI_RESOURCE_ID/USER."
   type        = list(string)
   nullable    = false
   default     = []
 
   validation {
-    condition     = alltrue([for a in var.runtime_secret_arns : can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+$", a))])
-    error_message = "runtime_secret_arns: Secrets Manager secret ARNs (arn:aws:secretsmanager:<region>:<account>:secret:<name>)."
+    condition     = alltrue([for a in var.database_connect_arns : can(regex("^arn:aws[a-z-]*:rds-db:[a-z0-9-]+:[0-9]{12}:dbuser:[^/*]+/[^/*]+$", a))])
+    error_message = "database_connect_arns: rds-db dbuser ARNs naming one resource ID and one user, without wildcards (arn:aws:rds-db:<region>:<account>:dbuser:<resource id>/<user>)."
+  }
+}
+
+variable "cache_connect_arns" {
+  description = "elasticache:Connect resources of the app's task role (IAM authentication to the cache): the replication group and the app's cache user."
+  type        = list(string)
+  nullable    = false
+  default     = []
+
+  validation {
+    condition     = alltrue([for a in var.cache_connect_arns : can(regex("^arn:aws[a-z-]*:elasticache:[a-z0-9-]+:[0-9]{12}:(replicationgroup|user):[^*]+$", a))])
+    error_message = "cache_connect_arns: ElastiCache replication group or user ARNs without wildcards (arn:aws:elasticache:<region>:<account>:replicationgroup:<id> or ...:user:<id>)."
   }
 }
 

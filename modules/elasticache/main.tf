@@ -73,10 +73,55 @@ resource "aws_elasticache_parameter_group" "this" {
   description = "${var.engine} ${local.engine_major} parameters of the cache"
 }
 
+# ---- Users (IAM authentication) ----
+
+# Clients authenticate as users of a user group (RBAC) instead of with one shared AUTH token,
+# and the app's user authenticates with IAM: a SigV4 token signed by the task role, valid 15
+# minutes, so no password exists anywhere. ElastiCache's IAM authentication needs Valkey 7.2+
+# or Redis OSS 7.0+ (this module's engine versions), TLS, and a user whose user name equals its
+# user ID; it closes IAM-authenticated connections after 12 hours.
+# https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/auth-iam.html
+resource "aws_elasticache_user" "app" {
+  user_id   = var.names.app_user
+  user_name = var.names.app_user
+  engine    = var.engine
+  # Every key, and every command except the administrative ones (@dangerous: CONFIG, DEBUG,
+  # FLUSHALL, KEYS, SHUTDOWN, ...), none of which a Django cache needs.
+  access_string = "on ~* +@all -@dangerous"
+
+  authentication_mode {
+    type = "iam"
+  }
+}
+
+# A user group must include a user named "default" (AWS::ElastiCache::UserGroup, UserIds), and
+# a valkey-engine group admits only users with a password or IAM. Without this user, the
+# connection's implicit default user would be ElastiCache's built-in open one; this one is
+# disabled ("off": it cannot authenticate at all) and its password, required by the password
+# mode, is random, ephemeral and write-only: never in state, never known to anyone.
+ephemeral "aws_secretsmanager_random_password" "default_user" {
+  password_length     = 64
+  exclude_punctuation = true
+}
+
+resource "aws_elasticache_user" "default" {
+  user_id              = var.names.default_user
+  user_name            = "default"
+  engine               = var.engine
+  access_string        = "off -@all"
+  passwords_wo         = [ephemeral.aws_secretsmanager_random_password.default_user.random_password]
+  passwords_wo_version = 1
+}
+
+resource "aws_elasticache_user_group" "this" {
+  user_group_id = var.names.user_group
+  engine        = var.engine
+  user_ids      = [aws_elasticache_user.default.user_id, aws_elasticache_user.app.user_id]
+}
+
 # ---- Replication group ----
 
 resource "aws_elasticache_replication_group" "this" {
-  # checkov:skip=CKV_AWS_31: No AUTH token by design: a token would be stored in Terraform state (and the app's environment). Access is limited to the app security groups in private subnets and TLS is required; auth_token_wo could later supply one from an ephemeral value.
   replication_group_id = var.names.replication_group
   description          = "Cache of the application (${var.engine} ${var.engine_version})"
   engine               = var.engine
@@ -92,6 +137,7 @@ resource "aws_elasticache_replication_group" "this" {
   kms_key_id                 = var.kms_key_arn
   transit_encryption_enabled = true
   transit_encryption_mode    = "required"
+  user_group_ids             = [aws_elasticache_user_group.this.user_group_id]
 
   automatic_failover_enabled = local.replicated
   multi_az_enabled           = local.replicated

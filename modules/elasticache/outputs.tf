@@ -31,3 +31,15 @@ output "url" {
   description = "TLS connection URL of the primary, database 0, without credentials (rediss://host:6379/0), for Django's REDIS_URL."
   value       = "rediss://${aws_elasticache_replication_group.this.primary_endpoint_address}:${local.port}/0"
 }
+
+# ---- Users (IAM authentication) ----
+
+output "app_user_id" {
+  description = "ID (= user name) of the cache user the app authenticates as with IAM tokens (REDIS_IAM_USER)."
+  value       = aws_elasticache_user.app.user_id
+}
+
+output "connect_arns" {
+  description = "ARNs that the app's task role needs elasticache:Connect on: the replication group and the app's user (both are required)."
+  value       = [aws_elasticache_replication_group.this.arn, aws_elasticache_user.app.arn]
+}

@@ -8,6 +8,9 @@ variable "names" {
     parameter_group   = string # aws_elasticache_parameter_group, at most 255 characters
     security_group    = string # aws_security_group
     log_group         = string # aws_cloudwatch_log_group for the slow log, path style
+    app_user          = string # aws_elasticache_user ID (= its user name) the app authenticates as with IAM
+    default_user      = string # aws_elasticache_user ID of the disabled "default" user
+    user_group        = string # aws_elasticache_user_group ID
   })
   nullable = false
 
@@ -22,6 +25,14 @@ variable "names" {
       can(regex("^[a-z]([a-z0-9-]{0,253}[a-z0-9])?$", name)) && !strcontains(name, "--")
     ])
     error_message = "names.subnet_group and names.parameter_group must be 1-255 characters of lowercase letters, digits and hyphens, start with a letter, not end with a hyphen and not contain \"--\"."
+  }
+
+  validation {
+    condition = alltrue([
+      for id in [var.names.app_user, var.names.default_user, var.names.user_group] :
+      can(regex("^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$", id)) && !strcontains(id, "--")
+    ])
+    error_message = "names.app_user, names.default_user and names.user_group must be 1-40 characters of lowercase letters, digits and hyphens, start with a letter, not end with a hyphen and not contain \"--\" (ElastiCache stores user IDs lowercase, and an IAM user's name must equal its ID)."
   }
 
   validation {

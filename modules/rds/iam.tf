@@ -4,6 +4,8 @@ data "aws_caller_identity" "current" {}
 
 data "aws_partition" "current" {}
 
+data "aws_region" "current" {}
+
 data "aws_iam_policy_document" "monitoring_assume" {
   statement {
     sid     = "RdsEnhancedMonitoring"

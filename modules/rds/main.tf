@@ -28,6 +28,15 @@ locals {
   ])
 }
 
+# ---- App role (IAM authentication) ----
+
+locals {
+  # What rds-db:connect is granted on: one database user of this instance, by resource ID
+  # (which survives a rename of the instance), not the instance identifier.
+  # https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.IAMDBAuth.IAMPolicy.html
+  app_connect_arn = "arn:${data.aws_partition.current.partition}:rds-db:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:dbuser:${aws_db_instance.this.resource_id}/${var.app_username}"
+}
+
 # ---- Network ----
 
 resource "aws_db_subnet_group" "this" {

@@ -13,7 +13,7 @@ output "instance_identifier" {
 }
 
 output "address" {
-  description = "Host name of the DB instance. The parameter group sets rds.force_ssl, so every connection must use TLS (sslmode=require or stricter)."
+  description = "Host name of the DB instance. The parameter group sets rds.force_ssl, so every connection uses TLS; the app verifies the server against the RDS CA bundle (sslmode=verify-full)."
   value       = aws_db_instance.this.address
 }
 
@@ -33,6 +33,23 @@ output "username" {
 }
 
 output "master_user_secret_arn" {
-  description = "ARN of the Secrets Manager secret, managed by RDS, holding the master user's credentials (JSON with username and password)."
+  description = "ARN of the Secrets Manager secret, managed by RDS, holding the master user's credentials (JSON with username and password); only the migration task reads it."
   value       = aws_db_instance.this.master_user_secret[0].secret_arn
+}
+
+# ---- App role (IAM authentication) ----
+
+output "app_username" {
+  description = "PostgreSQL role of the app's tasks (DATABASE_URL's user), authenticated with IAM tokens."
+  value       = var.app_username
+}
+
+output "resource_id" {
+  description = "The instance's DbiResourceId, which IAM database authentication policies name."
+  value       = aws_db_instance.this.resource_id
+}
+
+output "app_connect_arn" {
+  description = "The rds-db:connect resource of the app's role: arn:PARTITION:rds-db:REGION:ACCOUNT:dbuser:DBI_RESOURCE_ID/APP_USERNAME, for the app's task role."
+  value       = local.app_connect_arn
 }

@@ -165,6 +165,18 @@ variable "username" {
   }
 }
 
+variable "app_username" {
+  description = "PostgreSQL role the app's tasks log in as, with IAM tokens only (rds_iam); the migration task, as master, creates it and makes it the owner of the app's tables."
+  type        = string
+  default     = "todo_app"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9_]{0,62}$", var.app_username)) && !contains(["rdsadmin", "rdsrepladmin", "admin", "public", "user", "rds_iam", "postgres"], var.app_username) && lower(var.app_username) != lower(var.username)
+    error_message = "app_username must be 1-63 characters of lowercase letters, digits and underscores, start with a letter, differ from the master username and not be a reserved name (rdsadmin, rdsrepladmin, admin, public, user, rds_iam, postgres)."
+  }
+}
+
 variable "multi_az" {
   description = "Run a synchronous standby in a second availability zone (false in dev, true in prod)."
   type        = bool

@@ -70,11 +70,13 @@ def test_task_definitions_reuse_the_app_container_without_weakening_it(parsed):
         assert task["requires_compatibilities"] == ["FARGATE"], name
         assert task["network_mode"] == "awsvpc", name
         assert task["execution_role_arn"] == "${var.execution_role_arn}", name
-        assert task["task_role_arn"] == "${var.task_role_arn}", name
         containers = task["container_definitions"]
         assert containers.startswith("${jsonencode([merge(var.app_container, {"), name
+        # Only the migration replaces the environment (see the test below); nothing else changes.
+        overridable = ("environment",) if name == "migrate" else ()
         for weakened in ("readonlyRootFilesystem", "user", "image", "secrets", "environment", "healthCheck"):
-            assert weakened not in containers, f"{name} overrides {weakened}"
+            if weakened not in overridable:
+                assert weakened not in containers, f"{name} overrides {weakened}"
         volume = blocks(task, "dynamic")[0]["volume"]
         assert volume["for_each"] == "${local.scratch_volumes}", name
 
@@ -107,6 +109,20 @@ def test_task_definitions_track_the_latest_revision_and_keep_old_ones(parsed, na
     task = resources(parsed, "aws_ecs_task_definition")[name]
     assert task["track_latest"] is True
     assert task["skip_destroy"] is True
+
+
+def test_only_the_migration_reads_the_master_credentials(parsed, local_values):
+    """The service and the jobs use IAM database authentication with the shared task role; the
+    migration alone runs with its own role and the master credentials' secret."""
+    migrate = resources(parsed, "aws_ecs_task_definition")["migrate"]
+    job = resources(parsed, "aws_ecs_task_definition")["job"]
+    assert migrate["task_role_arn"] == "${var.migrate_task_role_arn}"
+    assert job["task_role_arn"] == "${var.task_role_arn}"
+    assert "local.migrate_environment" in migrate["container_definitions"]
+    assert "migrate_environment" not in job["container_definitions"]
+    environment = local_values["migrate_environment"]
+    assert 'e.name != "DATABASE_IAM_AUTH"' in environment
+    assert "DATABASE_CREDENTIALS_ARN = var.migration_secret_arn" in environment
 
 
 def test_migrate_task_runs_migrations(parsed, local_values):

@@ -53,7 +53,7 @@ STAR_RESOURCE_ACTIONS = {
     "ecs:ListTaskDefinitions",
     "ecs:RegisterTaskDefinition",
 }
-PASSED_ROLES = {"${var.execution_role_arn}", "${var.task_role_arn}"}
+PASSED_ROLES = {"${var.execution_role_arn}", "${var.task_role_arn}", "${var.migrate_task_role_arn}"}
 
 
 parsed = module_fixture(MODULE)
@@ -297,7 +297,7 @@ def test_star_resource_only_where_aws_requires_it(parsed):
         assert set(statement["actions"]) <= STAR_RESOURCE_ACTIONS, (name, statement["actions"])
 
 
-def test_only_the_deploy_role_passes_roles_and_only_the_two_task_roles_to_ecs_tasks(parsed):
+def test_only_the_deploy_role_passes_roles_and_only_the_app_task_roles_to_ecs_tasks(parsed):
     passing = [(n, s) for n, s in statements(parsed) if "iam:PassRole" in s["actions"]]
     assert [n for n, _ in passing] == ["deploy"]
     (_, statement), = passing

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from tfhelpers import (
+    ROOT,
     as_list,
     blocks,
     data_sources,
@@ -34,6 +35,8 @@ NAMES_KEYS = {
     "task_role",
     "execution_policy",
     "task_policy",
+    "migrate_task_role",
+    "migrate_task_policy",
     "security_group",
     "cpu_scaling_policy",
     "requests_scaling_policy",
@@ -419,7 +422,7 @@ def test_secret_arns_are_partitioned_by_service(local_values):
     assert "secretsmanager:" in local_values["secretsmanager_arns"]
 
 
-def test_task_role_allows_exec_and_the_runtime_secrets_only(parsed):
+def test_task_role_allows_exec_and_iam_auth_to_the_data_stores_only(parsed):
     stmts = {s["sid"]: s for s in all_statements(parsed)["task"]}
     actions = {a for s in stmts.values() for a in as_list(s["actions"])}
     assert actions == {
@@ -433,12 +436,52 @@ def test_task_role_allows_exec_and_the_runtime_secrets_only(parsed):
         "logs:DescribeLogGroups",
         "kms:Decrypt",
         "kms:GenerateDataKey",
-        "secretsmanager:GetSecretValue",
+        "rds-db:connect",
+        "elasticache:Connect",
     }
-    # Reading secrets at run time is limited to exactly the secrets the root names.
-    assert stmts["RuntimeSecrets"]["resources"] == "${var.runtime_secret_arns}"
+    # No secret at all: the master credentials are the migration task's alone.
+    assert not any(a.startswith("secretsmanager:") for a in actions)
+    assert stmts["DatabaseIamAuth"]["resources"] == "${var.database_connect_arns}"
+    assert stmts["CacheIamAuth"]["resources"] == "${var.cache_connect_arns}"
     assert stmts["EcsExecLogs"]["resources"] == ['${aws_cloudwatch_log_group.this["exec"].arn}:*']
     assert stmts["EcsExecEncryption"]["resources"] == ["${var.kms_key_arn}"]
+
+
+def test_connect_arns_must_name_one_user_without_wildcards(variables):
+    (database,) = validation_regexes(variables["database_connect_arns"])
+    good = "arn:aws:rds-db:ap-northeast-1:123456789012:dbuser:db-ABCDEFGHIJKL/todo_app"
+    assert re.match(database, good)
+    for bad in (
+        "arn:aws:rds-db:ap-northeast-1:123456789012:dbuser:*/todo_app",
+        "arn:aws:rds-db:ap-northeast-1:123456789012:dbuser:db-ABCDEFGHIJKL/*",
+        "arn:aws:rds:ap-northeast-1:123456789012:db:todo",
+    ):
+        assert not re.match(database, bad), bad
+    (cache,) = validation_regexes(variables["cache_connect_arns"])
+    assert re.match(cache, "arn:aws:elasticache:ap-northeast-1:123456789012:user:todo-app")
+    assert re.match(cache, "arn:aws:elasticache:ap-northeast-1:123456789012:replicationgroup:x")
+    assert not re.match(cache, "arn:aws:elasticache:ap-northeast-1:123456789012:user:*")
+
+
+def test_only_the_migration_role_reads_the_master_credentials(parsed):
+    roles = resources(parsed, "aws_iam_role")
+    assert set(roles) == {"execution", "task", "migrate"}
+    policies = resources(parsed, "aws_iam_role_policy")
+    assert policies["migrate"]["role"] == "${aws_iam_role.migrate.id}"
+    stmts = {s["sid"]: s for s in all_statements(parsed)["migrate"]}
+    assert set(stmts) == {"ReadMasterCredentials", "DecryptMasterCredentials"}
+    assert stmts["ReadMasterCredentials"]["actions"] == ["secretsmanager:GetSecretValue"]
+    assert stmts["ReadMasterCredentials"]["resources"] == "${var.migration_secret_arns}"
+    decrypt = stmts["DecryptMasterCredentials"]
+    assert (decrypt["actions"], decrypt["resources"]) == (["kms:Decrypt"], ["${var.kms_key_arn}"])
+    [via] = blocks(decrypt, "condition")
+    assert (via["test"], via["variable"]) == ("StringEquals", "kms:ViaService")
+    assert via["values"] == ["secretsmanager.${local.region}.amazonaws.com"]
+    # The execution role reads only the secrets injected at start, never the master's.
+    for root in ("dev", "stg", "prod"):
+        ecs = (ROOT / "envs" / root / "ecs.tf").read_text(encoding="utf-8")
+        assert "DATABASE_PASSWORD" not in ecs and "DATABASE_CREDENTIALS_ARN" not in ecs
+        assert "migration_secret_arns = [module.rds.master_user_secret_arn]" in ecs
 
 
 def test_roles_trust_ecs_tasks_of_this_account_only(parsed):

@@ -8,16 +8,27 @@ from typing import Any
 import pytest
 from tfhelpers import (
     blocks,
+    literal,
     locals_of,
     module_fixture,
     outputs_of,
     resources,
+    unquote,
     variables_of,
     walk_keys,
 )
 
 MODULE = "elasticache"
-NAMES_KEYS = {"replication_group", "subnet_group", "parameter_group", "security_group", "log_group"}
+NAMES_KEYS = {
+    "replication_group",
+    "subnet_group",
+    "parameter_group",
+    "security_group",
+    "log_group",
+    "app_user",
+    "default_user",
+    "user_group",
+}
 # Arguments of provider 3.x/4.x examples that provider 6 no longer accepts (or that the old
 # examples used in a removed form).
 REMOVED_ARGUMENTS = {
@@ -65,6 +76,60 @@ def test_tls_is_required(group, parsed):
     assert group["transit_encryption_enabled"] is True
     assert group["transit_encryption_mode"] == "required"
     assert outputs_of(parsed)["url"]["value"].startswith("rediss://")
+
+
+# ---- Authentication: IAM users in a user group ------------------------------------------
+
+
+def test_clients_must_authenticate_as_users_of_the_group(group, res):
+    assert group["user_group_ids"] == ["${aws_elasticache_user_group.this.user_group_id}"]
+    members = res["aws_elasticache_user_group.this"]
+    assert members["engine"] == "${var.engine}"
+    assert members["user_ids"] == [
+        "${aws_elasticache_user.default.user_id}",
+        "${aws_elasticache_user.app.user_id}",
+    ]
+
+
+def test_the_app_user_authenticates_with_iam_only(res):
+    app = res["aws_elasticache_user.app"]
+    # IAM authentication needs the user name to equal the user ID.
+    assert app["user_name"] == app["user_id"] == "${var.names.app_user}"
+    assert blocks(app, "authentication_mode") == [{"type": "iam"}]
+    assert not {"passwords", "passwords_wo", "no_password_required"} & set(app)
+    assert app["access_string"].startswith("on ") and "-@dangerous" in app["access_string"]
+
+
+def test_the_default_user_is_disabled_and_its_password_never_in_state(parsed, res):
+    default = res["aws_elasticache_user.default"]
+    assert default["user_name"] == "default"  # a user group must include one
+    assert default["access_string"].split()[0] == "off"
+    assert "passwords" not in default and "no_password_required" not in default
+    assert default["passwords_wo"] == [
+        "${ephemeral.aws_secretsmanager_random_password.default_user.random_password}"
+    ]
+    ephemeral = {
+        unquote(name): literal(body)
+        for block in parsed.get("ephemeral", [])
+        for rtype, by_name in block.items()
+        for name, body in by_name.items()
+        if unquote(rtype) == "aws_secretsmanager_random_password"
+    }
+    assert ephemeral["default_user"]["password_length"] >= 32
+
+
+def test_connect_arns_are_the_group_and_the_app_user(parsed):
+    assert outputs_of(parsed)["connect_arns"]["value"] == [
+        "${aws_elasticache_replication_group.this.arn}",
+        "${aws_elasticache_user.app.arn}",
+    ]
+    assert outputs_of(parsed)["app_user_id"]["value"] == "${aws_elasticache_user.app.user_id}"
+
+
+def test_user_ids_follow_the_elasticache_rules(parsed):
+    names = variables_of(parsed)["names"]
+    conditions = " ".join(v["condition"] for v in blocks(names, "validation"))
+    assert "var.names.app_user" in conditions and "var.names.user_group" in conditions
 
 
 # ---- No secret in state -------------------------------------------------------------------
@@ -173,6 +238,9 @@ def test_names_are_taken_literally_from_the_names_input(parsed, res):
         res["aws_elasticache_parameter_group.this"]["name"],
         res["aws_security_group.this"]["name"],
         res["aws_cloudwatch_log_group.slow_log"]["name"],
+        res["aws_elasticache_user.app"]["user_id"],
+        res["aws_elasticache_user.default"]["user_id"],
+        res["aws_elasticache_user_group.this"]["user_group_id"],
     }
     assert used == {f"${{var.names.{key}}}" for key in NAMES_KEYS}
 
@@ -185,4 +253,6 @@ def test_outputs_are_what_the_env_root_needs(parsed):
         "url",
         "security_group_id",
         "replication_group_id",
+        "app_user_id",
+        "connect_arns",
     }

@@ -259,4 +259,23 @@ def test_outputs_are_what_the_env_root_needs(parsed):
         "master_user_secret_arn",
         "security_group_id",
         "instance_identifier",
+        "app_username",
+        "resource_id",
+        "app_connect_arn",
     }
+
+
+def test_iam_connect_arn_names_the_app_user_of_this_instance_by_resource_id(parsed):
+    assert outputs_of(parsed)["app_connect_arn"]["value"] == "${local.app_connect_arn}"
+    arn = locals_of(parsed)["app_connect_arn"]
+    assert arn == (
+        "arn:${data.aws_partition.current.partition}:rds-db:${data.aws_region.current.region}:"
+        "${data.aws_caller_identity.current.account_id}:dbuser:"
+        "${aws_db_instance.this.resource_id}/${var.app_username}"
+    )
+    assert "*" not in arn
+
+
+def test_app_username_cannot_be_the_master_or_a_reserved_role(parsed):
+    condition = blocks(variables_of(parsed)["app_username"], "validation")[0]["condition"]
+    assert "var.username" in condition and "rds_iam" in condition

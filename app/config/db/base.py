@@ -1,4 +1,10 @@
-"""Django's PostgreSQL backend, reading its credentials from Secrets Manager.
+"""Django's PostgreSQL backend, with credentials that are not in the environment.
+
+Two ways, never both (settings refuse it):
+- IAM_AUTH (DATABASE_IAM_AUTH, the app's tasks): each new connection sends a fresh IAM
+  token as its password (config/db/iam.py); the app's role has no password at all.
+- CREDENTIALS_ARN (DATABASE_CREDENTIALS_ARN, the migration task only): the RDS-managed master
+  credentials, read from Secrets Manager, as described below.
 
 RDS rotates the managed master password every 7 days, while ECS injects DATABASE_PASSWORD
 only when a task starts: after a rotation every new connection of the running tasks would
@@ -6,8 +12,8 @@ be refused until a redeploy. With DATABASE_CREDENTIALS_ARN set (settings put it 
 database's CREDENTIALS_ARN), each new connection takes the current user name and password
 from the secret instead. The secret is cached process-wide for CREDENTIALS_TTL seconds, and
 a refused password refreshes it once, so a rotation costs one extra connection attempt.
-Without the ARN this is exactly Django's backend. (OPTIONS["pool"] is not supported with the
-ARN: a pool keeps the parameters it was created with.)
+With neither this is exactly Django's backend. (OPTIONS["pool"] is not supported with either:
+a pool keeps the parameters it was created with.)
 """
 
 from __future__ import annotations
@@ -23,6 +29,8 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from django.core.exceptions import ImproperlyConfigured
 from django.db.backends.postgresql import base
+
+from config.db import iam
 
 logger = logging.getLogger(__name__)
 
@@ -106,7 +114,15 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     def get_connection_params(self) -> dict[str, Any]:
         params = super().get_connection_params()
-        if self.settings_dict.get("CREDENTIALS_ARN"):
+        if self.settings_dict.get("IAM_AUTH"):
+            # Signed now, for this connection only: a token expires after 15 minutes.
+            params["password"] = iam.auth_token(
+                params.get("host", ""),
+                params.get("port") or 5432,
+                params.get("user", ""),
+                self.settings_dict["IAM_REGION"],
+            )
+        elif self.settings_dict.get("CREDENTIALS_ARN"):
             params.update(self._credentials())
         return params
 

@@ -5,6 +5,11 @@ unserialised migrate runs race on the same DDL. This command shadows Django's be
 `todo` app comes before django.contrib.* in INSTALLED_APPS (the first app wins). The lock is
 held on a connection of its own, so nothing Django does to its connection during migrate
 (closing, reconnecting) can drop it; it is released when that connection ends, even on a crash.
+
+When the task connects as another user than DATABASE_URL's (the master user, whose credentials
+come from DATABASE_CREDENTIALS_ARN), DATABASE_URL's user is the app's own role: the command
+creates it and keeps its rights right (config/db/roles.py), then migrates *as* that role (SET
+ROLE), so the app owns its tables and the master credentials stay with this task.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ import time
 
 from django.core.management.commands import migrate
 from django.db import connections
+
+from config.db.roles import provision_app_role
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +46,7 @@ class Command(migrate.Command):
                 "migration lock acquired",
                 extra={"event": "migration_lock", "waited_s": round(time.monotonic() - started, 3)},
             )
+            self._become_app_role(alias, lock_connection)
             try:
                 return super().handle(*args, **options)
             finally:
@@ -46,3 +54,21 @@ class Command(migrate.Command):
                     cursor.execute("SELECT pg_advisory_unlock(%s)", [MIGRATION_LOCK_ID])
         finally:
             lock_connection.close()
+
+    @staticmethod
+    def _become_app_role(alias: str, lock_connection) -> None:
+        connection = connections[alias]
+        app_role = connection.settings_dict["USER"]
+        with lock_connection.cursor() as cursor:
+            cursor.execute("SELECT current_user")
+            (current,) = cursor.fetchone()
+        if not app_role or app_role == current:
+            return  # one user for everything (local runs, tests): nothing to hand over
+        report = provision_app_role(lock_connection.connection, app_role)
+        logger.info(
+            "app database role provisioned",
+            extra={"event": "app_role", "migrated_by": current, **report},
+        )
+        # Django runs SET ROLE on every (re)connection with this option.
+        connection.close()
+        connection.settings_dict["OPTIONS"]["assume_role"] = app_role
