@@ -14,7 +14,7 @@ from pathlib import Path
 
 import jinja2
 
-from .config import Environment, az_names, subnet_cidrs
+from .config import Environment, az_names, partition, subnet_cidrs
 from .errors import RenderError
 from .github import deployments, environments
 from .hcl import Expr, hcl
@@ -101,6 +101,9 @@ def context(env_name: str, env: Environment, names: EnvNames, rules: Rules) -> d
         "env": env,
         "names": names.by_module,
         "state": bootstrap_names(rules, env),
+        # The backend block takes literals only, and the state key's ID exists only after the
+        # bootstrap apply: its alias ARN is known now and names the same key.
+        "state_key": state_key_alias_arn(rules, env),
         "layer_of": {module: next(iter(entries.values()))[1] for module, entries in rules.resources.items()},
         "layers": layers,
         "availability_zones": az_names(env),
@@ -111,6 +114,11 @@ def context(env_name: str, env: Environment, names: EnvNames, rules: Rules) -> d
         "public_subnet_cidrs": public,
         "private_subnet_cidrs": private,
     }
+
+
+def state_key_alias_arn(rules: Rules, env: Environment) -> str:
+    alias = bootstrap_names(rules, env)["state_kms_alias"]
+    return f"arn:{partition(env.region)}:kms:{env.region}:{env.account_id}:{alias}"
 
 
 def load(project: Project, env_name: str) -> tuple[Rules, Environment, EnvNames]:

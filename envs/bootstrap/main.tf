@@ -7,50 +7,17 @@ data "aws_partition" "current" {}
 
 # ---- KMS key ----
 
-# The standard "Enable IAM policies" statement: the account (its root) holds the key, so that
-# IAM policies in this account decide who may administer and use it, and the key can never
-# become unmanageable. This is a KEY policy, not an IAM policy. The actions are listed rather
-# than "kms:*", so IAM policies can grant no more than administering the key and encrypting and
-# decrypting with it; the resource is the key's own ARN (what "*" would mean in a key policy),
-# which is why the policy is attached by aws_kms_key_policy once the key exists.
+# AWS's default key policy statement ("Enable IAM policies", KMS Developer Guide, "Default key
+# policy"): kms:* to the account root, so that IAM policies in this account decide who may
+# administer and use the key, every KMS action (also those AWS adds later) is delegated, and the
+# key can never become unmanageable. This is a KEY policy, not an IAM policy; the resource is
+# the key's own ARN (what "*" means in a key policy), which is why the policy is attached by
+# aws_kms_key_policy once the key exists.
 data "aws_iam_policy_document" "state_key" {
   statement {
-    sid    = "EnableIamPolicies"
-    effect = "Allow"
-    actions = [
-      # Administration
-      "kms:CancelKeyDeletion",
-      "kms:CreateAlias",
-      "kms:CreateGrant",
-      "kms:DeleteAlias",
-      "kms:DescribeKey",
-      "kms:DisableKey",
-      "kms:DisableKeyRotation",
-      "kms:EnableKey",
-      "kms:EnableKeyRotation",
-      "kms:GetKeyPolicy",
-      "kms:GetKeyRotationStatus",
-      "kms:ListGrants",
-      "kms:ListKeyPolicies",
-      "kms:ListKeyRotations",
-      "kms:ListResourceTags",
-      "kms:PutKeyPolicy",
-      "kms:RetireGrant",
-      "kms:RevokeGrant",
-      "kms:RotateKeyOnDemand",
-      "kms:ScheduleKeyDeletion",
-      "kms:TagResource",
-      "kms:UntagResource",
-      "kms:UpdateAlias",
-      "kms:UpdateKeyDescription",
-      # Use (S3 SSE-KMS on behalf of whoever reads or writes state)
-      "kms:Decrypt",
-      "kms:Encrypt",
-      "kms:GenerateDataKey",
-      "kms:GenerateDataKeyWithoutPlaintext",
-      "kms:ReEncryptFrom",
-      "kms:ReEncryptTo",
-    ]
+    sid       = "EnableIamPolicies"
+    effect    = "Allow"
+    actions   = ["kms:*"]
     resources = [aws_kms_key.state.arn]
 
     principals {
@@ -87,13 +54,65 @@ resource "aws_kms_alias" "state" {
 
 # ---- State bucket ----
 
+# Every env root's S3 backend names the state key (kms_key_id, its alias ARN), and Terraform's
+# S3 backend writes the state, the lock file and the digest with SSE-KMS and that key ID. The
+# policy refuses a put that asks for anything else: another algorithm (AES256) or another key.
+# "IfExists": a put that names no encryption at all gets the bucket's default, which is this
+# key too, and the parts of a multipart upload carry no encryption header of their own.
+# Condition keys: s3:x-amz-server-side-encryption and s3:x-amz-server-side-encryption-aws-kms-key-id
+# (S3 User Guide, "Requiring server-side encryption with AWS KMS keys"); the key-id value is
+# the one the request sends, so both the key ARN and the alias ARN the backends use are allowed.
+locals {
+  state_bucket_arn    = "arn:${data.aws_partition.current.partition}:s3:::${var.state_bucket_name}"
+  state_key_alias_arn = "arn:${data.aws_partition.current.partition}:kms:${var.region}:${data.aws_caller_identity.current.account_id}:${var.kms_alias}"
+}
+
+data "aws_iam_policy_document" "state_objects" {
+  statement {
+    sid       = "DenyPutsNotSseKms"
+    effect    = "Deny"
+    actions   = ["s3:PutObject"]
+    resources = ["${local.state_bucket_arn}/*"]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "StringNotEqualsIfExists"
+      variable = "s3:x-amz-server-side-encryption"
+      values   = ["aws:kms"]
+    }
+  }
+
+  statement {
+    sid       = "DenyPutsWithAnotherKey"
+    effect    = "Deny"
+    actions   = ["s3:PutObject"]
+    resources = ["${local.state_bucket_arn}/*"]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "StringNotEqualsIfExists"
+      variable = "s3:x-amz-server-side-encryption-aws-kms-key-id"
+      values   = [aws_kms_key.state.arn, local.state_key_alias_arn]
+    }
+  }
+}
+
 module "state_bucket" {
   source = "../../modules/s3_bucket"
 
-  name          = var.state_bucket_name
-  kms_key_arn   = aws_kms_key.state.arn
-  force_destroy = false
-  versioning    = true
+  name             = var.state_bucket_name
+  kms_key_arn      = aws_kms_key.state.arn
+  force_destroy    = false
+  versioning       = true
+  policy_documents = [data.aws_iam_policy_document.state_objects.json]
 
   # State files are small: keep 90 days of history to roll back from, forever the current one.
   expiration_days            = null

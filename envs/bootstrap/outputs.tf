@@ -9,7 +9,7 @@ output "state_bucket_arn" {
 }
 
 output "kms_key_arn" {
-  description = "ARN of the KMS key that encrypts the state: the `kms_key_id` of every env root's S3 backend, and a resource of the deployers' IAM policies."
+  description = "ARN of the KMS key that encrypts the state (env root backends name it by its alias ARN in kms_key_id); a resource of the deployers' IAM policies."
   value       = aws_kms_key.state.arn
 }
 

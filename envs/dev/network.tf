@@ -18,6 +18,7 @@ module "network" {
     flow_log_role           = "todo-dev-net-core-flowlogs-role"
     flow_log_policy         = "todo-dev-net-core-flowlogs-policy"
     default_security_group  = "todo-dev-net-core-default-sg"
+    default_network_acl     = "todo-dev-net-core-default-nacl"
     endpoint_security_group = "todo-dev-net-core-endpoints-sg"
     s3_endpoint             = "todo-dev-net-core-s3-vpce"
   }

@@ -38,6 +38,7 @@ module "network" {
     flow_log_role           = "todo-prod-net-core-flowlogs-role"
     flow_log_policy         = "todo-prod-net-core-flowlogs-policy"
     default_security_group  = "todo-prod-net-core-default-sg"
+    default_network_acl     = "todo-prod-net-core-default-nacl"
     endpoint_security_group = "todo-prod-net-core-endpoints-sg"
     s3_endpoint             = "todo-prod-net-core-s3-vpce"
   }

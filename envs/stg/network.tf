@@ -18,6 +18,7 @@ module "network" {
     flow_log_role           = "todo-stg-net-core-flowlogs-role"
     flow_log_policy         = "todo-stg-net-core-flowlogs-policy"
     default_security_group  = "todo-stg-net-core-default-sg"
+    default_network_acl     = "todo-stg-net-core-default-nacl"
     endpoint_security_group = "todo-stg-net-core-endpoints-sg"
     s3_endpoint             = "todo-stg-net-core-s3-vpce"
   }

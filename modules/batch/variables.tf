@@ -89,7 +89,10 @@ variable "app_container" {
     essential              = bool
     user                   = string
     readonlyRootFilesystem = bool
-    linuxParameters        = object({ initProcessEnabled = bool })
+    linuxParameters = object({
+      initProcessEnabled = bool
+      capabilities       = object({ drop = list(string) })
+    })
     mountPoints = list(object({
       sourceVolume  = string
       containerPath = string
@@ -101,8 +104,8 @@ variable "app_container" {
   })
 
   validation {
-    condition     = var.app_container.readonlyRootFilesystem && !contains(["", "0", "root"], split(":", var.app_container.user)[0])
-    error_message = "app_container must run with a read-only root file system as a non-root user."
+    condition     = var.app_container.readonlyRootFilesystem && !contains(["", "0", "root"], split(":", var.app_container.user)[0]) && contains(var.app_container.linuxParameters.capabilities.drop, "ALL")
+    error_message = "app_container must run with a read-only root file system, as a non-root user, without Linux capabilities (drop ALL)."
   }
 }
 

@@ -87,6 +87,8 @@ data "aws_iam_policy_document" "pipeline" {
     resources = [local.artifact_bucket_arn]
   }
 
+  # The pipeline uses the key only through S3 (SSE-KMS artifacts) and SNS (the encrypted topic
+  # of approval requests).
   statement {
     sid    = "ArtifactEncryption"
     effect = "Allow"
@@ -96,6 +98,12 @@ data "aws_iam_policy_document" "pipeline" {
       "kms:GenerateDataKey",
     ]
     resources = [var.kms_key_arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["s3.${local.region}.amazonaws.com", "sns.${local.region}.amazonaws.com"]
+    }
   }
 
   statement {
@@ -173,8 +181,11 @@ data "aws_iam_policy_document" "build_common" {
     resources = [local.artifact_bucket_arn]
   }
 
+  # CodeBuild uses the project's key through S3 (the artifacts), as its own key policy example
+  # has it (CodeBuild User Guide, "Create a customer managed key for CodeBuild"); CloudWatch
+  # Logs encrypts the log group with its own key-policy grant, not the caller's.
   statement {
-    sid    = "ArtifactAndLogEncryption"
+    sid    = "ArtifactEncryption"
     effect = "Allow"
     actions = [
       "kms:Decrypt",
@@ -182,6 +193,12 @@ data "aws_iam_policy_document" "build_common" {
       "kms:GenerateDataKey",
     ]
     resources = [var.kms_key_arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["s3.${local.region}.amazonaws.com"]
+    }
   }
 }
 

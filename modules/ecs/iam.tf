@@ -82,10 +82,19 @@ data "aws_iam_policy_document" "execution" {
     }
   }
 
+  # Only when SSM (SecureString parameters) or Secrets Manager decrypts a secret for the ECS
+  # agent: the role never decrypts anything directly.
+  # https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service
   statement {
     sid       = "DecryptSecrets"
     actions   = ["kms:Decrypt"]
     resources = [var.kms_key_arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["ssm.${local.region}.amazonaws.com", "secretsmanager.${local.region}.amazonaws.com"]
+    }
   }
 }
 

@@ -13,6 +13,25 @@ locals {
   # Seconds between SIGTERM and SIGKILL: above gunicorn's graceful timeout (25 s).
   stop_timeout = 30
 
+  # Every container runs with an init process (ECS Exec needs one) and without any Linux
+  # capability: gunicorn and the unprivileged nginx bind ports above 1024 and need none.
+  # (No AWS document lists capabilities that ECS Exec needs; containers-roadmap #1360 asks.)
+  linux_parameters = {
+    initProcessEnabled = true
+    capabilities       = { drop = ["ALL"] }
+  }
+
+  # ECS Exec's SSM agent writes under these paths inside the container it opens a shell in.
+  # AWS's ECS Exec considerations say a read-only root file system is not supported for that
+  # reason; writable task volumes at exactly these paths are the workaround documented by
+  # AWS's own exec checker (aws-containers/amazon-ecs-exec-checker, issues 21 and 71). Only
+  # the service's app container gets them: it is the one ECS Exec is enabled for.
+  exec_agent_volumes = {
+    exec-agents  = "/managed-agents"
+    exec-ssm-lib = "/var/lib/amazon/ssm"
+    exec-ssm-log = "/var/log/amazon/ssm"
+  }
+
   ssm_parameter_arns = sort(distinct([
     for s in values(var.secrets) : s.arn if can(regex("^arn:[^:]+:ssm:", s.arn))
   ]))
@@ -36,15 +55,19 @@ locals {
     essential              = true
     user                   = local.app_user
     readonlyRootFilesystem = true
-    linuxParameters        = { initProcessEnabled = true } # ECS Exec needs an init process
+    linuxParameters        = local.linux_parameters
     mountPoints            = [{ sourceVolume = local.app_scratch_volume, containerPath = "/tmp", readOnly = false }]
     environment            = local.app_environment
     secrets                = local.app_secrets
     stopTimeout            = local.stop_timeout
   }
 
-  # What only the service's app container adds: a health check (the proxy waits for it) and its logs.
+  # What only the service's app container adds: a health check (the proxy waits for it), its
+  # logs and the ECS Exec agent's writable paths.
   app_service_settings = {
+    mountPoints = concat(local.app_container_base.mountPoints, [
+      for volume, path in local.exec_agent_volumes : { sourceVolume = volume, containerPath = path, readOnly = false }
+    ])
     # The image has python but no curl.
     healthCheck = {
       command     = ["CMD", "python", "-c", "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:${var.app_port}/healthz', timeout=3)"]
@@ -71,7 +94,7 @@ locals {
     essential              = true
     user                   = local.proxy_user
     readonlyRootFilesystem = true
-    linuxParameters        = { initProcessEnabled = true }
+    linuxParameters        = local.linux_parameters
     mountPoints            = [{ sourceVolume = local.proxy_scratch_volume, containerPath = "/tmp", readOnly = false }]
     portMappings           = [{ name = "http", containerPort = var.proxy_port, protocol = "tcp" }]
     # The ALB only sees the task once nginx runs, and nginx only starts once gunicorn answers.
@@ -121,5 +144,12 @@ resource "aws_ecs_task_definition" "this" {
 
   volume {
     name = local.proxy_scratch_volume
+  }
+
+  dynamic "volume" {
+    for_each = local.exec_agent_volumes
+    content {
+      name = volume.key
+    }
   }
 }

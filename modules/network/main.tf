@@ -42,6 +42,56 @@ resource "aws_default_security_group" "this" {
   }
 }
 
+# Takes over the VPC's default network ACL, which every subnet here uses. Security groups do the
+# filtering; this stateless backstop refuses remote administration from the internet (SSH 22
+# and RDP 3389, CIS AWS Foundations "no network ACL allows ingress from 0.0.0.0/0 to remote
+# server administration ports"), then allows the rest both ways: return traffic of a stateless
+# ACL comes back on ephemeral ports, and the load balancer must stay reachable on 80 and 443.
+resource "aws_default_network_acl" "this" {
+  default_network_acl_id = aws_vpc.this.default_network_acl_id
+  subnet_ids             = concat([for s in aws_subnet.public : s.id], [for s in aws_subnet.private : s.id])
+
+  ingress {
+    rule_no    = 10
+    action     = "deny"
+    protocol   = "tcp"
+    cidr_block = "0.0.0.0/0"
+    from_port  = 22
+    to_port    = 22
+  }
+
+  ingress {
+    rule_no    = 20
+    action     = "deny"
+    protocol   = "tcp"
+    cidr_block = "0.0.0.0/0"
+    from_port  = 3389
+    to_port    = 3389
+  }
+
+  ingress {
+    rule_no    = 100
+    action     = "allow"
+    protocol   = "-1"
+    cidr_block = "0.0.0.0/0"
+    from_port  = 0
+    to_port    = 0
+  }
+
+  egress {
+    rule_no    = 100
+    action     = "allow"
+    protocol   = "-1"
+    cidr_block = "0.0.0.0/0"
+    from_port  = 0
+    to_port    = 0
+  }
+
+  tags = {
+    Name = var.names.default_network_acl
+  }
+}
+
 resource "aws_internet_gateway" "this" {
   vpc_id = aws_vpc.this.id
 

@@ -16,6 +16,7 @@ variable "names" {
     flow_log_role           = string
     flow_log_policy         = string
     default_security_group  = string
+    default_network_acl     = string
     endpoint_security_group = string
     s3_endpoint             = string
   })

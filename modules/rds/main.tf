@@ -146,13 +146,18 @@ resource "aws_db_instance" "this" {
   multi_az               = var.multi_az
   ca_cert_identifier     = "rds-ca-rsa2048-g1"
 
-  backup_retention_period   = var.backup_retention_days
-  backup_window             = var.backup_window
-  maintenance_window        = var.maintenance_window
-  copy_tags_to_snapshot     = true
-  deletion_protection       = var.deletion_protection
-  skip_final_snapshot       = !var.final_snapshot
-  final_snapshot_identifier = var.names.final_snapshot
+  backup_retention_period = var.backup_retention_days
+  backup_window           = var.backup_window
+  maintenance_window      = var.maintenance_window
+  copy_tags_to_snapshot   = true
+  deletion_protection     = var.deletion_protection
+  skip_final_snapshot     = !var.final_snapshot
+  # One final snapshot per deletion: RDS refuses a snapshot identifier that already exists, so a
+  # fixed name would make the second deletion of this environment's database fail. The renderer's
+  # name (naming.yaml) gets the instance's creation time, taken once at create (ignore_changes
+  # below): a re-created instance gets a new one. The only name a module extends: the part it adds
+  # is known only at apply.
+  final_snapshot_identifier = "${var.names.final_snapshot}-${formatdate("YYYYMMDDhhmmss", timestamp())}"
 
   auto_minor_version_upgrade = true
   # Changes wait for the maintenance window; an operator applies them sooner from the console.
@@ -166,6 +171,8 @@ resource "aws_db_instance" "this" {
   monitoring_role_arn                   = aws_iam_role.monitoring.arn
 
   lifecycle {
+    ignore_changes = [final_snapshot_identifier]
+
     precondition {
       condition     = local.backup_end - local.backup_start >= 30 && local.maintenance_end - local.maintenance_start >= 30
       error_message = "backup_window and maintenance_window must each last at least 30 minutes."

@@ -192,7 +192,7 @@ variable "deletion_protection" {
 }
 
 variable "final_snapshot" {
-  description = "Take a final snapshot (named names.final_snapshot) when the instance is deleted."
+  description = "Take a final snapshot (named names.final_snapshot plus the instance's creation time) when the instance is deleted."
   type        = bool
   default     = true
   nullable    = false

@@ -21,50 +21,16 @@ locals {
 # ---- KMS key ----
 
 data "aws_iam_policy_document" "kms_key" {
-  # A key policy is a resource policy, not an IAM identity policy: without a
-  # statement for the account root, no IAM principal of the account could use
-  # or manage the key at all. This statement delegates the key to IAM, so each
-  # role still needs its own identity policy naming this key. The actions are
-  # listed instead of AWS's default "kms:*": everything a symmetric encryption
-  # key supports, administration included, so the key can never lock out the
-  # account (kms:PutKeyPolicy stays delegated).
+  # A key policy is a resource policy, not an IAM identity policy: without a statement for the
+  # account root, no IAM principal of the account could use or manage the key at all. This is
+  # AWS's default key policy statement ("Allows access to the AWS account and enables IAM
+  # policies", KMS Developer Guide, "Default key policy"): kms:* to the account root delegates
+  # every KMS action, present and future, to IAM, so each role still needs its own identity
+  # policy naming this key, and no new KMS action is ever left undelegated.
   statement {
-    sid    = "AccountRootDelegatesToIam"
-    effect = "Allow"
-    actions = [
-      "kms:CancelKeyDeletion",
-      "kms:CreateAlias",
-      "kms:CreateGrant",
-      "kms:Decrypt",
-      "kms:DeleteAlias",
-      "kms:DescribeKey",
-      "kms:DisableKey",
-      "kms:DisableKeyRotation",
-      "kms:EnableKey",
-      "kms:EnableKeyRotation",
-      "kms:Encrypt",
-      "kms:GenerateDataKey",
-      "kms:GenerateDataKeyPair",
-      "kms:GenerateDataKeyPairWithoutPlaintext",
-      "kms:GenerateDataKeyWithoutPlaintext",
-      "kms:GetKeyPolicy",
-      "kms:GetKeyRotationStatus",
-      "kms:ListGrants",
-      "kms:ListKeyPolicies",
-      "kms:ListKeyRotations",
-      "kms:ListResourceTags",
-      "kms:PutKeyPolicy",
-      "kms:ReEncryptFrom",
-      "kms:ReEncryptTo",
-      "kms:RetireGrant",
-      "kms:RevokeGrant",
-      "kms:RotateKeyOnDemand",
-      "kms:ScheduleKeyDeletion",
-      "kms:TagResource",
-      "kms:UntagResource",
-      "kms:UpdateAlias",
-      "kms:UpdateKeyDescription",
-    ]
+    sid       = "EnableIamPolicies"
+    effect    = "Allow"
+    actions   = ["kms:*"]
     resources = ["*"] # In a key policy "*" means "this key".
 
     principals {

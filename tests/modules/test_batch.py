@@ -85,6 +85,7 @@ def test_app_container_input_must_be_read_only_and_non_root(variables):
     conditions = " ".join(v["condition"] for v in blocks(variables["app_container"], "validation"))
     assert "var.app_container.readonlyRootFilesystem" in conditions
     assert '"0"' in conditions and '"root"' in conditions
+    assert 'contains(var.app_container.linuxParameters.capabilities.drop, "ALL")' in conditions
 
 
 def test_scratch_volumes_follow_the_app_container_mounts(local_values):

@@ -518,3 +518,19 @@ def test_image_build_refuses_anything_but_a_full_commit_sha(buildspec, tmp_path,
     failed, calls = run_buildspec(buildspec, tmp_path, commit=commit)
     assert failed[0] == ("pre_build", 0)
     assert not any(c["tool"] == "docker" and c["args"][0] in {"build", "push"} for c in calls)
+
+
+def via_service(statement: dict[str, Any]) -> list[str]:
+    (condition,) = [c for c in blocks(statement, "condition") if c["variable"] == "kms:ViaService"]
+    assert condition["test"] == "StringEquals"
+    return condition["values"]
+
+
+def test_roles_use_the_key_only_through_the_services_that_need_it(parsed):
+    """The pipeline reaches the key through S3 (artifacts) and SNS (approval requests); the
+    builds through S3 only (CodeBuild's own key policy example scopes it so)."""
+    pipeline = {s["sid"]: s for s in statements_of(data_sources(parsed, "aws_iam_policy_document")["pipeline"])}
+    assert via_service(pipeline["ArtifactEncryption"]) == [
+        "s3.${local.region}.amazonaws.com", "sns.${local.region}.amazonaws.com"]
+    for stage in STAGES:
+        assert via_service(policy(parsed, stage)["ArtifactEncryption"]) == ["s3.${local.region}.amazonaws.com"]

@@ -187,18 +187,36 @@ def test_containers_read_only_non_root_with_init(local_values, container, uid):
     assert definition["readonlyRootFilesystem"] is True
     assert resolve(local_values, definition["user"]) == uid
     assert definition["essential"] is True
-    assert definition["linuxParameters"] == {"initProcessEnabled": True}
+    assert definition["linuxParameters"] == "${local.linux_parameters}"
     assert definition["stopTimeout"]
+
+
+def test_containers_run_with_an_init_process_and_no_linux_capabilities(local_values):
+    assert local_values["linux_parameters"] == {"initProcessEnabled": True, "capabilities": {"drop": ["ALL"]}}
 
 
 def test_service_settings_cannot_weaken_the_app_container(local_values):
     extra = set(local_values["app_service_settings"])
-    assert extra == {"healthCheck", "logConfiguration"}
+    assert extra == {"healthCheck", "logConfiguration", "mountPoints"}
+    # The service's mounts are the shared ones plus the ECS Exec agent's, never fewer.
+    assert local_values["app_service_settings"]["mountPoints"].startswith(
+        "${concat(local.app_container_base.mountPoints, ["
+    )
+
+
+def test_ecs_exec_agent_paths_are_writable_in_the_service_app_container(parsed, local_values):
+    """AWS: ECS Exec does not support a read-only root file system, because the SSM agent writes
+    under these paths; the exec checker's documented workaround mounts writable volumes there."""
+    assert set(local_values["exec_agent_volumes"].values()) == {
+        "/managed-agents", "/var/lib/amazon/ssm", "/var/log/amazon/ssm"}
+    task = resources(parsed, "aws_ecs_task_definition")["this"]
+    (dynamic,) = [d["volume"] for d in blocks(task, "dynamic") if "volume" in d]
+    assert dynamic["for_each"] == "${local.exec_agent_volumes}"
 
 
 def test_each_container_has_its_own_scratch_tmp_volume(parsed, local_values):
     task = resources(parsed, "aws_ecs_task_definition")["this"]
-    volumes = blocks(task, "volume")
+    volumes = [v for v in blocks(task, "volume")]
     assert all(set(v) == {"name"} for v in volumes), "scratch volumes take no host path"
     declared = {resolve(local_values, v["name"]) for v in volumes}
     mounted = []
@@ -415,6 +433,10 @@ def test_execution_role_statements_are_scoped(parsed):
     assert stmts["ReadSecretsManagerSecrets"]["resources"] == "${local.secretsmanager_arns}"
     assert stmts["DecryptSecrets"]["actions"] == ["kms:Decrypt"]
     assert stmts["DecryptSecrets"]["resources"] == ["${var.kms_key_arn}"]
+    # Only through the services that hold the secrets, never a direct decrypt.
+    assert blocks(stmts["DecryptSecrets"], "condition") == [{
+        "test": "StringEquals", "variable": "kms:ViaService",
+        "values": ["ssm.${local.region}.amazonaws.com", "secretsmanager.${local.region}.amazonaws.com"]}]
 
 
 def test_secret_arns_are_partitioned_by_service(local_values):

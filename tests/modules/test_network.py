@@ -20,6 +20,7 @@ NAMES_KEYS = {
     "flow_log_role",
     "flow_log_policy",
     "default_security_group",
+    "default_network_acl",
     "endpoint_security_group",
     "s3_endpoint",
 }
@@ -93,6 +94,26 @@ def test_default_security_group_has_no_rules(module):
     assert default_sg["vpc_id"] == "${aws_vpc.this.id}"
     assert "ingress" not in default_sg
     assert "egress" not in default_sg
+
+
+def test_default_network_acl_denies_remote_administration_from_the_internet(module):
+    """Evaluated like AWS does: the lowest-numbered matching rule decides."""
+    acl = resources(module, "aws_default_network_acl")["this"]
+    assert acl["default_network_acl_id"] == "${aws_vpc.this.default_network_acl_id}"
+    assert "aws_subnet.public" in acl["subnet_ids"] and "aws_subnet.private" in acl["subnet_ids"]
+    rules = sorted(blocks(acl, "ingress"), key=lambda r: r["rule_no"])
+
+    def decision(port: int) -> str:
+        for rule in rules:
+            ports = rule["protocol"] == "-1" or rule["from_port"] <= port <= rule["to_port"]
+            if rule["cidr_block"] == "0.0.0.0/0" and ports:
+                return rule["action"]
+        return "deny"
+
+    assert decision(22) == decision(3389) == "deny"
+    assert decision(80) == decision(443) == decision(50000) == "allow"
+    (egress,) = blocks(acl, "egress")
+    assert (egress["action"], egress["protocol"]) == ("allow", "-1")
 
 
 # ---- NAT gateways ----

@@ -172,7 +172,9 @@ def test_backups_snapshots_and_deletion_follow_the_inputs(db):
     assert db["deletion_protection"] == "${var.deletion_protection}"
     assert db["multi_az"] == "${var.multi_az}"
     assert db["skip_final_snapshot"] == "${!var.final_snapshot}"
-    assert db["final_snapshot_identifier"] == "${var.names.final_snapshot}"
+    # Unique per deletion: the name plus the creation time, fixed at create.
+    assert db["final_snapshot_identifier"] == '${var.names.final_snapshot}-${formatdate("YYYYMMDDhhmmss", timestamp())}'
+    assert "final_snapshot_identifier" in blocks(db, "lifecycle")[0]["ignore_changes"]
 
 
 def test_overlapping_windows_are_refused_at_plan_time(db):
@@ -241,7 +243,8 @@ def test_names_are_taken_literally_from_the_names_input(parsed, res):
     assert set(re.findall(r"(\w+)\s*=\s*string", names["type"])) == NAMES_KEYS
     used = {
         res["aws_db_instance.this"]["identifier"],
-        res["aws_db_instance.this"]["final_snapshot_identifier"],
+        # Extended with its creation time (see the final snapshot test), the one exception.
+        res["aws_db_instance.this"]["final_snapshot_identifier"].split("}-")[0] + "}",
         res["aws_db_subnet_group.this"]["name"],
         res["aws_db_parameter_group.this"]["name"],
         res["aws_security_group.this"]["name"],

