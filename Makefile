@@ -12,6 +12,7 @@ ENV ?= dev
 ENVS := dev stg prod
 TF_DIRS := modules envs
 CHECKOV_DIRS ?= $(TF_DIRS)
+CHECKOV_ROOTS := $(foreach env,$(ENVS) bootstrap,envs/$(env))
 
 .PHONY: help setup render check check-render lint fmt fmt-check checkov ruff names unit test \
         serve manage test-app check-deploy lint-app validate plan plan-offline lock schema bench clean \
@@ -63,9 +64,16 @@ fmt-check: $(VENV)/.stamp
 ruff: $(VENV)/.stamp
 	$(VENV)/bin/ruff check infra render.py tests tools deploy .github/scripts
 
-checkov: $(CHECKOV_VENV)/.stamp ## checkov over modules/ and envs/ (or CHECKOV_DIRS): zero failed checks
+checkov: $(CHECKOV_VENV)/.stamp ## checkov over modules/ and envs/ (or CHECKOV_DIRS), then each root alone: zero failed
 	# BC_SKIP_MAPPING: no download of check guidelines (no network here; it only adds links).
 	BC_SKIP_MAPPING=TRUE $(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml $(addprefix -d ,$(CHECKOV_DIRS))
+	# Each root in a process of its own as well: only then does checkov evaluate the module calls
+	# with that root's values (dev's settings differ from prod's), which a scan of several
+	# folders at once does not.
+	for root in $(CHECKOV_ROOTS); do \
+	  echo "checkov: $$root alone"; \
+	  BC_SKIP_MAPPING=TRUE $(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml --quiet --compact -d "$$root" || exit 1; \
+	done
 
 # ---- Tests ------------------------------------------------------------------
 unit: $(VENV)/.stamp ## The renderer, naming, checker and module tests

@@ -113,12 +113,13 @@ class Ecs(Strict):
     fargate_base: int = Field(ge=0, le=100)  # tasks always on on-demand Fargate before the weights apply
     health_check_grace_period: int = Field(ge=0, le=2147483647)
     log_retention_days: int
+    exec_log_retention_days: int  # ECS Exec sessions: the audit trail of who ran what in a container
     log_group_class: Literal["STANDARD", "INFREQUENT_ACCESS"]
     ecr_keep_images: int = Field(ge=1, le=1000)
     ecr_force_delete: bool
     gunicorn_workers: int = Field(ge=1, le=64)
 
-    _ret = field_validator("log_retention_days")(classmethod(lambda cls, v: _retention(v)))
+    _ret = field_validator("log_retention_days", "exec_log_retention_days")(classmethod(lambda cls, v: _retention(v)))
 
     @model_validator(mode="after")
     def _capacity(self) -> Ecs:

@@ -249,7 +249,11 @@ if not DEBUG:
     SECURE_REDIRECT_EXEMPT = [rf"^{path.lstrip('/')}/?$" for path in HEALTH_CHECK_PATHS]
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", 31_536_000) if HTTPS else 0
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
-    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", True)
+    # Preloading is a commitment browsers keep for months after it is withdrawn, for every
+    # subdomain: the owner of the domain opts in (SECURE_HSTS_PRELOAD=1), it is never a default.
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", False)
+    # `check --deploy` asks for preloading (security.W021); not asking is the decision above.
+    SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
     SESSION_COOKIE_SECURE = HTTPS
     CSRF_COOKIE_SECURE = HTTPS
 SESSION_COOKIE_HTTPONLY = True

@@ -130,8 +130,9 @@ def make_todo(db):
 
 
 class LiveStack:
-    def __init__(self, base_url: str, username: str, password: str, log_path):
+    def __init__(self, base_url: str, username: str, password: str, log_path, app_url: str = ""):
         self.base_url = base_url
+        self.app_url = app_url  # gunicorn itself, as only the task's own processes reach it
         self.username = username
         self.password = password
         self.log_path = log_path
@@ -206,7 +207,13 @@ def live_stack(tmp_path_factory):
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        stack = LiveStack(f"http://localhost:{env['PORT']}", username, PASSWORD, log_path)
+        stack = LiveStack(
+            f"http://localhost:{env['PORT']}",
+            username,
+            PASSWORD,
+            log_path,
+            app_url=f"http://127.0.0.1:{env['GUNICORN_PORT']}",
+        )
         try:
             _wait_healthy(stack, proc)
             yield stack

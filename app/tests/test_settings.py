@@ -21,6 +21,7 @@ print(json.dumps({
     "SECURE_SSL_REDIRECT": settings.SECURE_SSL_REDIRECT,
     "SESSION_COOKIE_SECURE": settings.SESSION_COOKIE_SECURE,
     "SECURE_HSTS_SECONDS": settings.SECURE_HSTS_SECONDS,
+    "SECURE_HSTS_PRELOAD": settings.SECURE_HSTS_PRELOAD,
     "ALLOWED_HOSTS": settings.ALLOWED_HOSTS,
     "FIRST_APP": settings.INSTALLED_APPS[0],
     "FIRST_MIDDLEWARE": settings.MIDDLEWARE[0],
@@ -108,6 +109,15 @@ def test_production_security_defaults():
     assert settings["SESSION_COOKIE_SECURE"] is True
     assert settings["SECURE_HSTS_SECONDS"] >= 31_536_000
     assert settings["ALLOWED_HOSTS"] == ["todo.example.com"]
+
+
+def test_hsts_preload_is_opt_in():
+    """Preloading binds the domain and every subdomain to HTTPS in browsers for months: the
+    owner asks for it; it is never a default."""
+    _, settings = load_settings(ALLOWED_HOSTS="todo.example.com")
+    assert settings["SECURE_HSTS_PRELOAD"] is False
+    _, settings = load_settings(ALLOWED_HOSTS="todo.example.com", SECURE_HSTS_PRELOAD="1")
+    assert settings["SECURE_HSTS_PRELOAD"] is True
 
 
 def test_ssl_redirect_can_be_turned_off_with_zero():

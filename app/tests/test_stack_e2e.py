@@ -60,8 +60,17 @@ def test_healthz_with_an_ip_host_header(web):
     assert response.status == 200
 
 
-def test_readyz_through_nginx(web):
-    response, body = web.request("GET", "/readyz")
+@pytest.mark.parametrize("path", ["/readyz", "/readyz/"])
+def test_readyz_is_not_reachable_through_nginx(web, path):
+    """Each readiness hit costs a query and a cache write: the internet gets a 404."""
+    response, body = web.request("GET", path)
+    assert response.status == 404
+    assert "status" not in body
+
+
+def test_readyz_answers_inside_the_task(live_stack):
+    app = Browserless(live_stack.app_url)
+    response, body = app.request("GET", "/readyz")
     assert response.status == 200
     assert '"status": "ok"' in body
 

@@ -54,6 +54,7 @@ module "ecs" {
   fargate_base              = 0
   health_check_grace_period = 60
   log_retention_days        = 7
+  exec_log_retention_days   = 7
   log_group_class           = "STANDARD"
   ecr_keep_images           = 10
   ecr_force_delete          = true

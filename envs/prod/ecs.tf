@@ -54,6 +54,7 @@ module "ecs" {
   fargate_base              = 1
   health_check_grace_period = 60
   log_retention_days        = 90
+  exec_log_retention_days   = 365
   log_group_class           = "STANDARD"
   ecr_keep_images           = 50
   ecr_force_delete          = false

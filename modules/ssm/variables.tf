@@ -106,25 +106,3 @@ variable "secret_version" {
     error_message = "secret_version must be a whole number of at least 1."
   }
 }
-
-# ---- String parameters ----
-
-variable "string_parameters" {
-  description = "Non-secret settings, keyed by a logical name: the SSM parameter name (path style) and its value. Values are stored in state; never put a secret here."
-  type = map(object({
-    name  = string
-    value = string
-  }))
-  default  = {}
-  nullable = false
-
-  validation {
-    condition     = alltrue([for p in values(var.string_parameters) : can(regex("^/[A-Za-z0-9_./-]+$", p.name)) && length(p.name) <= 1011])
-    error_message = "Each string parameter name must be path style (\"/todo/dev/...\"), use only [A-Za-z0-9_./-] and be at most 1011 characters."
-  }
-
-  validation {
-    condition     = alltrue([for p in values(var.string_parameters) : length(p.value) > 0 && length(p.value) <= 4096])
-    error_message = "Each string parameter value must be 1 to 4096 characters (Standard tier)."
-  }
-}

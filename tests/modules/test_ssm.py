@@ -13,7 +13,9 @@ from tfhelpers import (
     literal,
     locals_of,
     module_fixture,
+    outputs_of,
     resources,
+    statements_of,
     unquote,
     variables_of,
 )
@@ -39,9 +41,24 @@ parsed = module_fixture("ssm")
 
 @pytest.fixture(scope="module")
 def key_policy(parsed) -> list[dict[str, Any]]:
-    key = resources(parsed, "aws_kms_key")["this"]
-    assert key["policy"] == "${data.aws_iam_policy_document.kms_key.json}"
+    assert "policy" not in resources(parsed, "aws_kms_key")["this"]  # one place sets it: below
+    attached = resources(parsed, "aws_kms_key_policy")["this"]
+    assert attached == {
+        "key_id": "${aws_kms_key.this.key_id}", "policy": "${data.aws_iam_policy_document.kms_key.json}"}
     return blocks(data_sources(parsed, "aws_iam_policy_document")["kms_key"], "statement")
+
+
+def test_every_key_policy_statement_names_the_key_itself(parsed):
+    """In a key policy "*" means this key, but scanners (checkov's IAM checks) read it as every
+    resource; the key's ARN says the same thing unambiguously."""
+    for statement in statements_of(data_sources(parsed, "aws_iam_policy_document")["kms_key"]):
+        assert statement["resources"] == ["${aws_kms_key.this.arn}"], statement.get("sid")
+
+
+def test_key_outputs_wait_for_the_key_policy(parsed):
+    outputs = outputs_of(parsed)
+    for name in ("kms_key_arn", "kms_key_id"):
+        assert outputs[name]["depends_on"] == ["${aws_kms_key_policy.this}"], name
 
 
 def ephemeral_resources(parsed, etype: str) -> dict[str, dict[str, Any]]:

@@ -150,3 +150,12 @@ def test_fmt_check_names_an_unformatted_file(project: Path, run):
     assert "ecs.tf: not terraform fmt-clean" in result.stderr
     assert run("fmt", str(envs)).exit_code == 0
     assert run("fmt", "--check", str(envs)).exit_code == 0
+
+
+def test_prod_keeps_its_audit_trails_for_a_year():
+    """VPC flow logs and ECS Exec sessions: what an incident review needs, kept a year in prod."""
+    from infra.render import Project, load
+
+    _, env, _ = load(Project(ROOT), "prod")
+    assert env.network.flow_log_retention_days >= 365
+    assert env.ecs.exec_log_retention_days >= 365
