@@ -1,17 +1,40 @@
+import sys
+
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.db import InterfaceError, OperationalError
 from django.db.models import QuerySet
-from django.http import HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
-from django.urls import reverse_lazy
+from django.template import loader
+from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views import View
+from django.views import View, defaults
 from django.views.generic import CreateView, DeleteView, ListView, UpdateView
 
 from todo.forms import TodoForm
 from todo.models import Todo
 
 STATUS_FILTERS = {"all": None, "open": False, "done": True}
+# What each row of the list links to, by the name the template uses.
+ROW_LINKS = {"toggle": "todo:toggle", "edit": "todo:edit", "delete": "todo:delete"}
+# A primary key no row has, to find where a reversed URL puts the key.
+_PK_SENTINEL = "9876543210"
+
+
+def pk_url_builders(names: dict[str, str]) -> dict[str, tuple[str, str]]:
+    """reverse() once per URL name, giving what comes before and after the primary key.
+
+    A page of 20 TODOs links every row three ways; one {% url %} per link was a quarter of the
+    page's CPU time. Each URL is still the router's own, only the key is filled in per row.
+    """
+    builders = {}
+    for label, name in names.items():
+        head, found, tail = reverse(name, args=[_PK_SENTINEL]).partition(_PK_SENTINEL)
+        if not found:
+            raise ValueError(f"{name}: the primary key does not appear in its URL")
+        builders[label] = (head, tail)
+    return builders
 
 
 class OwnedTodoMixin(LoginRequiredMixin):
@@ -39,6 +62,12 @@ class TodoListView(OwnedTodoMixin, ListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        builders = pk_url_builders(ROW_LINKS)
+        context["rows"] = [
+            (todo, {label: f"{head}{todo.pk}{tail}" for label, (head, tail) in builders.items()})
+            for todo in context["todos"]
+        ]
+        context["next_url"] = self.request.get_full_path()
         context["status"] = self.get_status()
         context["status_choices"] = [("all", "すべて"), ("open", "未完了"), ("done", "完了")]
         return context
@@ -85,3 +114,17 @@ class TodoToggleView(OwnedTodoMixin, View):
         if not url_has_allowed_host_and_scheme(next_url, allowed_hosts=None):
             next_url = str(reverse_lazy("todo:list"))
         return HttpResponseRedirect(next_url)
+
+
+def server_error(request):
+    """handler500: a lost database is a 503 a client may retry, anything else a plain 500.
+
+    Django calls this inside the handler of the exception (sys.exc_info() is that exception).
+    Neither page needs the database or a request context, and neither shows a traceback.
+    """
+    exc = sys.exc_info()[1]
+    if isinstance(exc, OperationalError | InterfaceError):
+        response = HttpResponse(loader.render_to_string("503.html"), status=503)
+        response["Retry-After"] = "5"
+        return response
+    return defaults.server_error(request)
