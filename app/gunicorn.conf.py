@@ -7,6 +7,7 @@ by the other side (the ALB would answer 502):
 Each hop's server keeps an idle connection open longer than its client does.
 """
 
+import gc
 import os
 
 from gunicorn import glogging
@@ -29,6 +30,20 @@ threads = env.int("GUNICORN_THREADS", 1)
 # code's memory pages (lower PSS per worker) and a worker starts in milliseconds, which
 # shortens cold start and any worker replacement.
 preload_app = env.bool("GUNICORN_PRELOAD", True)
+
+
+def when_ready(server) -> None:
+    """In the master, after the preload and before the first fork: load what Django would
+    otherwise load lazily in every worker (config/warmup.py), then move every object loaded
+    so far out of the garbage collector's sight (gc.freeze, as Python's gc documentation
+    suggests before a fork), so a worker's collections do not write to, and so copy, the
+    pages it shares with the master."""
+    if server.cfg.preload_app:
+        from config.warmup import warm
+
+        warm()
+        gc.collect()
+        gc.freeze()
 
 # A worker stuck this long is killed and replaced; SIGTERM (ECS stop) waits graceful_timeout
 # for in-flight requests, within ECS's default 30 s stopTimeout.
