@@ -45,6 +45,7 @@ def when_ready(server) -> None:
         gc.collect()
         gc.freeze()
 
+
 # A worker stuck this long is killed and replaced; SIGTERM (ECS stop) waits graceful_timeout
 # for in-flight requests, within ECS's default 30 s stopTimeout.
 timeout = env.int("GUNICORN_TIMEOUT", 30)
