@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -177,6 +178,8 @@ def main() -> None:
     paired.add_argument("--env", action="append", default=[], metavar="NAME=VALUE")
     paired.add_argument("--cold-start", action="store_true", help="also time each variant's cold start")
     args = parser.parse_args()
+    # A stop (Ctrl-C, SIGTERM) still runs the clean-ups: stacks stopped, scratch database dropped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
         pair(args) if args.command == "pair" else full(args)
     except BenchError as exc:

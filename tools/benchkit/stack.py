@@ -144,7 +144,8 @@ class Stack:
     def start(self) -> None:
         run_app(self.services.python, self.variant.app_dir, ["manage.py", "collectstatic", "--no-input", "-v", "0"],
                 {**self.services.env(), "STATIC_ROOT": str(self.static_root)})
-        with self.log_path.open("wb") as log:
+        # Appending, as nginx does when it opens /dev/stdout itself: one offset for both.
+        with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(["bash", "scripts/serve.sh"], cwd=self.variant.app_dir, env=self.env(),
                                          stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         wait_until(lambda: http_status(f"{self.base}/healthz") == 200 or self.proc.poll() is not None, 90,
