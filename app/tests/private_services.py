@@ -39,7 +39,9 @@ class PrivatePostgres:
 
     def __init__(self) -> None:
         self.initdb, self.pg_ctl = server_binary("initdb"), server_binary("pg_ctl")
-        require(bool(self.initdb and self.pg_ctl), "PostgreSQL server binaries (initdb, pg_ctl) missing")
+        require(
+            bool(self.initdb and self.pg_ctl), "PostgreSQL server binaries (initdb, pg_ctl) missing"
+        )
         self.as_postgres: list[str] = []
         if os.geteuid() == 0:
             try:
@@ -62,7 +64,11 @@ class PrivatePostgres:
 
     def _run(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
         result = subprocess.run(
-            [*self.as_postgres, *args], cwd=self.root, capture_output=True, text=True, timeout=timeout
+            [*self.as_postgres, *args],
+            cwd=self.root,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )
         if result.returncode:
             log = self.log.read_text(errors="replace")[-2000:] if self.log.exists() else ""
@@ -101,8 +107,8 @@ class PrivateRedis:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> None:
-        args = ["--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.root), "--save", "",
-                "--appendonly", "yes", "--appendfsync", "always"]  # fmt: skip
+        args = ["--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.root),
+                "--save", "", "--appendonly", "yes", "--appendfsync", "always"]  # fmt: skip
         self.proc = subprocess.Popen(
             [self.binary, *args],
             stdout=subprocess.DEVNULL,

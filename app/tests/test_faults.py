@@ -81,7 +81,12 @@ class FaultStack:
 
 def _manage(env: dict, *args: str) -> None:
     subprocess.run(
-        [PYTHON, "manage.py", *args], cwd=APP_DIR, env=env, check=True, capture_output=True, timeout=180
+        [PYTHON, "manage.py", *args],
+        cwd=APP_DIR,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=180,
     )
 
 
@@ -137,7 +142,9 @@ def fault_stack(tmp_path_factory):
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        stack = FaultStack(f"http://localhost:{env['PORT']}", proc, postgres, redis, log_path, db_url)
+        stack = FaultStack(
+            f"http://localhost:{env['PORT']}", proc, postgres, redis, log_path, db_url
+        )
         stack.wait_for("/readyz", 200, within=90)
         yield stack
     finally:
