@@ -16,6 +16,7 @@ from django.utils.module_loading import import_string
 
 TEMPLATES = (
     "todo/todo_list.html",
+    "todo/_rows.html",
     "todo/todo_form.html",
     "todo/todo_confirm_delete.html",
     "registration/login.html",

@@ -2,16 +2,20 @@ import sys
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.cache import cache
 from django.db import InterfaceError, OperationalError
 from django.db.models import QuerySet
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template import loader
+from django.template.loader import render_to_string
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View, defaults
 from django.views.generic import CreateView, DeleteView, ListView, UpdateView
+from django.views.generic.base import ContextMixin
 
+from todo import fragments
 from todo.forms import TodoForm
 from todo.models import Todo
 
@@ -60,8 +64,29 @@ class TodoListView(OwnedTodoMixin, ListView):
         done = STATUS_FILTERS[self.get_status()]
         return queryset if done is None else queryset.filter(done=done)
 
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
+    def get(self, request, *args, **kwargs):
+        self.object_list = self.get_queryset()
+        self.todo_stats = fragments.fingerprint(super().get_queryset())
+        fragment_key = fragments.key(request, self.todo_stats)
+        rows_html = cache.get(fragment_key)
+        if rows_html is None:
+            rows_html = render_to_string("todo/_rows.html", self.get_rows_context(), request)
+            cache.set(fragment_key, rows_html, fragments.TTL_SECONDS)
+        context = ContextMixin.get_context_data(self)
+        context["rows_html"] = rows_html
+        context["status"] = self.get_status()
+        context["status_choices"] = [("all", "すべて"), ("open", "未完了"), ("done", "完了")]
+        return self.render_to_response(context)
+
+    def get_paginator(self, queryset, per_page, orphans=0, allow_empty_first_page=True, **kwargs):
+        count = self.todo_stats.count(STATUS_FILTERS[self.get_status()])
+        return fragments.KnownCountPaginator(
+            queryset, per_page, orphans, allow_empty_first_page, count=count, **kwargs
+        )
+
+    def get_rows_context(self):
+        """The rows of the page asked for (an invalid page number is a 404, as ListView's)."""
+        context = super().get_context_data()
         builders = pk_url_builders(ROW_LINKS)
         context["rows"] = [
             (todo, {label: f"{head}{todo.pk}{tail}" for label, (head, tail) in builders.items()})
@@ -69,7 +94,6 @@ class TodoListView(OwnedTodoMixin, ListView):
         ]
         context["next_url"] = self.request.get_full_path()
         context["status"] = self.get_status()
-        context["status_choices"] = [("all", "すべて"), ("open", "未完了"), ("done", "完了")]
         return context
 
 
