@@ -140,7 +140,9 @@ def pair(args: argparse.Namespace) -> None:
         workdir = Path(folder)
         base_dir = Path(args.base_dir).resolve() if args.base_dir else _export(args.base_ref, workdir) \
             if args.base_ref else APP
-        variants = [Variant("before", base_dir, _parse_env(args.base_env)), Variant("after", APP, _parse_env(args.env))]
+        new_dir = Path(args.new_dir).resolve() if args.new_dir else APP
+        variants = [Variant("before", base_dir, _parse_env(args.base_env)),
+                    Variant("after", new_dir, _parse_env(args.env))]
         loadtest.seed_users(services, APP)
         result = {
             "name": args.name,
@@ -174,6 +176,7 @@ def main() -> None:
     paired.add_argument("--description", default="")
     paired.add_argument("--base-ref", help="measure app/ of this git revision as 'before'")
     paired.add_argument("--base-dir", help="measure this app folder as 'before' (an edited copy)")
+    paired.add_argument("--new-dir", help="measure this app folder as 'after' (default: this tree's)")
     paired.add_argument("--base-env", action="append", default=[], metavar="NAME=VALUE")
     paired.add_argument("--env", action="append", default=[], metavar="NAME=VALUE")
     paired.add_argument("--cold-start", action="store_true", help="also time each variant's cold start")
