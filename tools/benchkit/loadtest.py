@@ -67,13 +67,15 @@ def measure(variants: list[Variant], services: Services, workdir: Path, *, round
             for key in summary:
                 summary[key]["vs_healthz"] = summary[key]["req_s"] / healthz
             requests = sum(r["requests"] for key in runs[name] for r in runs[name][key])
+            # nginx logs no static file (access_log off there): per request that reached gunicorn.
+            proxied = sum(r["requests"] for key in runs[name] if key != "static" for r in runs[name][key])
             results[name] = {
                 "env": stack.variant.env,
                 "targets": summary,
                 "memory_kib_after_warmup": memory_before[name],
                 "memory_kib_after_load": stack.memory(),
                 "requests_measured": requests,
-                "log_bytes_per_request": (stack.log_bytes() - log_start[name]) / requests if requests else 0,
+                "log_bytes_per_request": (stack.log_bytes() - log_start[name]) / proxied if proxied else 0,
             }
         return results
     finally:
