@@ -75,7 +75,7 @@ def measure(variants: list[Variant], services: Services, workdir: Path, *, round
                 "memory_kib_after_warmup": memory_before[name],
                 "memory_kib_after_load": stack.memory(),
                 "requests_measured": requests,
-                "log_bytes_per_request": (stack.log_bytes() - log_start[name]) / proxied if proxied else 0,
+                "log_bytes_per_proxied_request": (stack.log_bytes() - log_start[name]) / proxied if proxied else 0,
             }
         return results
     finally:

@@ -63,7 +63,7 @@ def results_table(results: dict) -> str:
         f"| gunicorn PSS after warm-up / after {http['requests_measured']:,} requests | "
         f"{_kib(http['memory_kib_after_warmup']['gunicorn']['pss_kib'])} / "
         f"{_kib(memory['gunicorn']['pss_kib'])} |",
-        f"| log bytes per proxied request (stdout of nginx + gunicorn) | {http['log_bytes_per_request']:.0f} |",
+        f"| log bytes per proxied request (stdout of nginx + gunicorn) | {http['log_bytes_per_proxied_request']:.0f} |",
         f"| `render.py check`, committed environments | {render['committed_s']:.2f} s |",
         "| `render.py check`, 1 / 10 / 50 synthetic environments | "
         + " / ".join(f"{render['synthetic_s'][k]:.2f} s" for k in ("1", "10", "50"))
@@ -89,8 +89,9 @@ def pair_table(pair: dict) -> str:
     ma, mb = a["memory_kib_after_load"]["gunicorn"], b["memory_kib_after_load"]["gunicorn"]
     lines.append(f"| gunicorn PSS / RSS | {_kib(ma['pss_kib'])} / {_kib(ma['rss_kib'])} → "
                  f"{_kib(mb['pss_kib'])} / {_kib(mb['rss_kib'])} | | | |")
-    lines.append(f"| log bytes per proxied request | {a['log_bytes_per_request']:.0f} → "
-                 f"{b['log_bytes_per_request']:.0f} | | | |")
+    if "log_bytes_per_proxied_request" in a:
+        lines.append(f"| log bytes per proxied request | {a['log_bytes_per_proxied_request']:.0f} → "
+                     f"{b['log_bytes_per_proxied_request']:.0f} | | | |")
     if "cold_start" in pair:
         cs = pair["cold_start"]
         lines.append(f"| cold start to /readyz | {cs[base]:.2f} → {cs[new]:.2f} s | | | |")
