@@ -65,8 +65,9 @@ def check(envs: tuple[str, ...]) -> None:
     proj = project()
     problems: list[str] = []
     try:
-        selected = list(envs) or rules_for(proj).labels["env"]
-        rendered, problems = render_envs(proj, selected)
+        rules = rules_for(proj)
+        selected = list(envs) or rules.labels["env"]
+        rendered, problems = render_envs(proj, selected, rules)
         for env, files in rendered.items():
             problems.extend(differences(proj, env, files))
     except RenderError as exc:

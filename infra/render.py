@@ -126,7 +126,8 @@ def render_env(project: Project, env_name: str) -> Rendered:
     return rendered[env_name]
 
 
-def render_envs(project: Project, env_names: list[str]) -> tuple[dict[str, Rendered], list[str]]:
+def render_envs(project: Project, env_names: list[str], rules: Rules | None = None
+                ) -> tuple[dict[str, Rendered], list[str]]:
     """Every environment that renders, and the problems of those that do not.
 
     The files of all environments go through one `terraform fmt` call: its process start,
@@ -136,7 +137,7 @@ def render_envs(project: Project, env_names: list[str]) -> tuple[dict[str, Rende
     problems: list[str] = []
     # Shared by every environment: naming.yaml parsed once, each template compiled once.
     try:
-        rules = rules_for(project)
+        rules = rules or rules_for(project)
     except RenderError as exc:
         return {}, exc.problems
     jinja = _jinja(project)
