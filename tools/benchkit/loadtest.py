@@ -7,6 +7,7 @@ falls on both sides of a comparison; each figure is the median over rounds.
 from __future__ import annotations
 
 import statistics
+import time
 from pathlib import Path
 
 from . import wrk
@@ -20,6 +21,8 @@ TARGETS = [
     ("list1000", "list page, 1,000 TODOs", 1000),
 ]
 PROBE = Path(__file__).with_name("app_probe.py")
+# nginx.conf buffers access lines and writes them at least once a second (flush=1s).
+NGINX_LOG_FLUSH_S = 1.5
 
 
 def seed_users(services: Services, app_dir: Path) -> None:
@@ -47,6 +50,7 @@ def measure(variants: list[Variant], services: Services, workdir: Path, *, round
             for url, headers in plans[stack.variant.name].values():  # warm every worker
                 wrk.run(url, seconds=2, connections=8, headers=headers)
         memory_before = {stack.variant.name: stack.memory() for stack in stacks}
+        time.sleep(NGINX_LOG_FLUSH_S)  # the warm-up's access lines are written before counting starts
         log_start = {stack.variant.name: stack.log_bytes() for stack in stacks}
         runs: dict[str, dict[str, list[dict]]] = {s.variant.name: {k: [] for k, _, _ in TARGETS} for s in stacks}
         for round_index in range(rounds):
@@ -59,6 +63,7 @@ def measure(variants: list[Variant], services: Services, workdir: Path, *, round
                     log(f"  round {round_index + 1}/{rounds} {stack.variant.name:>8} {label:<24} "
                         f"{result['req_s']:9.0f} req/s  p50 {result['p50_ms']:7.1f} ms  "
                         f"p99 {result['p99_ms']:7.1f} ms  non-2xx {result['non2xx']}")
+        time.sleep(NGINX_LOG_FLUSH_S)  # and the last runs' lines before counting ends
         results = {}
         for stack in stacks:
             name = stack.variant.name
@@ -76,6 +81,7 @@ def measure(variants: list[Variant], services: Services, workdir: Path, *, round
                 "memory_kib_after_load": stack.memory(),
                 "requests_measured": requests,
                 "log_bytes_per_proxied_request": (stack.log_bytes() - log_start[name]) / proxied if proxied else 0,
+                "access_lines_per_proxied_request": stack.access_lines(log_start[name]) / proxied if proxied else 0,
             }
         return results
     finally:

@@ -30,6 +30,8 @@ def results_table(results: dict) -> str:
     http = results["http"]["project"]
     targets = http["targets"]
     lines = [
+        targets_table(results),
+        "",
         f"Machine: {results['machine']['cores']} cores, {results['machine']['memory_gib']} GiB, "
         f"load average {' / '.join(map(str, results['machine']['load_average']))} at the start and "
         f"{' / '.join(map(str, results['machine_after']['load_average']))} at the end "
@@ -69,6 +71,35 @@ def results_table(results: dict) -> str:
         + " / ".join(f"{render['synthetic_s'][k]:.2f} s" for k in ("1", "10", "50"))
         + f" ({render['per_env_ms']:.0f} ms per environment) |",
     ]
+    return "\n".join(lines)
+
+
+def targets_table(results: dict) -> str:
+    """The issue's targets beside what this run measured."""
+    http = results["http"]["project"]
+    t = http["targets"]
+    lists = [t["list100"], t["list1000"]]
+    queries = results["queries_per_list_page"]
+    worst_queries = max(max(q.values()) for q in queries.values())
+    render = results["render"]
+    rows = [
+        ("list page req/s vs /healthz, same run", ">= 0.25", f"{min(x['vs_healthz'] for x in lists):.3f}",
+         min(x["vs_healthz"] for x in lists) >= 0.25),
+        ("list page p99 at 32 connections", "<= 100 ms", f"{max(x['p99_ms'] for x in lists):.0f} ms",
+         max(x["p99_ms"] for x in lists) <= 100),
+        ("list page non-2xx", "0", str(sum(x["non2xx"] for x in lists)), sum(x["non2xx"] for x in lists) == 0),
+        ("/healthz p99 at 32 connections", "<= 20 ms", f"{t['healthz']['p99_ms']:.0f} ms",
+         t["healthz"]["p99_ms"] <= 20),
+        ("cold start vs the seed's entrypoint", "<= 0.15x", f"{results['cold_start']['ratio']:.2f}x",
+         results["cold_start"]["ratio"] <= 0.15),
+        ("queries per list page (10 / 100 / 1,000 TODOs)", "<= 3", str(worst_queries), worst_queries <= 3),
+        ("`render.py check`, every environment", "< 0.5 s", f"{render['committed_s']:.2f} s",
+         render["committed_s"] < 0.5),
+        ("access log lines per proxied request", "1", f"{http['access_lines_per_proxied_request']:.2f}",
+         round(http["access_lines_per_proxied_request"], 2) == 1),
+    ]
+    lines = ["| target | goal | measured | met |", "| --- | --- | ---: | --- |"]
+    lines += [f"| {name} | {goal} | {value} | {'yes' if met else '**no**'} |" for name, goal, value, met in rows]
     return "\n".join(lines)
 
 

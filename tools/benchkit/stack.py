@@ -212,3 +212,9 @@ class Stack:
 
     def log_bytes(self) -> int:
         return self.log_path.stat().st_size if self.log_path.exists() else 0
+
+    def access_lines(self, offset: int) -> int:
+        """Access log lines (nginx's or gunicorn's) written after `offset`."""
+        with self.log_path.open("rb") as log:
+            log.seek(offset)
+            return sum(1 for line in log if re.search(rb'"message": ?"request"', line))
