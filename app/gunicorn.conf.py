@@ -19,9 +19,10 @@ env = Env()
 # Localhost only: nginx in the same task is the one client; nothing else reaches gunicorn.
 bind = env.str("GUNICORN_BIND", "127.0.0.1:8000")
 
-# Sync workers, each one request at a time, CPU-bound (a page is ~5 ms of Python against
-# ~1 ms of database): two per vCPU keep the CPU busy while one waits on the database, and
-# more only queue and add memory (`make bench` measures req/s, p99 and PSS per count).
+# Sync workers, one request at a time each, mostly CPU-bound. Measured (`tools/bench.py pair
+# workers`): with the database on the same host, two per core served no more than one per
+# core, for 40 % more memory; in the task the database and Redis are network round trips
+# away, and a second worker per vCPU uses the CPU while the first one waits.
 # The environments set GUNICORN_WORKERS from their task size; this default is for elsewhere.
 workers = env.int("GUNICORN_WORKERS", min(2 * len(os.sched_getaffinity(0)), 8))
 threads = env.int("GUNICORN_THREADS", 1)

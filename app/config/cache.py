@@ -143,10 +143,6 @@ class ResilientRedisCache(RedisCache):
             extra={"event": "cache_stale_deleted", "keys": len(stale)},
         )
 
-    def ping(self) -> bool:
-        """Asks Redis itself, whatever the recent failures; raises when it does not answer."""
-        return bool(self._cache.get_client(None).ping())
-
     # ---- Django's cache API, each call guarded ----
 
     def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):

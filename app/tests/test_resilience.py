@@ -94,12 +94,28 @@ def test_a_key_written_during_an_outage_is_not_served_stale_afterwards(tolerant,
     assert tolerant.availability.down is False
 
 
-def test_the_readiness_probe_still_sees_the_outage(tolerant, redis_server):
-    assert tolerant.ping() is True
+@pytest.mark.django_db
+def test_readiness_reports_the_tolerant_cache_down_then_up(redis_server, settings, monkeypatch):
+    import json
+
+    from todo import health
+
+    monkeypatch.setattr(resilient, "_availability", {})
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "config.cache.ResilientRedisCache",
+            "LOCATION": redis_server.url,
+            "RETRY_AFTER": 0,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+    assert health.readiness().status_code == 200
     redis_server.stop()
-    tolerant.get("k")
-    with pytest.raises(resilient.UNAVAILABLE):
-        tolerant.ping()
+    down = health.readiness()
+    assert down.status_code == 503
+    assert json.loads(down.content)["failed"] == ["cache"]
+    redis_server.start()
+    assert health.readiness().status_code == 200
 
 
 @override_settings(ROOT_URLCONF="tests.urls_outage", DEBUG=False)
