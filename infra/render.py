@@ -21,7 +21,7 @@ from .hcl import Expr, hcl
 from .loader import load_environment
 from .names import EnvNames, bootstrap_names, compute_names
 from .naming import Rules, load_rules
-from .terraform import fmt_text
+from .terraform import fmt_texts
 
 HEADER_MARK = "DO NOT EDIT"
 BOOTSTRAP_TFVARS = "bootstrap.auto.tfvars"
@@ -121,38 +121,93 @@ def state_key_alias_arn(rules: Rules, env: Environment) -> str:
     return f"arn:{partition(env.region)}:kms:{env.region}:{env.account_id}:{alias}"
 
 
-def load(project: Project, env_name: str) -> tuple[Rules, Environment, EnvNames]:
+def load(project: Project, env_name: str, rules: Rules | None = None) -> tuple[Rules, Environment, EnvNames]:
     """Validated settings and every name of one environment, without rendering anything."""
-    rules = rules_for(project)
+    rules = rules or rules_for(project)
     env = load_environment(project.envs, env_name, rules.labels["env"])
     return rules, env, compute_names(rules, env, env_name)
 
 
 def render_env(project: Project, env_name: str) -> Rendered:
-    rules, env, names = load(project, env_name)
-    ctx = context(env_name, env, names, rules)
+    rendered, problems = render_envs(project, [env_name])
+    if problems:
+        raise RenderError(problems)
+    return rendered[env_name]
+
+
+def render_envs(project: Project, env_names: list[str], rules: Rules | None = None
+                ) -> tuple[dict[str, Rendered], list[str]]:
+    """Every environment that renders, and the problems of those that do not.
+
+    The files of all environments go through one `terraform fmt` call: its process start,
+    not the formatting, is what a file costs.
+    """
+    unformatted: dict[str, Rendered] = {}
+    problems: list[str] = []
+    # Shared by every environment: naming.yaml parsed once, each template compiled once.
+    try:
+        rules = rules or rules_for(project)
+    except RenderError as exc:
+        return {}, exc.problems
     jinja = _jinja(project)
+    loaded: dict[str, tuple[Environment, EnvNames]] = {}
+    for env_name in env_names:
+        try:
+            _, env, names = load(project, env_name, rules)
+            loaded[env_name] = (env, names)
+        except RenderError as exc:
+            problems.extend(exc.problems)
+    # Every environment of the account, each read once, for the bootstrap tfvars they all render.
+    try:
+        every_env = environments(project.envs, rules.labels["env"], {n: env for n, (env, _) in loaded.items()})
+    except RenderError as exc:
+        return {}, list(dict.fromkeys(problems + exc.problems))
+    github_environments = deployments(every_env)
+    for env_name, (env, names) in loaded.items():
+        try:
+            unformatted[env_name] = _render_unformatted(project, env_name, env, names, rules, jinja,
+                                                        github_environments)
+        except RenderError as exc:
+            problems.extend(exc.problems)
+    # Labels name the environment too: every environment renders envs/bootstrap's tfvars.
+    texts = {f"{env_name}:{project.rel(path)}": text
+             for env_name, done in unformatted.items() for path, text in done.files.items()}
+    try:
+        formatted = fmt_texts(texts)
+    except RenderError as exc:
+        # Name the file as a person knows it, once, without the environment's prefix.
+        unlabelled = (p.split(":", 1)[1] if p.split(":", 1)[0] in unformatted else p for p in exc.problems)
+        return {}, problems + list(dict.fromkeys(unlabelled))
+    rendered = {}
+    for env_name, done in unformatted.items():
+        files = {path: formatted[f"{env_name}:{project.rel(path)}"] for path in done.files}
+        rendered[env_name] = Rendered(done.env, done.names, files)
+    return rendered, problems
+
+
+def _render_unformatted(project: Project, env_name: str, env: Environment, names: EnvNames, rules: Rules,
+                        jinja: jinja2.Environment, github_environments: dict[str, dict[str, str]]) -> Rendered:
+    ctx = context(env_name, env, names, rules)
     sources = [project.rel(project.envs / "common.yaml"), project.rel(project.env_dir(env_name) / "env.yaml")]
     files: dict[Path, str] = {}
     for template_path in sorted(project.templates.glob("*.tf.j2")):
         target = project.env_dir(env_name) / template_path.name.removesuffix(".j2")
-        files[target] = _render_one(jinja, template_path.name, ctx, header(sources), project.rel(target))
+        files[target] = _render_one(jinja, template_path.name, ctx, header(sources))
     # The bootstrap root serves every environment of the account (GitHub's apply role trusts
-    # each environment's branch): it reads them all, so any environment renders the same file.
-    every_env = environments(project.envs, rules.labels["env"], {env_name: env})
-    ctx["github_environments"] = deployments(every_env)
+    # each environment's branch): every environment renders the same file from all of them.
+    ctx["github_environments"] = github_environments
     tfvars = project.bootstrap_dir / BOOTSTRAP_TFVARS
     tfvars_sources = [sources[0], project.rel(project.envs / "*" / "env.yaml")]
-    files[tfvars] = _render_one(jinja, BOOTSTRAP_TFVARS + ".j2", ctx, header(tfvars_sources), project.rel(tfvars))
+    files[tfvars] = _render_one(jinja, BOOTSTRAP_TFVARS + ".j2", ctx, header(tfvars_sources))
     return Rendered(env, names, files)
 
 
-def _render_one(jinja: jinja2.Environment, template: str, ctx: dict, head: str, label: str) -> str:
+def _render_one(jinja: jinja2.Environment, template: str, ctx: dict, head: str) -> str:
     try:
         body = jinja.get_template(template).render(**ctx)
     except jinja2.TemplateError as exc:
         raise RenderError(f"templates/{template}: {exc}") from None
-    return fmt_text(head + body, label)
+    return head + body
 
 
 def is_generated(path: Path) -> bool:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from .errors import RenderError
@@ -31,13 +33,50 @@ def _env() -> dict[str, str]:
 
 
 def fmt_text(text: str, label: str) -> str:
-    """`terraform fmt -` on one file's text."""
-    result = subprocess.run([terraform_binary(), "fmt", "-no-color", "-"], input=text, capture_output=True,
-                            text=True, env=_env(), check=False)
-    if result.returncode != 0:
-        first = next((line for line in result.stderr.splitlines() if line.strip("│╷╵ ")), "unknown error")
-        raise RenderError(f"{label}: terraform fmt failed: {first.strip('│ ')}")
-    return result.stdout
+    """`terraform fmt` of one file's text."""
+    return fmt_texts({label: text})[label]
+
+
+# `on DIR/0003.tf line 2, ...` names the file of each diagnostic that follows an `Error: ...` line.
+_DIAGNOSTIC_FILE = re.compile(r"^\s*on (?:.*/)?(\d+)\.tf line \d+")
+
+
+def fmt_texts(texts: dict[str, str]) -> dict[str, str]:
+    """`terraform fmt` of many files' text in one subprocess: label -> formatted text.
+
+    One call over a temporary folder costs what one file costs (the process start dominates),
+    so rendering stays linear in files without paying a terraform start per file. Every file
+    is named `.tf`, as `terraform fmt -` treats its input, so the output is the same.
+    Raises one problem per file that does not parse, naming its label.
+    """
+    labels = list(texts)
+    if not labels:
+        return {}
+    with tempfile.TemporaryDirectory(prefix="render-fmt-") as folder:
+        paths = [Path(folder) / f"{index:05d}.tf" for index in range(len(labels))]
+        for path, label in zip(paths, labels, strict=True):
+            path.write_text(texts[label], encoding="utf-8")
+        result = subprocess.run([terraform_binary(), "fmt", "-no-color", "-list=false", folder],
+                                capture_output=True, text=True, env=_env(), check=False)
+        if result.returncode != 0:
+            raise RenderError(_fmt_problems(result.stderr, labels))
+        return {label: path.read_text(encoding="utf-8") for path, label in zip(paths, labels, strict=True)}
+
+
+def _fmt_problems(stderr: str, labels: list[str]) -> list[str]:
+    """One line per file terraform could not format: `label: terraform fmt failed: Error: ...`."""
+    problems: dict[str, str] = {}
+    summary = ""
+    for line in stderr.splitlines():
+        text = line.strip("│╷╵ ")
+        if text.startswith("Error: "):
+            summary = text
+        elif (match := _DIAGNOSTIC_FILE.match(text)) and int(match[1]) < len(labels):
+            problems.setdefault(labels[int(match[1])], summary or "unknown error")
+    if not problems:
+        first = next((line.strip("│╷╵ ") for line in stderr.splitlines() if line.strip("│╷╵ ")), "unknown error")
+        return [f"terraform fmt failed: {first}"]
+    return [f"{label}: terraform fmt failed: {summary}" for label, summary in problems.items()]
 
 
 # One folder per call: terraform before 1.5 (such as the packaged fallback) takes a single DIR.

@@ -135,9 +135,13 @@ _redis_url = env.str("REDIS_URL", "")
 if _redis_url:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's RedisCache, except that an unreachable Redis reads as a miss instead of
+            # a 500: pages keep working on the database alone (config/cache.py).
+            "BACKEND": "config.cache.ResilientRedisCache",
             "LOCATION": _redis_url,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", "todo"),
+            # After a failure, Redis is left alone this long before the next attempt.
+            "RETRY_AFTER": env.int("REDIS_RETRY_SECONDS", 5),
             # Timeouts keep a dead Redis from hanging requests and the readiness check.
             "OPTIONS": {
                 "socket_connect_timeout": env.int("REDIS_CONNECT_TIMEOUT", 3),

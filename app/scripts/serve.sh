@@ -15,6 +15,9 @@ if [[ -z "$NGINX" || ! -x "$NGINX" ]]; then
     exit 127
 fi
 
+# As in the app image: log lines leave the process when written, not when a buffer fills.
+export PYTHONUNBUFFERED=1
+
 GUNICORN_PORT="${GUNICORN_PORT:-8000}"
 export GUNICORN_BIND="127.0.0.1:$GUNICORN_PORT"
 STATIC_ROOT="${STATIC_ROOT:-$APP_DIR/staticfiles}"

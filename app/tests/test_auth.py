@@ -173,12 +173,27 @@ def test_successful_login_resets_the_user_counter(client, user):
     assert login(client, user.username, PASSWORD).status_code == 302
 
 
-@override_settings(LOGIN_MAX_FAILURES=1, LOGIN_LOCKOUT_SECONDS=1)
+@override_settings(LOGIN_MAX_FAILURES=1, LOGIN_LOCKOUT_SECONDS=2)
 def test_lockout_expires(client, user):
-    login(client, user.username, "wrong")
-    assert login(client, user.username, PASSWORD).status_code == 429
-    time.sleep(2.1)  # Redis expires keys with one-second resolution
-    assert login(client, user.username, PASSWORD).status_code == 302
+    # Timing-robust: a loaded machine may spend the whole window between the two requests
+    # (one of them hashes a password). Only a check that finished inside the window proves
+    # the lockout; one that did not is retried once the window has surely passed.
+    for _ in range(5):
+        started = time.monotonic()
+        login(client, user.username, "wrong")
+        status = login(client, user.username, PASSWORD).status_code
+        if time.monotonic() - started < 2:
+            break
+        time.sleep(2.5)
+    else:
+        pytest.skip("the machine never answered two logins within the 2 s window")
+    assert status == 429
+    # Then it expires: polled, since when the window ends is the cache's business.
+    deadline = time.monotonic() + 30
+    while (status := login(client, user.username, PASSWORD).status_code) == 429:
+        assert time.monotonic() < deadline, "still locked out 30 s after a 2 s window"
+        time.sleep(0.2)
+    assert status == 302
 
 
 def test_the_counters_live_in_the_shared_cache(client, user):
@@ -208,3 +223,22 @@ def test_an_operator_can_lift_a_lockout_early(client, user):
     assert login(client, user.username, PASSWORD, address=ATTACKER).status_code == 429
     call_command("axes_reset_ip_username", ATTACKER, user.username.upper(), verbosity=0)
     assert login(client, user.username, PASSWORD, address=ATTACKER).status_code == 302
+
+
+def test_a_cache_outage_leaves_logins_working_and_logs_the_gap(client, user, caplog):
+    """The counters live in Redis; while it is unreachable the lockout cannot count. It fails
+    open (the password is still checked) rather than refusing every login during a cache
+    failover, and says so in the log."""
+    from tests.helpers import free_port
+
+    dead = {
+        "default": {
+            "BACKEND": "config.cache.ResilientRedisCache",
+            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+    with override_settings(CACHES=dead), caplog.at_level("ERROR", logger="todo.auth_lockout"):
+        assert login(client, user.username, "wrong").status_code == 200  # checked, refused
+        assert login(client, user.username, PASSWORD).status_code == 302
+    assert any(getattr(r, "event", "") == "login_throttle_unavailable" for r in caplog.records)

@@ -100,7 +100,8 @@ def test_postgres_and_redis_when_urls_are_set():
     assert settings["ENGINE"] == "config.db"
     assert settings["CONN_MAX_AGE"] > 0
     assert settings["CONN_HEALTH_CHECKS"] is True
-    assert settings["CACHE"] == "django.core.cache.backends.redis.RedisCache"
+    # Django's Redis backend, tolerant of an unreachable server (config/cache.py).
+    assert settings["CACHE"] == "config.cache.ResilientRedisCache"
 
 
 def test_production_security_defaults():

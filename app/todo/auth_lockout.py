@@ -83,6 +83,13 @@ def normalised_username(request: HttpRequest, credentials: dict | None) -> str:
 # ---- Counters ----
 
 
+def _tolerant(cache, call, fallback):
+    """Through the cache's outage guard (config/cache.py) where it has one: while Redis is
+    unreachable the lockout counts nothing, as every other use of the cache reads a miss."""
+    guarded = getattr(cache, "_guarded", None)
+    return guarded(call, fallback) if guarded is not None else call()
+
+
 class _Counters:
     """Counters in the Django cache: a Lua script on Redis, add()+incr() elsewhere (the
     local-memory cache locks around each, which is atomic within the one process it serves).
@@ -97,12 +104,17 @@ class _Counters:
         # Looked up per call: `caches` is per thread, and settings may change (tests).
         return caches[getattr(settings, "AXES_CACHE", "default")]
 
-    def take(self, keys: Sequence[str], ttl: int) -> list[int]:
+    def take(self, keys: Sequence[str], ttl: int) -> list[int] | None:
+        """The new counts, or None when the cache cannot count (Redis unreachable)."""
         cache = self.cache
         if isinstance(cache, RedisCache):
             full = [cache.make_and_validate_key(k) for k in keys]
-            script = cache._cache.get_client(write=True).register_script(_TAKE_TICKETS)
-            return [int(n) for n in script(full, [ttl])]
+
+            def run() -> list[int]:
+                script = cache._cache.get_client(write=True).register_script(_TAKE_TICKETS)
+                return [int(n) for n in script(full, [ttl])]
+
+            return _tolerant(cache, run, lambda: None)
         counts = []
         for key in keys:
             cache.add(key, 0, ttl)
@@ -116,8 +128,12 @@ class _Counters:
     def give_back(self, key: str) -> None:
         cache = self.cache
         if isinstance(cache, RedisCache):
-            script = cache._cache.get_client(write=True).register_script(_RETURN_TICKET)
-            script([cache.make_and_validate_key(key)])
+
+            def run() -> None:
+                script = cache._cache.get_client(write=True).register_script(_RETURN_TICKET)
+                script([cache.make_and_validate_key(key)])
+
+            _tolerant(cache, run, lambda: None)
             return
         try:
             if (cache.get(key) or 0) > 0:
@@ -178,6 +194,19 @@ class TicketCacheHandler(AbstractAxesHandler, AxesBaseHandler):
         # Called by the axes backend, right before the password check: take the tickets.
         budgets = self.budgets(request, credentials)
         counts = self.counters.take([b.key for b in budgets], settings.LOGIN_LOCKOUT_SECONDS)
+        if counts is None:
+            # The cache (Redis, shared by every task) is unreachable: fail open rather than
+            # refuse every login during a failover. The password is still checked, sessions
+            # come from the database, and the gap is logged (and the cache alarms fire).
+            request.axes_failures_since_start = 0
+            logger.error(
+                "login throttle unavailable",
+                extra={
+                    "event": "login_throttle_unavailable",
+                    "client_address": request.axes_ip_address,
+                },
+            )
+            return True
         request.axes_failures_since_start = max(counts)
         over = [b.name for b, n in zip(budgets, counts, strict=True) if n > b.limit]
         if over:

@@ -1,0 +1,1 @@
+"""The pieces of `make bench` (tools/bench.py): each measures one thing, bounded in time."""
