@@ -22,7 +22,13 @@ KeyPath = tuple[str | int, ...]
 SHARED_KEYS = frozenset({"system", "region", "account_id"})
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
+# libyaml's parser where PyYAML was built with it (its wheels are), the pure-Python one
+# otherwise: the same documents and marks, several times faster (parsing was most of
+# `render.py check`).
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _UniqueKeyLoader(_SafeLoader):
     """PyYAML keeps the last of two equal keys silently; a setting given twice is a mistake."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:

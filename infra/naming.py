@@ -56,7 +56,7 @@ class Rules:
 
 def load_rules(path: Path) -> Rules:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except OSError as exc:
         raise RenderError(f"{path.name}: cannot read: {exc.strerror}") from None
     except yaml.YAMLError as exc:
