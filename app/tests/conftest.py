@@ -19,6 +19,7 @@ from tests.helpers import (
     require,
     scratch_postgres_database,
     services_required,
+    start_serve,
     stop_process_group,
 )
 from tests.private_postgres import postgres_server, role  # noqa: F401  (fixtures)
@@ -198,15 +199,7 @@ def live_stack(tmp_path_factory):
             timeout=60,
         )
         log_path = workdir / "serve.log"
-        with log_path.open("wb") as log:
-            proc = subprocess.Popen(
-                ["bash", "scripts/serve.sh"],
-                cwd=APP_DIR,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        proc = start_serve(env, log_path)
         stack = LiveStack(
             f"http://localhost:{env['PORT']}",
             username,

@@ -46,6 +46,20 @@ def wait_for_port(port: int, timeout: float = 10.0) -> None:
     raise TimeoutError(f"nothing listened on port {port} within {timeout} s")
 
 
+def start_serve(env: dict[str, str], log_path: Path) -> subprocess.Popen:
+    """scripts/serve.sh (nginx + gunicorn) in a session of its own, its output appended to
+    log_path (as nginx does when it opens /dev/stdout itself: one offset for both)."""
+    with log_path.open("ab") as log:
+        return subprocess.Popen(
+            ["bash", "scripts/serve.sh"],
+            cwd=APP_DIR,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
 def stop_process_group(proc: subprocess.Popen, timeout: float = 15.0) -> None:
     """SIGTERM to the whole group (what ECS or Ctrl-C would send), SIGKILL if it lingers."""
     if proc.poll() is None:

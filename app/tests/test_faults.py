@@ -24,7 +24,15 @@ from dataclasses import dataclass
 import pytest
 
 from tests.conftest import PASSWORD, _nginx_available
-from tests.helpers import APP_DIR, PYTHON, free_port, require, stop_process_group, wait_for_port
+from tests.helpers import (
+    APP_DIR,
+    PYTHON,
+    free_port,
+    require,
+    start_serve,
+    stop_process_group,
+    wait_for_port,
+)
 from tests.private_services import PrivatePostgres, PrivateRedis
 from tests.test_stack_e2e import Browserless, csrf_token
 
@@ -135,16 +143,7 @@ def fault_stack(tmp_path_factory):
                 "--email", f"{username}@example.com",
             )  # fmt: skip
         log_path = workdir / "serve.log"
-        # Appending, as nginx does when it opens /dev/stdout itself: one offset for both.
-        with log_path.open("ab") as log:
-            proc = subprocess.Popen(
-                ["bash", "scripts/serve.sh"],
-                cwd=APP_DIR,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        proc = start_serve(env, log_path)
         stack = FaultStack(
             f"http://localhost:{env['PORT']}",
             proc,
