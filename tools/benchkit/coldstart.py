@@ -1,4 +1,8 @@
-"""Cold start: process start to the first 200 from /readyz through nginx.
+"""Cold start: process start to the first 200 from /readyz, with nginx serving.
+
+/readyz is answered inside the task only (nginx refuses it to the internet), so "ready" is
+gunicorn's /readyz answering 200 (database and cache reachable) and nginx answering the load
+balancer's /healthz: the state in which the task takes traffic.
 
 The project's start is what the task does: the proxy container's nginx and the app
 container's `gunicorn --config gunicorn.conf.py` start together (migrations ran as a one-off
@@ -54,7 +58,8 @@ def _nginx(conf: Path) -> list[str]:
 
 
 def _ready(stack: Stack) -> bool:
-    return http_status(f"{stack.base}/readyz", timeout=1) == 200
+    return (http_status(f"http://127.0.0.1:{stack.app_port}/readyz", timeout=1) == 200
+            and http_status(f"{stack.base}/healthz", timeout=1) == 200)
 
 
 def project_start(stack: Stack) -> float:
