@@ -7,7 +7,7 @@ Terraform filesystem mirror folder, given by --mirror or TF_PLUGIN_MIRROR
 
 For each environment (default: dev stg prod, plus the variant "https": prod with a
 zone of its own for the apex and a wildcard, rendered into a temporary project copy) it copies modules/ and the root to
-a temporary folder, applies the SHIMS below, runs `terraform init -backend=false`
+a temporary folder, applies the shims of tools/tfwork.py, runs `terraform init -backend=false`
 and `terraform validate`, then `terraform test` with two generated plan-only tests
 (one mock_provider per provider alias of the root; see PLAN_TESTS): one leaves
 computed values unknown as in a first plan (catches for_each/count keys unknown
@@ -23,18 +23,32 @@ provider in it, no terraform, unknown environment).
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+from tfwork import (
+    MOCK,
+    SHIMS,
+    CannotRun,
+    StepFailed,
+    apply_shims,
+    cli_config,
+    copy_root,
+    find_mirror,
+    hcl_string,
+    major,
+    shims_for,
+    terraform,
+    terraform_binary,
+    terraform_env,
+    useful_error,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_ENVS = ("dev", "stg", "prod", "https")
@@ -45,65 +59,7 @@ DEFAULT_REGION = "ap-northeast-1"
 # shared ACM validation record of "*.example.com" and "example.com".
 HTTPS_BASE = "prod"
 HTTPS_DOMAIN = {"zone_name": "example.com", "create_zone": True, "names": ["example.com", "*.example.com"]}
-MOCK_SECRET = "offline-plan-placeholder-secret"
 
-
-@dataclass(frozen=True)
-class Shim:
-    name: str
-    files: str        # glob, relative to the temporary copy
-    pattern: str      # regular expression (re.MULTILINE | re.DOTALL)
-    replacement: str  # replacement; see keep_lines
-    below_6: bool     # only needed when the mirror's provider is older than 6.0
-    reason: str
-    keep_lines: bool = False  # replace the match by as many newlines, so error line numbers stay true
-
-
-# Every change made to the copy before running Terraform. A shim whose pattern matches
-# nothing is reported: the code it works around has changed, so the shim is stale.
-SHIMS: tuple[Shim, ...] = (
-    Shim(
-        name="relax-version",
-        files="**/versions.tf",
-        pattern=r'(version\s*=\s*)"(?:~>|>=)\s*6\.0"',
-        replacement=r'\1">= 5.0"',
-        below_6=True,
-        reason="the roots and modules require provider 6.x; the mirror may only hold 5.x",
-    ),
-    Shim(
-        name="region-attribute",
-        files="modules/**/*.tf",
-        pattern=r"\bdata\.aws_region\.current\.region\b",
-        replacement="data.aws_region.current.name",
-        below_6=True,
-        reason="aws_region's `region` attribute is new in 6.0; 5.x only has `name`",
-    ),
-    Shim(
-        name="ephemeral-password-block",
-        files="modules/*/main.tf",
-        pattern=r'^ephemeral\s+"aws_secretsmanager_random_password"\s+"\w+"\s*\{.*?^\}[ \t]*$',
-        replacement="",
-        below_6=False,
-        keep_lines=True,
-        reason="terraform test's mock providers do not support ephemeral resources",
-    ),
-    Shim(
-        name="ephemeral-password-reference",
-        files="modules/*/main.tf",
-        pattern=r"\bephemeral\.aws_secretsmanager_random_password\.\w+(?:\[each\.key\])?\.random_password\b",
-        replacement=f'"{MOCK_SECRET}"',
-        below_6=False,
-        reason="the reference to the removed ephemeral resource needs a stand-in value",
-    ),
-    Shim(
-        name="write-only-user-passwords",
-        files="modules/elasticache/main.tf",
-        pattern=r"\bpasswords_wo(\s*)= \[[^\]\n]*\]\n\s*passwords_wo_version\s*=\s*\d+",
-        replacement=f'passwords\\1= ["{MOCK_SECRET}"]\n',
-        below_6=True,
-        reason="aws_elasticache_user's write-only passwords_wo is new in 6.x",
-    ),
-)
 
 # Attributes of mocked resources that modules check (ARN validations) or need as real
 # values; everything else gets Terraform's random mock strings.
@@ -112,77 +68,6 @@ MOCK_RESOURCES = {
     "aws_elasticache_replication_group": {"arn": "arn:aws:elasticache:{region}:{account}:replicationgroup:mock"},
     "aws_elasticache_user": {"arn": "arn:aws:elasticache:{region}:{account}:user:mock"},
 }
-
-
-class CannotRun(Exception):
-    """A precondition of the whole run is missing: exit 2 with one line."""
-
-
-class StepFailed(Exception):
-    def __init__(self, step: str, detail: str) -> None:
-        super().__init__(step)
-        self.step = step
-        self.detail = detail
-
-
-# ---- Preconditions ---------------------------------------------------------------
-
-
-def provider_version(mirror: Path) -> str:
-    """The newest AWS provider version in a filesystem mirror, in either layout."""
-    base = mirror / "registry.terraform.io" / "hashicorp" / "aws"
-    versions = {p.parent.parent.name for p in base.glob("*/*/terraform-provider-aws*") if p.is_file()}
-    versions |= {m.group(1) for p in base.glob("terraform-provider-aws_*.zip")
-                 if (m := re.match(r"terraform-provider-aws_([^_]+)_", p.name))}
-    if not versions:
-        raise CannotRun(f"no AWS provider in the mirror {mirror} "
-                        "(expected registry.terraform.io/hashicorp/aws/VERSION/OS_ARCH/terraform-provider-aws_*)")
-    return max(versions, key=lambda v: tuple(int(x) if x.isdigit() else 0 for x in re.split(r"[.-]", v)))
-
-
-def major(version: str) -> int:
-    return int(version.split(".", 1)[0])
-
-
-# ---- Work folder -------------------------------------------------------------------
-
-
-def apply_shims(copy: Path, provider_major: int) -> list[str]:
-    """Apply the shims in the copy; return the names of applicable shims that matched nothing."""
-    unmatched = []
-    for shim in SHIMS:
-        if shim.below_6 and provider_major >= 6:
-            continue
-        total = 0
-        for path in sorted(copy.glob(shim.files)):
-            text = path.read_text(encoding="utf-8")
-
-            def replace(match: re.Match[str], shim: Shim = shim) -> str:
-                if shim.keep_lines:
-                    return "\n" * match.group(0).count("\n")
-                return match.expand(shim.replacement)
-
-            new, count = re.subn(shim.pattern, replace, text, flags=re.MULTILINE | re.DOTALL)
-            if count:
-                path.write_text(new, encoding="utf-8")
-                total += count
-        if not total:
-            unmatched.append(shim.name)
-    return unmatched
-
-
-def cli_config(mirror: Path) -> str:
-    return f"""provider_installation {{
-  filesystem_mirror {{
-    path    = {hcl_string(str(mirror))}
-    include = ["registry.terraform.io/hashicorp/aws"]
-  }}
-}}
-"""
-
-
-def hcl_string(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("${", "$${") + '"'
 
 
 def provider_aliases(root: Path) -> tuple[list[str], str]:
@@ -241,49 +126,6 @@ def plan_test(aliases: list[str], region: str, override_during: str | None) -> s
 # ---- Running -----------------------------------------------------------------------
 
 
-def useful_error(output: str, work: Path, limit: int = 80) -> str:
-    """Terraform's error blocks without its progress chatter: duplicates merged (the
-    same error from both test files), temporary paths made relative, indented."""
-    output = output.replace(str(work) + os.sep, "").replace(str(work), ".")
-    errors: dict[str, list[str]] = {}  # error text -> test files it came from
-    context, current = "", None
-    for line in output.splitlines() + ["Failure!"]:
-        test_file = re.match(r"^(tests/\S+\.tftest\.hcl)\.\.\. ", line)
-        if test_file:
-            context = test_file.group(1)
-        starts = re.match(r"^\s*(Error|Warning):", line)
-        if starts or test_file or re.match(r'^\s*run "|^(Success|Failure)!', line):
-            if current and current[0].lstrip().startswith("Error:"):
-                text = re.sub(r"\n{3,}", "\n\n", "\n".join(current).strip("\n"))
-                errors.setdefault(text, []).append(context)
-            current = [line] if starts else None
-        elif current is not None:
-            current.append(line.rstrip())
-    if errors:
-        lines: list[str] = []
-        for text, contexts in errors.items():
-            where = sorted({c for c in contexts if c})
-            lines += ([f"({', '.join(where)})"] if where else []) + text.splitlines() + [""]
-    else:
-        lines = [line for line in output.splitlines() if line.strip()][-30:]
-    lines = lines[:-1] if lines and not lines[-1] else lines
-    if len(lines) > limit:
-        lines = lines[:limit] + [f"... ({len(lines) - limit} more lines; run with --verbose)"]
-    return "\n".join(("    " + line) if line else "" for line in lines)
-
-
-def terraform(terraform_bin: str, args: list[str], cwd: Path, env: dict[str, str], step: str, work: Path,
-              verbose: bool) -> str:
-    proc = subprocess.run([terraform_bin, *args], cwd=cwd, env=env, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True, check=False)
-    output = proc.stdout
-    if verbose:
-        print(textwrap.indent(output.rstrip(), "    | "), flush=True)
-    if proc.returncode != 0:
-        raise StepFailed(step, useful_error(output, work))
-    return output
-
-
 def render_https(work: Path) -> Path:
     """Render the prod root with a domain into a temporary project copy; return the project."""
     project = work / "project"
@@ -316,10 +158,8 @@ def run_env(name: str, terraform_bin: str, mirror: Path, version: str, verbose: 
             else:
                 source_root = ROOT / "envs" / name
             copy = work / "copy"
-            shutil.copytree(ROOT / "modules", copy / "modules", ignore=shutil.ignore_patterns(".terraform*", "*.md"))
-            root = copy / "envs" / name
-            shutil.copytree(source_root, root, ignore=shutil.ignore_patterns(".terraform*", "*.yaml", "tests"))
-            for stale in apply_shims(copy, major(version)):
+            root = copy_root(source_root, copy, name)
+            for stale in apply_shims(copy, major(version), shims_for(major(version), MOCK)):
                 print(f"{name}: warning: shim {stale!r} matched nothing; is it stale?", flush=True)
             aliases, region = provider_aliases(root)
             (root / "tests").mkdir()
@@ -328,10 +168,7 @@ def run_env(name: str, terraform_bin: str, mirror: Path, version: str, verbose: 
                 (root / "tests" / filename).write_text(text, encoding="utf-8")
             config = work / "terraform.rc"
             config.write_text(cli_config(mirror), encoding="utf-8")
-            env = {k: v for k, v in os.environ.items() if k != "TF_PLUGIN_CACHE_DIR"}
-            env.update({"TF_CLI_CONFIG_FILE": str(config), "TF_IN_AUTOMATION": "1",
-                        "CHECKPOINT_DISABLE": "1", "TF_INPUT": "0"})
-            env.pop("TF_DATA_DIR", None)
+            env = terraform_env(config)
             for step, args in (
                 ("init", ["init", "-backend=false", "-input=false", "-no-color"]),
                 ("validate", ["validate", "-no-color"]),
@@ -365,25 +202,15 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.list_shims:
         for shim in SHIMS:
-            scope = "provider < 6.0" if shim.below_6 else "always"
-            print(f"{shim.name} ({scope}, {shim.files}): {shim.reason}")
+            print(f"{shim.name} ({shim.when}, {shim.files}): {shim.reason}")
         return 0
     try:
         envs = args.envs or list(DEFAULT_ENVS)
         unknown = [e for e in envs if e != "https" and not (ROOT / "envs" / e / "providers.tf").is_file()]
         if unknown:
             raise CannotRun(f"unknown environment(s): {', '.join(unknown)}")
-        mirror_value = args.mirror or os.environ.get("TF_PLUGIN_MIRROR")
-        if not mirror_value:
-            raise CannotRun("no provider mirror: set TF_PLUGIN_MIRROR or pass --mirror DIR "
-                            "(a Terraform filesystem mirror holding hashicorp/aws)")
-        mirror = Path(mirror_value).expanduser().resolve()
-        if not mirror.is_dir():
-            raise CannotRun(f"provider mirror {mirror} is not a directory")
-        version = provider_version(mirror)
-        terraform_bin = shutil.which("terraform")
-        if not terraform_bin:
-            raise CannotRun("terraform is not on PATH")
+        mirror, version = find_mirror(args.mirror)
+        terraform_bin = terraform_binary()
     except CannotRun as exc:
         print(f"plan_offline: {exc}", file=sys.stderr)
         return 2

@@ -11,10 +11,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -23,7 +21,8 @@ from iamhelpers import allows
 from tfhelpers import ROOT
 
 sys.path.insert(0, str(ROOT / "tools"))
-import plan_offline  # noqa: E402
+import tfwork  # noqa: E402
+from emulator import Emulator  # noqa: E402
 
 MIRROR = os.environ.get("TF_PLUGIN_MIRROR")
 TERRAFORM = shutil.which("terraform")
@@ -39,33 +38,15 @@ TARGETS = ["aws_iam_role.github_plan", "aws_iam_role.github_apply", "aws_iam_rol
            "aws_iam_role_policy_attachment.github_apply_power_user"]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def moto_endpoint():
-    port = free_port()
-    # Load AWS's managed policies, so attaching ReadOnlyAccess and PowerUserAccess proves their ARNs.
-    server = subprocess.Popen([str(Path(sys.executable).parent / "moto_server"), "-p", str(port)],
-                              env={**os.environ, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"},
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def moto_endpoint(tmp_path_factory):
+    # The emulator of the local apply (tools/emulator.py): AWS's managed policies are loaded, so
+    # attaching ReadOnlyAccess and PowerUserAccess proves their ARNs.
+    server = Emulator.start("123456789012", tmp_path_factory.mktemp("moto") / "moto.log")
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), 0.2).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    pytest.fail("moto_server did not start")
-                time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}"
+        yield server.endpoint
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        server.stop()
 
 
 @pytest.fixture(scope="module")
@@ -77,9 +58,10 @@ def roles(moto_endpoint, tmp_path_factory):
     shutil.copytree(ROOT / "envs" / "bootstrap", work / "envs" / "bootstrap",
                     ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*", "*.md"))
     mirror = Path(MIRROR).resolve()
-    plan_offline.apply_shims(work, plan_offline.major(plan_offline.provider_version(mirror)))
+    provider_major = tfwork.major(tfwork.provider_version(mirror))
+    tfwork.apply_shims(work, provider_major, tfwork.shims_for(provider_major))
     config = work / "terraform.rc"
-    config.write_text(plan_offline.cli_config(mirror), encoding="utf-8")
+    config.write_text(tfwork.cli_config(mirror), encoding="utf-8")
     env = {**os.environ, "TF_CLI_CONFIG_FILE": str(config), "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1",
            "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
            "AWS_ENDPOINT_URL": moto_endpoint, "AWS_MAX_ATTEMPTS": "1", "AWS_REGION": "ap-northeast-1"}
