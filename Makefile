@@ -15,7 +15,8 @@ CHECKOV_DIRS ?= $(TF_DIRS)
 CHECKOV_ROOTS := $(foreach env,$(ENVS) bootstrap,envs/$(env))
 
 .PHONY: help setup render check check-render lint fmt fmt-check checkov ruff names unit test \
-        serve manage test-app check-deploy lint-app validate plan plan-offline lock schema bench clean \
+        serve manage test-app check-deploy lint-app validate plan plan-offline apply-local plan-local destroy-local stop-local \
+        lock schema bench clean \
         cost pre-commit pre-commit-all actionlint yamllint
 
 help: ## List the targets
@@ -130,6 +131,22 @@ plan: ## terraform init && plan in envs/ENV
 
 plan-offline: $(VENV)/.stamp ## validate + mocked plan of every env (needs TF_PLUGIN_MIRROR)
 	$(PY) tools/plan_offline.py
+
+# ---- Local apply: no account, no cost (moto's AWS API emulator; needs TF_PLUGIN_MIRROR) ----
+# BACKEND=s3 applies envs/bootstrap first and keeps ENV's state in its emulated bucket.
+BACKEND ?= local
+
+apply-local: $(VENV)/.stamp ## terraform apply of ENV against a local AWS emulator (BACKEND=local|s3)
+	$(PY) tools/apply_local.py apply $(ENV) --backend $(BACKEND)
+
+plan-local: $(VENV)/.stamp ## terraform plan of ENV against its local emulator (or an empty one)
+	$(PY) tools/apply_local.py plan $(ENV)
+
+destroy-local: $(VENV)/.stamp ## terraform destroy of ENV's local stack, then stop its emulator
+	$(PY) tools/apply_local.py destroy $(ENV)
+
+stop-local: $(VENV)/.stamp ## Stop ENV's local emulator without destroying (discards its stack)
+	$(PY) tools/apply_local.py stop $(ENV)
 
 # ---- Maintenance ------------------------------------------------------------
 lock: ## Re-resolve requirements/*.lock and deploy/requirements.lock (hashed, no index URLs)

@@ -1,5 +1,7 @@
 """The AWS API emulator (moto's server, pinned in requirements/tools.lock) on a loopback port.
 
+The process runs tools/emulator_server.py: moto's server with the declared patches applied.
+
 One server process per run: started on a free 127.0.0.1 port, asked for readiness over HTTP,
 stopped by its own PID (never by name or port, so another program on the machine is never
 touched). Its PID and port are kept in a small JSON file so that `make apply-local` can
@@ -27,6 +29,8 @@ REAL_ACCOUNT_VARIABLES = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_CONFIG_FILE
                           "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
                           "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_STS")
 START_TIMEOUT = 60.0
+# moto's server with the declared patches (tools/emulator_gaps.py, SERVER_PATCHES).
+SERVER = Path(__file__).resolve().parent / "emulator_server.py"
 
 
 class EmulatorError(Exception):
@@ -78,7 +82,7 @@ class Emulator:
         })
         log.parent.mkdir(parents=True, exist_ok=True)
         with open(log, "ab") as out:
-            proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            proc = subprocess.Popen([sys.executable, str(SERVER), "-H", "127.0.0.1", "-p", str(port)],
                                     env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                     start_new_session=True)
         emulator = cls(proc.pid, port, account_id)
@@ -105,7 +109,7 @@ class Emulator:
             cmdline = Path(f"/proc/{self.pid}/cmdline").read_bytes().split(b"\0")
         except OSError:
             return False
-        return b"moto.server" in cmdline and str(self.port).encode() in cmdline
+        return str(SERVER).encode() in cmdline and str(self.port).encode() in cmdline
 
     def alive(self) -> bool:
         return self.is_ours() and self.answers()

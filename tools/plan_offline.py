@@ -23,7 +23,6 @@ provider in it, no terraform, unknown environment).
 from __future__ import annotations
 
 import argparse
-import re
 import shutil
 import subprocess
 import sys
@@ -49,6 +48,9 @@ from tfwork import (
     terraform_env,
     useful_error,
 )
+from tfwork import (
+    provider_aliases as tfwork_provider_aliases,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_ENVS = ("dev", "stg", "prod", "https")
@@ -72,13 +74,8 @@ MOCK_RESOURCES = {
 
 def provider_aliases(root: Path) -> tuple[list[str], str]:
     """The aliases of the root's aws providers ("" for the default one) and their region."""
-    text = (root / "providers.tf").read_text(encoding="utf-8")
-    aliases = []
-    for block in re.finditer(r'^provider\s+"aws"\s*\{(.*?)^\}', text, flags=re.MULTILINE | re.DOTALL):
-        alias = re.search(r'^\s*alias\s*=\s*"([^"]+)"', block.group(1), flags=re.MULTILINE)
-        aliases.append(alias.group(1) if alias else "")
-    region = re.search(r'^\s*region\s*=\s*"([^"]+)"', text, flags=re.MULTILINE)
-    return aliases or [""], region.group(1) if region else DEFAULT_REGION
+    aliases, region = tfwork_provider_aliases(root)
+    return aliases, region or DEFAULT_REGION
 
 
 # The plan-only test files written to the root's tests/: the same mocks, two modes.

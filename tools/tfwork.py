@@ -151,6 +151,17 @@ def hcl_string(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("${", "$${") + '"'
 
 
+def provider_aliases(root: Path) -> tuple[list[str], str | None]:
+    """The aliases of a root's aws providers ("" for the default one) and their literal region."""
+    text = (root / "providers.tf").read_text(encoding="utf-8")
+    aliases = []
+    for block in re.finditer(r'^provider\s+"aws"\s*\{(.*?)^\}', text, flags=re.MULTILINE | re.DOTALL):
+        alias = re.search(r'^\s*alias\s*=\s*"([^"]+)"', block.group(1), flags=re.MULTILINE)
+        aliases.append(alias.group(1) if alias else "")
+    region = re.search(r'^\s*region\s*=\s*"([^"]+)"', text, flags=re.MULTILINE)
+    return aliases or [""], region.group(1) if region else None
+
+
 # ---- The work copy -----------------------------------------------------------------
 
 

@@ -1,0 +1,317 @@
+"""tools/apply_local.py: terraform apply, plan and destroy against the AWS API emulator.
+
+The fast tests check the machinery without terraform: the declared emulator gaps still
+match the code they work around, stand-ins keep every reference valid, the second plan's
+diffs are compared with the declared list, and the emulator is started and stopped by its
+own PID. The full runs need the AWS provider in a Terraform filesystem mirror
+(TF_PLUGIN_MIRROR, as tests/test_plan_offline.py) and are skipped without one:
+- dev with its own S3 backend against the emulated bootstrap bucket: bootstrap and dev applied
+  from a cold emulator, planned again (only declared emulator diffs allowed), destroyed;
+- bootstrap through the three commands a user types (apply, plan, destroy), one process each.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from tfhelpers import ROOT
+
+sys.path.insert(0, str(ROOT / "tools"))
+import apply_local  # noqa: E402
+import emulator_gaps  # noqa: E402
+import tfwork  # noqa: E402
+from emulator import Emulator  # noqa: E402
+
+TOOL = ROOT / "tools" / "apply_local.py"
+MIRROR = os.environ.get("TF_PLUGIN_MIRROR")
+needs_provider = pytest.mark.skipif(
+    not (MIRROR and shutil.which("terraform")),
+    reason="needs TF_PLUGIN_MIRROR (a Terraform filesystem mirror holding hashicorp/aws) and terraform on PATH")
+
+
+def run_tool(*args: str, local: Path, timeout: float = 2400) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "APPLY_LOCAL_DIR": str(local)}
+    return subprocess.run([sys.executable, str(TOOL), *args], cwd=ROOT, env=env, capture_output=True,
+                          text=True, check=False, timeout=timeout)
+
+
+def work_copy(tmp_path: Path) -> Path:
+    shutil.copytree(ROOT / "modules", tmp_path / "modules")
+    for root in ("dev", "bootstrap"):
+        shutil.copytree(ROOT / "envs" / root, tmp_path / "envs" / root)
+    return tmp_path
+
+
+def emulator_shims() -> list[tfwork.Shim]:
+    return [*emulator_gaps.SHIMS, *emulator_gaps.stand_in_shims(emulator_gaps.STAND_INS, "ap-northeast-1",
+                                                                  "123456789012")]
+
+
+# ---- the declared gaps -----------------------------------------------------------------
+
+
+def test_every_emulator_shim_and_stand_in_matches_the_code(tmp_path: Path) -> None:
+    """A gap whose pattern matches nothing is stale: the code it works around has changed."""
+    copy = work_copy(tmp_path)
+    assert tfwork.apply_shims(copy, 6, emulator_shims()) == []
+
+
+def test_stand_ins_leave_no_reference_to_the_replaced_resources(tmp_path: Path) -> None:
+    copy = work_copy(tmp_path)
+    tfwork.apply_shims(copy, 6, emulator_shims())
+    text = "\n".join(p.read_text(encoding="utf-8") for p in (copy / "modules").rglob("*.tf"))
+    for stand_in in emulator_gaps.STAND_INS:
+        assert not re.search(rf"\b{stand_in.type}\.{stand_in.name}\b", text), stand_in.address
+        assert f'resource "{stand_in.type}" "{stand_in.name}"' not in text
+        assert f'resource "terraform_data" "{stand_in.data_name}"' in text
+        # every attribute read elsewhere is one the stand-in provides
+        for attr in re.findall(rf"terraform_data\.{stand_in.data_name}(?:\[[^\]]*\])?\.output\.(\w+)", text):
+            assert attr in stand_in.attributes, f"{stand_in.address}.{attr} is read but not stood in"
+
+
+def test_a_stand_in_keeps_count_and_for_each(tmp_path: Path) -> None:
+    module = tmp_path / "modules" / "x"
+    module.mkdir(parents=True)
+    (module / "main.tf").write_text(
+        'resource "aws_thing" "this" {\n  for_each = var.things\n  name = each.key\n}\n\n'
+        'output "arns" {\n  value = [for k, v in aws_thing.this : v.arn]\n}\n\n'
+        'output "one" {\n  value = aws_thing.this["a"].arn\n}\n', encoding="utf-8")
+    stand_in = emulator_gaps.StandIn("aws_thing", "this", "modules/x/main.tf", {"arn": '"arn:{region}"'}, "test")
+    assert tfwork.apply_shims(tmp_path, 6, stand_in.shims("r1", "1")) == []
+    text = (module / "main.tf").read_text(encoding="utf-8")
+    assert 'resource "terraform_data" "thing_this" {' in text
+    assert "  for_each = var.things\n" in text
+    assert 'arn = "arn:r1"' in text
+    assert 'terraform_data.thing_this["a"].output.arn' in text
+    assert "in terraform_data.thing_this :" in text
+
+
+def test_the_override_points_every_provider_alias_at_the_emulator() -> None:
+    aliases, region, account = apply_local.root_settings("dev")
+    assert region == "ap-northeast-1" and re.fullmatch(r"\d{12}", account)
+    text = apply_local.override_file(aliases, Path("/state/dev.tfstate"))
+    assert text.count('provider "aws" {') == len(aliases) > 1
+    for alias in aliases:
+        if alias:
+            assert f'alias = "{alias}"' in text
+    assert f"max_retries                 = {apply_local.MAX_RETRIES}" in text
+    assert 'backend "local"' in text and '"/state/dev.tfstate"' in text
+    assert "backend" not in apply_local.override_file(aliases, None)
+
+
+def test_bootstrap_settings_come_from_its_tfvars() -> None:
+    aliases, region, account = apply_local.root_settings("bootstrap")
+    assert aliases == [""]
+    assert (region, account) == apply_local.root_settings("dev")[1:]
+
+
+def test_the_env_backend_is_read_from_the_committed_root() -> None:
+    backend = apply_local.backend_settings(ROOT / "envs" / "dev" / "versions.tf")
+    assert backend["key"] == "dev/terraform.tfstate"
+    assert backend["bucket"].startswith("todo-shared-ops-tfstate-")
+    assert backend["kms_key_id"].startswith("arn:aws:kms:") and ":alias/" in backend["kms_key_id"]
+
+
+# ---- the second plan's diffs -------------------------------------------------------------
+
+
+def plan_json(*changes: tuple[str, list[str], dict, dict]) -> dict:
+    return {"resource_changes": [
+        {"address": address, "change": {"actions": actions, "before": before, "after": after,
+                                        "after_unknown": {"u": True} if "u" in after else {},
+                                        "replace_paths": [["klass"]] if "delete" in actions else None}}
+        for address, actions, before, after in changes]}
+
+
+def test_plan_diffs_name_the_changed_attributes() -> None:
+    shown = plan_json(
+        ("module.a.aws_x.y", ["update"], {"p": 1, "q": 2, "tags": {}}, {"p": 1, "q": 3, "tags": {}}),
+        ("module.a.aws_x.v", ["update"], {"p": 1, "u": "old"}, {"p": 1, "u": None}),
+        ("aws_z.w", ["delete", "create"], {"klass": ""}, {"klass": "STANDARD"}),
+        ("aws_n.o", ["no-op"], {"p": 1}, {"p": 1}),
+    )
+    assert apply_local.plan_diffs(shown) == [
+        "replace aws_z.w: klass", "update module.a.aws_x.v: u", "update module.a.aws_x.y: q"]
+
+
+def test_only_declared_diffs_are_expected(monkeypatch: pytest.MonkeyPatch) -> None:
+    known = (emulator_gaps.KnownDiff("dev", "module.*.aws_x.y", "update", ("q", "r"), "moto drops q"),)
+    monkeypatch.setattr(emulator_gaps, "KNOWN_DIFFS", known)
+    assert apply_local.unexpected_diffs(["update module.a.aws_x.y: q"]) == []
+    # another attribute, another action, another resource: each unexpected
+    assert apply_local.unexpected_diffs(["update module.a.aws_x.y: q, s"]) == ["update module.a.aws_x.y: q, s"]
+    assert apply_local.unexpected_diffs(["replace module.a.aws_x.y"]) == ["replace module.a.aws_x.y"]
+    assert apply_local.unexpected_diffs(["update module.a.aws_x.z: q"]) == ["update module.a.aws_x.z: q"]
+    # instance keys are literal; only * is a wildcard
+    keyed = (emulator_gaps.KnownDiff("dev", 'aws_x.y["*"]', "update", ("q",), "moto drops q"),)
+    monkeypatch.setattr(emulator_gaps, "KNOWN_DIFFS", keyed)
+    assert apply_local.unexpected_diffs(['update aws_x.y["a"]: q']) == []
+    assert apply_local.unexpected_diffs(["update aws_x.y[0]: q"]) == ["update aws_x.y[0]: q"]
+    monkeypatch.setattr(emulator_gaps, "KNOWN_DIFFS", known)
+    # a declared diff that no longer appears is reported as stale, for its own root only
+    assert apply_local.stale_known_diffs("dev", []) == ["dev: update module.*.aws_x.y: q, r"]
+    assert apply_local.stale_known_diffs("bootstrap", []) == []
+    assert apply_local.stale_known_diffs("dev", ["update module.a.aws_x.y: r"]) == []
+
+
+def test_every_known_diff_names_its_root_and_reason() -> None:
+    for diff in emulator_gaps.KNOWN_DIFFS:
+        assert diff.root in ("dev", "bootstrap", "stg", "prod"), diff
+        assert diff.action in ("update", "replace", "create", "delete"), diff
+        assert len(diff.reason) > 20, diff
+
+
+# ---- the emulator process ------------------------------------------------------------------
+
+
+def test_the_emulator_starts_and_stops_by_its_own_pid(tmp_path: Path) -> None:
+    emulator = Emulator.start("210987654321", tmp_path / "moto.log")
+    try:
+        assert emulator.alive()
+        sts = emulator.boto3_client("sts", "ap-northeast-1")
+        assert sts.get_caller_identity()["Account"] == "210987654321"
+        emulator.save(tmp_path / "emulator.json")
+        assert Emulator.load(tmp_path / "emulator.json") == emulator
+    finally:
+        emulator.stop()
+    assert not emulator.alive()
+    assert not Path(f"/proc/{emulator.pid}").exists() or not emulator.is_ours()
+
+
+def test_a_recorded_pid_of_another_program_is_never_stopped(tmp_path: Path) -> None:
+    sleeper = subprocess.Popen(["sleep", "30"])
+    try:
+        foreign = Emulator(sleeper.pid, 1, "123456789012")
+        assert not foreign.is_ours()
+        foreign.stop()
+        assert sleeper.poll() is None
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    (tmp_path / "bad.json").write_text("{not json", encoding="utf-8")
+    assert Emulator.load(tmp_path / "bad.json") is None
+
+
+def test_the_server_patch_keeps_unconditional_denies(tmp_path: Path) -> None:
+    """Patched: a conditional bucket-policy statement moto cannot evaluate no longer denies every
+    object request; a Deny without a condition still does (the patch is that narrow)."""
+    emulator = Emulator.start("123456789012", tmp_path / "moto.log")
+    try:
+        s3 = emulator.boto3_client("s3", "us-east-1")
+        deny = {"Effect": "Deny", "Principal": "*", "Action": "s3:PutObject"}
+        for bucket, statement, allowed in (
+            ("conditional", {**deny, "Condition": {"Bool": {"aws:SecureTransport": "false"}}}, True),
+            ("unconditional", deny, False),
+        ):
+            s3.create_bucket(Bucket=bucket)
+            statement = {**statement, "Resource": f"arn:aws:s3:::{bucket}/*"}
+            s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17",
+                                                                   "Statement": [statement]}))
+            try:
+                s3.put_object(Bucket=bucket, Key="k", Body=b"v")
+                put = True
+            except s3.exceptions.ClientError:
+                put = False
+            assert put is allowed, bucket
+        assert "not found; is it stale?" not in (tmp_path / "moto.log").read_text(encoding="utf-8")
+    finally:
+        emulator.stop()
+
+
+def test_clients_never_see_a_profile_or_real_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_PROFILE", "production")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "real-secret")
+    env = Emulator(1, 4566, "123456789012").client_env("ap-northeast-1")
+    assert "AWS_PROFILE" not in env
+    assert env["AWS_SECRET_ACCESS_KEY"] == "testing"
+    assert env["AWS_ENDPOINT_URL"] == "http://127.0.0.1:4566"
+
+
+# ---- the command line --------------------------------------------------------------------
+
+
+def test_unknown_environment_exits_2_with_one_line(tmp_path: Path) -> None:
+    result = run_tool("apply", "qa", local=tmp_path, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "apply_local: unknown environment 'qa': no envs/qa/providers.tf"]
+    assert not any(tmp_path.iterdir())
+
+
+def test_bootstrap_has_no_s3_backend_to_use(tmp_path: Path) -> None:
+    result = run_tool("apply", "bootstrap", "--backend", "s3", local=tmp_path, timeout=60)
+    assert result.returncode == 2 and "no S3 backend" in result.stderr
+
+
+def test_without_a_mirror_exits_2(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "TF_PLUGIN_MIRROR"}
+    result = subprocess.run([sys.executable, str(TOOL), "plan", "dev"], cwd=ROOT, capture_output=True, text=True,
+                            env={**env, "APPLY_LOCAL_DIR": str(tmp_path)}, check=False, timeout=60)
+    assert result.returncode == 2 and "TF_PLUGIN_MIRROR" in result.stderr
+
+
+@needs_provider
+def test_destroy_with_no_emulator_running_says_so(tmp_path: Path) -> None:
+    result = run_tool("destroy", "dev", local=tmp_path, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "nothing to destroy" in result.stdout
+
+
+# ---- full runs -----------------------------------------------------------------------------
+
+
+@needs_provider
+def test_dev_on_its_s3_backend_applied_planned_and_destroyed(tmp_path: Path) -> None:
+    report_path = tmp_path / "report.json"
+    result = run_tool("cycle", "dev", "--backend", "s3", "--report", str(report_path), local=tmp_path / "local")
+    print(result.stdout[-6000:])
+    assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-4000:]
+    report = json.loads(report_path.read_text(encoding="utf-8"))
+    # Both roots applied from a cold emulator; the stand-ins are the declared ones, no more.
+    assert report["resources"]["bootstrap"]["stood_in"] == 0
+    assert report["resources"]["bootstrap"]["applied"] >= 10
+    assert report["resources"]["dev"]["applied"] >= 90
+    assert report["resources"]["dev"]["stood_in"] == len(report["stood_in"]["dev"]) == len(emulator_gaps.STAND_INS)
+    # The second plan equals the declared emulator diffs: nothing unexpected, nothing stale.
+    assert report["unexpected_diffs"] == {"bootstrap": [], "dev": []}
+    assert report["stale"] == []
+    # dev's state went through its own backend block into the bootstrap bucket, under its key,
+    # encrypted with the state key; the lock file was released.
+    backend = apply_local.backend_settings(ROOT / "envs" / "dev" / "versions.tf")
+    state = report["state_object"]
+    assert (state["bucket"], state["key"]) == (backend["bucket"], backend["key"])
+    assert state["encryption"] == "aws:kms"
+    assert state["kms_key_id"] in (backend["kms_key_id"],) or ":key/" in state["kms_key_id"]
+    assert state["lock_files_left"] == "0"
+    for step in ("bootstrap apply", "dev apply", "dev plan", "dev destroy", "bootstrap destroy"):
+        assert step in report["steps"]
+    assert "emulator: stopped" in result.stdout
+    assert not (tmp_path / "local" / "dev").exists()
+
+
+@needs_provider
+def test_apply_plan_destroy_as_a_user_types_them(tmp_path: Path) -> None:
+    local = tmp_path / "local"
+    applied = run_tool("apply", "bootstrap", local=local)
+    assert applied.returncode == 0, applied.stdout[-6000:] + applied.stderr
+    assert "resources applied" in applied.stdout and "state_bucket_name = " in applied.stdout
+    recorded = Emulator.load(local / "bootstrap" / "emulator.json")
+    assert recorded is not None and recorded.alive()
+    try:
+        planned = run_tool("plan", "bootstrap", local=local)
+        assert planned.returncode == 0, planned.stdout[-6000:]
+        assert "second plan: 0 change(s)" in planned.stdout
+        assert recorded.alive()  # plan leaves the stack up
+    finally:
+        destroyed = run_tool("destroy", "bootstrap", local=local)
+    assert destroyed.returncode == 0, destroyed.stdout[-6000:]
+    assert "bootstrap: destroy ok" in destroyed.stdout
+    assert not recorded.alive()
+    assert not (local / "bootstrap").exists()
