@@ -142,28 +142,29 @@ def test_plan_diffs_name_the_changed_attributes() -> None:
 
 
 def test_only_declared_diffs_are_expected(monkeypatch: pytest.MonkeyPatch) -> None:
-    known = (emulator_gaps.KnownDiff("dev", "module.*.aws_x.y", "update", ("q", "r"), "moto drops q"),)
+    known = (emulator_gaps.KnownDiff(("dev",), "module.*.aws_x.y", "update", ("q", "r"), "moto drops q"),)
     monkeypatch.setattr(emulator_gaps, "KNOWN_DIFFS", known)
-    assert apply_local.unexpected_diffs(["update module.a.aws_x.y: q"]) == []
+    assert apply_local.unexpected_diffs("dev", ["update module.a.aws_x.y: q"]) == []
     # another attribute, another action, another resource: each unexpected
-    assert apply_local.unexpected_diffs(["update module.a.aws_x.y: q, s"]) == ["update module.a.aws_x.y: q, s"]
-    assert apply_local.unexpected_diffs(["replace module.a.aws_x.y"]) == ["replace module.a.aws_x.y"]
-    assert apply_local.unexpected_diffs(["update module.a.aws_x.z: q"]) == ["update module.a.aws_x.z: q"]
+    assert apply_local.unexpected_diffs("dev", ["update module.a.aws_x.y: q, s"]) == ["update module.a.aws_x.y: q, s"]
+    assert apply_local.unexpected_diffs("dev", ["replace module.a.aws_x.y"]) == ["replace module.a.aws_x.y"]
+    assert apply_local.unexpected_diffs("dev", ["update module.a.aws_x.z: q"]) == ["update module.a.aws_x.z: q"]
     # instance keys are literal; only * is a wildcard
-    keyed = (emulator_gaps.KnownDiff("dev", 'aws_x.y["*"]', "update", ("q",), "moto drops q"),)
+    keyed = (emulator_gaps.KnownDiff(("dev",), 'aws_x.y["*"]', "update", ("q",), "moto drops q"),)
     monkeypatch.setattr(emulator_gaps, "KNOWN_DIFFS", keyed)
-    assert apply_local.unexpected_diffs(['update aws_x.y["a"]: q']) == []
-    assert apply_local.unexpected_diffs(["update aws_x.y[0]: q"]) == ["update aws_x.y[0]: q"]
+    assert apply_local.unexpected_diffs("dev", ['update aws_x.y["a"]: q']) == []
+    assert apply_local.unexpected_diffs("dev", ["update aws_x.y[0]: q"]) == ["update aws_x.y[0]: q"]
     monkeypatch.setattr(emulator_gaps, "KNOWN_DIFFS", known)
     # a declared diff that no longer appears is reported as stale, for its own root only
     assert apply_local.stale_known_diffs("dev", []) == ["dev: update module.*.aws_x.y: q, r"]
     assert apply_local.stale_known_diffs("bootstrap", []) == []
+    assert apply_local.unexpected_diffs("prod", ["update module.a.aws_x.y: q"]) == ["update module.a.aws_x.y: q"]
     assert apply_local.stale_known_diffs("dev", ["update module.a.aws_x.y: r"]) == []
 
 
 def test_every_known_diff_names_its_root_and_reason() -> None:
     for diff in emulator_gaps.KNOWN_DIFFS:
-        assert diff.root in ("dev", "bootstrap", "stg", "prod"), diff
+        assert diff.roots and set(diff.roots) <= {"dev", "bootstrap", "stg", "prod"}, diff
         assert diff.action in ("update", "replace", "create", "delete"), diff
         assert len(diff.reason) > 20, diff
 

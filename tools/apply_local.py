@@ -252,7 +252,7 @@ class LocalRun:
         shown = json.loads(self.tf(root, "plan read", ["show", "-json", str(plan_file)]))
         diffs = plan_diffs(shown)
         self.report.diffs[root.name] = diffs
-        unexpected = unexpected_diffs(diffs)
+        unexpected = unexpected_diffs(root.name, diffs)
         self.report.unexpected_diffs[root.name] = unexpected
         stale_known = stale_known_diffs(root.name, diffs)
         self.report.stale += stale_known
@@ -362,14 +362,16 @@ def matches(diff: emulator_gaps.KnownDiff, line: str) -> bool:
     return diff.action == action and address_matches(diff.address, address) and changed <= set(diff.attributes)
 
 
-def unexpected_diffs(diffs: list[str]) -> list[str]:
-    return [line for line in diffs if not any(matches(d, line) for d in emulator_gaps.KNOWN_DIFFS)]
+def unexpected_diffs(root: str, diffs: list[str]) -> list[str]:
+    """The second plan's changes of this root that no known diff declared for it explains."""
+    known = [d for d in emulator_gaps.KNOWN_DIFFS if root in d.roots]
+    return [line for line in diffs if not any(matches(d, line) for d in known)]
 
 
 def stale_known_diffs(root: str, diffs: list[str]) -> list[str]:
     """Known diffs declared for this root that no line of its second plan matched."""
     return [f"{root}: {d.action} {d.address}: {', '.join(d.attributes)}" for d in emulator_gaps.KNOWN_DIFFS
-            if d.root == root and not any(matches(d, line) for line in diffs)]
+            if root in d.roots and not any(matches(d, line) for line in diffs)]
 
 
 def backend_settings(versions_tf: Path) -> dict[str, str]:
@@ -561,7 +563,7 @@ def print_gaps() -> None:
         print(f"  {step.name} ({', '.join(step.roots)}): {step.reason}{forgets}")
     print("Known second-plan diffs:")
     for diff in emulator_gaps.KNOWN_DIFFS:
-        print(f"  {diff.root}: {diff.action} {diff.address}: {', '.join(diff.attributes)}: {diff.reason}")
+        print(f"  {'/'.join(diff.roots)}: {diff.action} {diff.address}: {', '.join(diff.attributes)}: {diff.reason}")
 
 
 if __name__ == "__main__":

@@ -339,11 +339,14 @@ TEARDOWN: tuple[Step, ...] = (
 
 # ---- known diffs of the second plan -----------------------------------------------------
 
+ENVS = ("dev", "stg", "prod")  # the rendered roots: every module is in each
+
+
 @dataclass(frozen=True)
 class KnownDiff:
     """A change the second plan shows only because of the emulator."""
 
-    root: str                       # "dev", "bootstrap", ...
+    roots: tuple[str, ...]          # the roots whose second plan shows it ("dev", "bootstrap", ...)
     address: str                    # fnmatch pattern of the resource address
     action: str                     # "update", "replace", ...
     attributes: tuple[str, ...]     # the top-level attributes that may differ (update only)
@@ -351,28 +354,28 @@ class KnownDiff:
 
 
 KNOWN_DIFFS: tuple[KnownDiff, ...] = (
-    KnownDiff("dev", 'module.ecs.aws_cloudwatch_log_group.this["*"]', "replace", ("log_group_class",),
+    KnownDiff(ENVS, 'module.ecs.aws_cloudwatch_log_group.this["*"]', "replace", ("log_group_class",),
               "moto does not store a log group's class (reads back empty), and a class change "
               "forces a new log group"),
-    KnownDiff("dev", "module.ecs.aws_ecs_service.this", "replace", ("capacity_provider_strategy",),
+    KnownDiff(ENVS, "module.ecs.aws_ecs_service.this", "replace", ("capacity_provider_strategy",),
               "moto does not store a service's capacity provider strategy (reads back launch type "
               "EC2), and a strategy change forces a new service in the provider"),
-    KnownDiff("dev", 'module.codepipeline.aws_codebuild_project.this["*"]', "update",
+    KnownDiff(ENVS, 'module.codepipeline.aws_codebuild_project.this["*"]', "update",
               ("concurrent_build_limit", "encryption_key"),
               "moto does not store CodeBuild's concurrent build limit and reads the encryption key "
               "back as the default alias/aws/s3"),
-    KnownDiff("dev", "module.rds.aws_db_instance.this", "update",
+    KnownDiff(ENVS, "module.rds.aws_db_instance.this", "update",
               ("performance_insights_enabled", "performance_insights_kms_key_id",
                "performance_insights_retention_period"),
               "moto does not store an instance's Performance Insights settings"),
-    KnownDiff("dev", "module.rds.aws_db_parameter_group.this", "update", ("parameter",),
+    KnownDiff(ENVS, "module.rds.aws_db_parameter_group.this", "update", ("parameter",),
               "moto does not return a DB parameter group's modified parameters"),
-    KnownDiff("dev", "module.*.aws_vpc_security_group_ingress_rule.*", "update", ("description",),
+    KnownDiff(ENVS, "module.*.aws_vpc_security_group_ingress_rule.*", "update", ("description",),
               "moto drops the description of a rule whose source is another security group"),
-    KnownDiff("dev", "module.ecs.aws_iam_role_policy.*", "update", ("policy",),
+    KnownDiff(ENVS, "module.ecs.aws_iam_role_policy.*", "update", ("policy",),
               "follows the replaced log groups above: the policy document names their ARNs, so "
               "Terraform reads it at apply time and the policy shows as changing"),
-    KnownDiff("dev", "module.codepipeline.aws_iam_role_policy.pipeline", "update", ("policy",),
+    KnownDiff(ENVS, "module.codepipeline.aws_iam_role_policy.pipeline", "update", ("policy",),
               "follows the CodeBuild projects' diff above: the policy document names them, so "
               "Terraform reads it at apply time and the policy shows as changing"),
 )
