@@ -15,7 +15,8 @@ CHECKOV_DIRS ?= $(TF_DIRS)
 CHECKOV_ROOTS := $(foreach env,$(ENVS) bootstrap,envs/$(env))
 
 .PHONY: help setup render check check-render lint fmt fmt-check checkov ruff names unit test \
-        serve manage test-app check-deploy lint-app validate plan plan-offline apply-local plan-local destroy-local stop-local \
+        serve manage test-app check-deploy lint-app validate plan plan-offline apply-local plan-local destroy-local \
+        release-local stop-local \
         lock schema bench clean \
         cost pre-commit pre-commit-all actionlint yamllint
 
@@ -144,6 +145,9 @@ plan-local: $(VENV)/.stamp ## terraform plan of ENV against its local emulator (
 
 destroy-local: $(VENV)/.stamp ## terraform destroy of ENV's local stack, then stop its emulator
 	$(PY) tools/apply_local.py destroy $(ENV)
+
+release-local: $(VENV)/.stamp ## A release by the deploy program (deploy/) into ENV's local stack
+	$(PY) tools/apply_local.py release $(ENV)
 
 stop-local: $(VENV)/.stamp ## Stop ENV's local emulator without destroying (discards its stack)
 	$(PY) tools/apply_local.py stop $(ENV)

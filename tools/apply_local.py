@@ -4,8 +4,9 @@
     .venv/bin/python tools/apply_local.py apply ENV [--backend local|s3]   # make apply-local ENV=dev
     .venv/bin/python tools/apply_local.py plan ENV                         # make plan-local ENV=dev
     .venv/bin/python tools/apply_local.py destroy ENV                      # make destroy-local ENV=dev
+    .venv/bin/python tools/apply_local.py release ENV [--commit SHA]       # make release-local ENV=dev
     .venv/bin/python tools/apply_local.py stop ENV                         # discard, without destroying
-    .venv/bin/python tools/apply_local.py cycle ENV [--backend s3]         # apply, plan again, destroy
+    .venv/bin/python tools/apply_local.py cycle ENV [--backend s3] [--release]  # apply, plan again, destroy
     .venv/bin/python tools/apply_local.py gaps                             # the declared emulator gaps
 
 The emulator is moto's server (pinned in requirements/tools.lock) on a free loopback port,
@@ -29,6 +30,7 @@ environment, nothing to destroy is not an error).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -39,6 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import emulator_gaps
+import local_release
 from emulator import Emulator, EmulatorError
 from tfwork import (
     EMULATOR,
@@ -67,6 +70,8 @@ STEP_TIMEOUT = 1800.0  # seconds for one terraform command; the provider's own w
 # moto answers an API it does not implement with a 500, which the provider retries with backoff for
 # many minutes by default: two attempts make such a call fail in seconds.
 MAX_RETRIES = 2
+# The commit a local release deploys (the deploy program wants a full SHA; no image exists anyway).
+LOCAL_COMMIT = hashlib.sha1(b"apply-local").hexdigest()
 
 
 # ---- the roots -------------------------------------------------------------------------
@@ -128,6 +133,7 @@ class Report:
     unexpected_diffs: dict[str, list[str]] = field(default_factory=dict)
     stale: list[str] = field(default_factory=list)
     state_object: dict[str, str] = field(default_factory=dict)
+    release: dict = field(default_factory=dict)
 
 
 class LocalRun:
@@ -281,6 +287,21 @@ class LocalRun:
     def destroy(self, root: Root) -> None:
         self.run_steps(root, emulator_gaps.TEARDOWN)
         self.tf(root, "destroy", ["destroy", "-auto-approve", "-input=false"])
+
+    def release(self, root: Root, commit: str) -> None:
+        """A release by the deploy program, as the pipeline's Deploy stage runs it."""
+        assert self.emulator is not None
+        started = time.perf_counter()
+        try:
+            found = local_release.release(self.emulator, root.region, commit)
+        except Exception as exc:  # the deploy program's DeployError, or an AWS call it made
+            raise StepFailed(f"{root.name} release", f"    {type(exc).__name__}: {exc}") from exc
+        self.report.steps[f"{root.name} release"] = round(time.perf_counter() - started, 1)
+        self.report.release = found
+        for line in found["log"]:
+            print(f"    {line}", flush=True)
+        print(f"{root.name}: release ok: image tag {found['image_tag']}, the service runs "
+              f"{found['service_task_definition'].rpartition('/')[2]}", flush=True)
 
     def check_state_object(self, root: Root) -> None:
         """The env's state lies in the bootstrap bucket under its key, SSE-KMS with the state key."""
@@ -462,6 +483,13 @@ def cmd_destroy(run: LocalRun) -> int:
     return 0
 
 
+def cmd_release(run: LocalRun, commit: str) -> int:
+    if not attach(run):
+        raise CannotRun(f"no local stack of {run.env} is up: `make apply-local ENV={run.env}` first")
+    run.release(run.prepare(run.env), commit)
+    return 0
+
+
 def cmd_stop(run: LocalRun) -> int:
     """Stop the environment's emulator without destroying: everything in it is discarded."""
     if attach(run):
@@ -471,8 +499,8 @@ def cmd_stop(run: LocalRun) -> int:
     return 0
 
 
-def cmd_cycle(run: LocalRun, report_path: Path | None) -> int:
-    """From a cold emulator: apply, plan again, destroy every root; then stop the emulator."""
+def cmd_cycle(run: LocalRun, report_path: Path | None, commit: str | None = None) -> int:
+    """From a cold emulator: apply, (release,) plan again, destroy every root; then stop the emulator."""
     run.start_emulator()
     names = roots_of(run)
     finished = False
@@ -484,6 +512,8 @@ def cmd_cycle(run: LocalRun, report_path: Path | None) -> int:
             run.apply(root)
             if root.backend == "s3":
                 run.check_state_object(root)
+        if commit:
+            run.release(roots[run.env], commit)
         for name in reversed(names):
             run.plan(roots[name])
         for name in reversed(names):
@@ -499,13 +529,17 @@ def cmd_cycle(run: LocalRun, report_path: Path | None) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=("apply", "plan", "destroy", "stop", "cycle", "gaps"))
+    parser.add_argument("command", choices=("apply", "plan", "destroy", "stop", "release", "cycle", "gaps"))
     parser.add_argument("env", nargs="?", default="dev", help="environment root under envs/ (default: dev)")
     parser.add_argument("--backend", choices=("local", "s3"), default="local",
                         help="local state (default), or the root's own S3 backend against an emulated "
                              "bootstrap bucket (applies envs/bootstrap first)")
     parser.add_argument("--mirror", default=None, help="Terraform filesystem mirror (default: $TF_PLUGIN_MIRROR)")
     parser.add_argument("--report", type=Path, default=None, help="cycle: write a JSON report here")
+    parser.add_argument("--release", action="store_true",
+                        help="cycle: a release by the deploy program after the apply, before the second plan")
+    parser.add_argument("--commit", default=LOCAL_COMMIT,
+                        help="release: the commit SHA the release deploys (default: a fixed placeholder)")
     parser.add_argument("-v", "--verbose", action="store_true", help="print terraform's full output")
     args = parser.parse_args(argv)
 
@@ -531,8 +565,10 @@ def main(argv: list[str] | None = None) -> int:
             status = cmd_destroy(run)
         elif args.command == "stop":
             status = cmd_stop(run)
+        elif args.command == "release":
+            status = cmd_release(run, args.commit)
         else:
-            status = cmd_cycle(run, args.report)
+            status = cmd_cycle(run, args.report, args.commit if args.release else None)
     except StepFailed as exc:
         print(f"{exc.step} FAILED\n{exc.detail}", flush=True)
         return 1
