@@ -188,15 +188,14 @@ class LocalRun:
         if work.exists():
             shutil.rmtree(work)
         path = copy_root(ROOT / "envs" / name, work, name)
-        stand_ins = [s for s in emulator_gaps.STAND_INS]
         shims = shims_for(major(self.version), EMULATOR) + list(emulator_gaps.SHIMS)
-        shims += emulator_gaps.stand_in_shims(tuple(stand_ins), region, account)
+        shims += emulator_gaps.stand_in_shims(emulator_gaps.STAND_INS, region, account)
         unmatched = apply_shims(work, major(self.version), shims)
-        # A shim that targets another root (bootstrap's state key in an env run) is not stale.
+        # A shim whose files are not in this copy (bootstrap's state key in an env run) is not stale.
         applicable = {shim.name for shim in shims if any(work.glob(shim.files))}
-        blocks = {f"stand-in {s.address}": s for s in stand_ins}
-        stale = [n for n in unmatched if n in applicable and n not in blocks]
-        stood_in = [blocks[n].address for n in blocks if n not in unmatched]
+        stale = [n for n in unmatched if n in applicable]
+        # modules/ is copied whole; which stand-ins a root really uses, its state tells (apply()).
+        stood_in = [s.address for s in emulator_gaps.STAND_INS if f"stand-in {s.address}" not in unmatched]
         root = Root(name, path, region, "s3" if (self.backend == "s3" and name != BOOTSTRAP) else "local",
                     stood_in=stood_in, stale=stale)
         state = None if root.backend == "s3" else self.folder / f"{name}.tfstate"

@@ -4,12 +4,16 @@ One declared list, like the plan shims of tools/tfwork.py, each entry with its r
 these is a defect of the project: each is something moto lacks or does differently from AWS.
 - SHIMS change the throwaway copy before Terraform runs (the committed roots are never touched);
   a shim matching nothing is reported as stale.
+- SERVER_PATCHES replace a method of moto inside the emulator's own process
+  (tools/emulator_server.py); a patch whose target is gone is reported as stale.
 - STAND_INS replace a resource moto cannot create by a `terraform_data` resource exposing the
   attributes the rest of the configuration reads; every run prints them.
-- TEARDOWN steps run against the emulator before `terraform destroy`.
+- SETUP steps run against the emulator before `terraform apply`, TEARDOWN steps before
+  `terraform destroy`.
 - KNOWN_DIFFS: what the second plan after an apply shows only because moto does not store or
   return an attribute as AWS does. tests/test_apply_local.py fails on any other diff, and on
   a known diff that no longer appears (stale).
+- TRANSIENT: failures seen only under heavy load, for which the CI test runs once more.
 """
 
 from __future__ import annotations
@@ -367,7 +371,30 @@ def empty_state_bucket(emulator, root: Path, region: str) -> list[str]:
     return [f"emptied s3://{bucket} ({deleted} object versions)"]
 
 
+def delete_released_images(emulator, root: Path, region: str) -> list[str]:
+    ecr = emulator.boto3_client("ecr", region)
+    done = []
+    for page in ecr.get_paginator("describe_repositories").paginate():
+        for repository in page["repositories"]:
+            name = repository["repositoryName"]
+            images = [{"imageDigest": i["imageDigest"]}
+                      for p in ecr.get_paginator("list_images").paginate(repositoryName=name)
+                      for i in p["imageIds"] if "imageDigest" in i]
+            if images:
+                ecr.batch_delete_image(repositoryName=name, imageIds=images)
+                done.append(f"deleted {len(images)} image(s) from {name}")
+    return done
+
+
 TEARDOWN: tuple[Step, ...] = (
+    Step(
+        name="delete-released-images",
+        roots=("dev", "stg", "prod"),
+        run=delete_released_images,
+        reason="a local release pushes the commit's images (the Build stage's part); stg's and "
+               "prod's repositories keep force_delete off, as on AWS, so a destroy refuses them "
+               "while they hold images",
+    ),
     Step(
         name="empty-state-bucket",
         roots=("bootstrap",),

@@ -221,7 +221,8 @@ def test_cache_outage_keeps_pages_working_and_recovers(fault_stack):
     # Each worker tries Redis again only once its back-off since its last failure has passed, and
     # logs the recovery then: on a busy machine the first pages may still come before that.
     deadline = time.monotonic() + STATE_WAIT
-    while '"event": "cache_up"' not in fault_stack.log()[log_start:] and time.monotonic() < deadline:
+    recovered = '"event": "cache_up"'
+    while recovered not in fault_stack.log()[log_start:] and time.monotonic() < deadline:
         assert fault_stack.status("/", reader)[0] == 200
         time.sleep(0.2)
     log = fault_stack.log()[log_start:]
