@@ -160,10 +160,7 @@ class LocalRun:
         if self.folder.exists():
             shutil.rmtree(self.folder)
         self.emulator = Emulator.start(self.account, self.folder / "emulator.log")
-        self.emulator.save(self.record)
-        saved = json.loads(self.record.read_text(encoding="utf-8"))
-        saved["backend"] = self.backend
-        self.record.write_text(json.dumps(saved) + "\n", encoding="utf-8")
+        self.emulator.save(self.record, backend=self.backend)
         print(f"emulator: moto server, pid {self.emulator.pid}, {self.emulator.endpoint}", flush=True)
         return self.emulator
 
@@ -200,7 +197,9 @@ class LocalRun:
                     stood_in=stood_in, stale=stale)
         state = None if root.backend == "s3" else self.folder / f"{name}.tfstate"
         (path / OVERRIDE).write_text(override_file(aliases, state), encoding="utf-8")
-        (self.folder / "terraform.rc").write_text(cli_config(self.mirror), encoding="utf-8")
+        config = self.folder / "terraform.rc"
+        if not config.exists():
+            config.write_text(cli_config(self.mirror), encoding="utf-8")
         for name_ in stale:
             print(f"{name}: warning: emulator shim {name_!r} matched nothing; is it stale?", flush=True)
         self.report.stale += [f"{name}: {n}" for n in stale]

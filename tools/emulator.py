@@ -134,9 +134,10 @@ class Emulator:
 
     # ---- the record between commands --------------------------------------------------
 
-    def save(self, path: Path) -> None:
+    def save(self, path: Path, **extra: str) -> None:
+        """The record: PID, port and account, plus what the caller keeps beside them."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(asdict(self)) + "\n", encoding="utf-8")
+        path.write_text(json.dumps({**asdict(self), **extra}) + "\n", encoding="utf-8")
 
     @classmethod
     def load(cls, path: Path) -> Emulator | None:
