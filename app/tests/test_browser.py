@@ -9,6 +9,7 @@ import shutil
 import pytest
 
 from tests.helpers import APP_DIR, require
+from tests.test_templates import shown_template_syntax
 
 pytestmark = pytest.mark.slow
 
@@ -37,7 +38,18 @@ def page(live_stack):
         try:
             context = browser.new_context(locale="ja-JP", viewport={"width": 900, "height": 700})
             context.set_default_timeout(15_000)
-            yield context.new_page()
+            page = context.new_page()
+            seen: dict[str, list[str]] = {}
+            # Every page the test reaches, read as a person reads it: its visible text.
+
+            def read(loaded) -> None:
+                seen.setdefault(loaded.url, shown_template_syntax(loaded.inner_text("body")))
+
+            page.on("load", read)
+            yield page
+            shown = {url: lines for url, lines in seen.items() if lines}
+            assert seen, "no page was loaded"
+            assert not shown, f"template syntax shown as text: {shown}"
         finally:
             browser.close()
 
