@@ -12,7 +12,7 @@ ENV ?= dev
 ENVS := dev stg prod
 TF_DIRS := modules envs
 CHECKOV_DIRS ?= $(TF_DIRS)
-CHECKOV_ROOTS := $(foreach env,$(ENVS) bootstrap,envs/$(env))
+CHECKOV_ROOTS := $(foreach env,$(ENVS),envs/$(env) envs/bootstrap/$(env))
 
 .PHONY: help setup render check check-render lint fmt fmt-check checkov ruff names unit test \
         serve manage test-app check-deploy lint-app validate plan plan-offline apply-local plan-local destroy-local \
@@ -134,7 +134,7 @@ plan-offline: $(VENV)/.stamp ## validate + mocked plan of every env (needs TF_PL
 	$(PY) tools/plan_offline.py
 
 # ---- Local apply: no account, no cost (moto's AWS API emulator; needs TF_PLUGIN_MIRROR) ----
-# BACKEND=s3 applies envs/bootstrap first and keeps ENV's state in its emulated bucket.
+# BACKEND=s3 applies envs/bootstrap/ENV first and keeps ENV's state in its emulated bucket.
 BACKEND ?= local
 
 apply-local: $(VENV)/.stamp ## terraform apply of ENV against a local AWS emulator (BACKEND=local|s3)

@@ -44,7 +44,7 @@ def cli(ctx: click.Context, root: Path | None) -> None:
 @cli.command()
 @click.argument("env")
 def render(env: str) -> None:
-    """Write envs/ENV/*.tf (and envs/bootstrap's tfvars) from the YAML.
+    """Write envs/ENV/*.tf and its bootstrap root envs/bootstrap/ENV/*.tf from the YAML.
 
     Nothing is written when any input is invalid; files are replaced atomically.
     """

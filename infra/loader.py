@@ -18,8 +18,9 @@ from .errors import RenderError
 
 KeyPath = tuple[str | int, ...]
 
-# Keys that name the remote-state bucket of envs/bootstrap, which all environments share.
-SHARED_KEYS = frozenset({"system", "region", "account_id"})
+# Keys every environment shares: the first label of every name, and the region the cost and
+# the rendered settings assume. (account_id is per environment: one AWS account each.)
+SHARED_KEYS = frozenset({"system", "region"})
 
 
 # libyaml's parser where PyYAML was built with it (its wheels are), the pure-Python one
@@ -159,7 +160,7 @@ def load_environment(envs_dir: Path, env: str, allowed_envs: list[str]) -> Envir
     shared = sorted(SHARED_KEYS & loaded[env_path].keys())
     if shared:
         raise RenderError([f"{env_path}: {key}: set it in {common_path} only; every environment shares "
-                           "the account's state bucket, which is named from it" for key in shared])
+                           "one naming system and region" for key in shared])
     origins: dict[KeyPath, Path] = {}
     merged = merge({}, loaded[common_path], common_path, origins)
     merged = merge(merged, loaded[env_path], env_path, origins)

@@ -103,17 +103,3 @@ def compute_names(rules: Rules, env: Environment, env_name: str) -> EnvNames:
     if problems:
         raise RenderError(sorted(set(problems)))
     return EnvNames(by_module, flat)
-
-
-def bootstrap_names(rules: Rules, env: Environment) -> dict[str, str]:
-    """The state bucket and its key alias, shared by every environment of the account."""
-    spec = rules.bootstrap
-    names = {}
-    for key, (kind, layer, type_, purpose, service) in spec["resources"].items():
-        labels = {"system": env.system, "env": spec["env"], "layer": layer, "type": type_,
-                  "purpose": purpose, "service": service}
-        try:
-            names[key] = build_name(rules, kind, labels, env.account_id)
-        except RenderError as exc:
-            raise RenderError(f"system: {exc.problems[0]}") from None
-    return names

@@ -45,7 +45,6 @@ class Rules:
     constraints: dict[str, Constraint]
     resources: dict[str, dict[str, list[str]]]
     derived: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
-    bootstrap: dict[str, Any] = field(default_factory=dict)
 
     def constraint(self, kind: str) -> Constraint:
         try:
@@ -76,7 +75,6 @@ def load_rules(path: Path) -> Rules:
             constraints=constraints,
             resources=raw["resources"],
             derived=raw.get("derived", {}),
-            bootstrap=raw.get("bootstrap", {}),
         )
     except KeyError as exc:
         raise RenderError(f"{path.name}: required key {exc.args[0]!r} is missing") from None

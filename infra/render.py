@@ -16,15 +16,14 @@ import jinja2
 
 from .config import Environment, az_names, partition, subnet_cidrs
 from .errors import RenderError
-from .github import deployments, environments
+from .github import environments
 from .hcl import Expr, hcl
 from .loader import load_environment
-from .names import EnvNames, bootstrap_names, compute_names
+from .names import EnvNames, compute_names
 from .naming import Rules, load_rules
 from .terraform import fmt_texts
 
 HEADER_MARK = "DO NOT EDIT"
-BOOTSTRAP_TFVARS = "bootstrap.auto.tfvars"
 
 
 @dataclass(frozen=True)
@@ -46,9 +45,13 @@ class Project:
     def env_dir(self, env: str) -> Path:
         return self.envs / env
 
+    def bootstrap_dir(self, env: str) -> Path:
+        """The root that prepares ENV's account before its first apply (state, CI roles, boundary)."""
+        return self.envs / "bootstrap" / env
+
     @property
-    def bootstrap_dir(self) -> Path:
-        return self.envs / "bootstrap"
+    def bootstrap_templates(self) -> Path:
+        return self.templates / "bootstrap"
 
     def rel(self, path: Path) -> str:
         try:
@@ -96,14 +99,19 @@ def context(env_name: str, env: Environment, names: EnvNames, rules: Rules) -> d
     public, private = subnet_cidrs(env)
     served = env.domain.names if env.domain else []
     layers = sorted({spec[1] for entries in rules.resources.values() for spec in entries.values()})
+    state = names.by_module["bootstrap"]
     return {
         "env_name": env_name,
         "env": env,
+        "partition": partition(env.region),
         "names": names.by_module,
-        "state": bootstrap_names(rules, env),
+        "state": state,
         # The backend block takes literals only, and the state key's ID exists only after the
         # bootstrap apply: its alias ARN is known now and names the same key.
-        "state_key": state_key_alias_arn(rules, env),
+        "state_key": f"arn:{partition(env.region)}:kms:{env.region}:{env.account_id}:{state['state_kms_alias']}",
+        # Every role the root creates carries the boundary its bootstrap owns; the apply role may
+        # create roles only with it (modules/bootstrap).
+        "boundary_arn": f"arn:{partition(env.region)}:iam::{env.account_id}:policy/{state['role_boundary']}",
         "layer_of": {module: next(iter(entries.values()))[1] for module, entries in rules.resources.items()},
         "layers": layers,
         "availability_zones": az_names(env),
@@ -116,9 +124,17 @@ def context(env_name: str, env: Environment, names: EnvNames, rules: Rules) -> d
     }
 
 
-def state_key_alias_arn(rules: Rules, env: Environment) -> str:
-    alias = bootstrap_names(rules, env)["state_kms_alias"]
-    return f"arn:{partition(env.region)}:kms:{env.region}:{env.account_id}:{alias}"
+def account_peers(env_name: str, every_env: dict[str, Environment]) -> list[str]:
+    """The other environments in ENV's AWS account, in label order (none in the default layout)."""
+    account = every_env[env_name].account_id
+    return [name for name, other in every_env.items() if name != env_name and other.account_id == account]
+
+
+def owns_account_resources(env_name: str, every_env: dict[str, Environment]) -> bool:
+    """Whether ENV's bootstrap creates what an account holds once (GitHub's OIDC provider, the
+    service-linked roles): the first environment of each account in label order does."""
+    account = every_env[env_name].account_id
+    return next(name for name, other in every_env.items() if other.account_id == account) == env_name
 
 
 def load(project: Project, env_name: str, rules: Rules | None = None) -> tuple[Rules, Environment, EnvNames]:
@@ -157,19 +173,17 @@ def render_envs(project: Project, env_names: list[str], rules: Rules | None = No
             loaded[env_name] = (env, names)
         except RenderError as exc:
             problems.extend(exc.problems)
-    # Every environment of the account, each read once, for the bootstrap tfvars they all render.
+    # Every environment, each read once: a bootstrap root needs to know which others share its account.
     try:
         every_env = environments(project.envs, rules.labels["env"], {n: env for n, (env, _) in loaded.items()})
     except RenderError as exc:
         return {}, list(dict.fromkeys(problems + exc.problems))
-    github_environments = deployments(every_env)
     for env_name, (env, names) in loaded.items():
         try:
-            unformatted[env_name] = _render_unformatted(project, env_name, env, names, rules, jinja,
-                                                        github_environments)
+            unformatted[env_name] = _render_unformatted(project, env_name, env, names, rules, jinja, every_env)
         except RenderError as exc:
             problems.extend(exc.problems)
-    # Labels name the environment too: every environment renders envs/bootstrap's tfvars.
+    # Keys are labelled with the environment, so that a problem names the file a person knows.
     texts = {f"{env_name}:{project.rel(path)}": text
              for env_name, done in unformatted.items() for path, text in done.files.items()}
     try:
@@ -186,19 +200,21 @@ def render_envs(project: Project, env_names: list[str], rules: Rules | None = No
 
 
 def _render_unformatted(project: Project, env_name: str, env: Environment, names: EnvNames, rules: Rules,
-                        jinja: jinja2.Environment, github_environments: dict[str, dict[str, str]]) -> Rendered:
+                        jinja: jinja2.Environment, every_env: dict[str, Environment]) -> Rendered:
     ctx = context(env_name, env, names, rules)
     sources = [project.rel(project.envs / "common.yaml"), project.rel(project.env_dir(env_name) / "env.yaml")]
     files: dict[Path, str] = {}
     for template_path in sorted(project.templates.glob("*.tf.j2")):
         target = project.env_dir(env_name) / template_path.name.removesuffix(".j2")
         files[target] = _render_one(jinja, template_path.name, ctx, header(sources))
-    # The bootstrap root serves every environment of the account (GitHub's apply role trusts
-    # each environment's branch): every environment renders the same file from all of them.
-    ctx["github_environments"] = github_environments
-    tfvars = project.bootstrap_dir / BOOTSTRAP_TFVARS
-    tfvars_sources = [sources[0], project.rel(project.envs / "*" / "env.yaml")]
-    files[tfvars] = _render_one(jinja, BOOTSTRAP_TFVARS + ".j2", ctx, header(tfvars_sources))
+    # The bootstrap root of the environment: which other environments share its account decides
+    # who creates the account's one-per-account resources and what its CI roles must not reach.
+    ctx["account_peers"] = account_peers(env_name, every_env)
+    ctx["owns_account_resources"] = owns_account_resources(env_name, every_env)
+    bootstrap_sources = [sources[0], project.rel(project.envs / "*" / "env.yaml")]
+    for template_path in sorted(project.bootstrap_templates.glob("*.tf.j2")):
+        target = project.bootstrap_dir(env_name) / template_path.name.removesuffix(".j2")
+        files[target] = _render_one(jinja, f"bootstrap/{template_path.name}", ctx, header(bootstrap_sources))
     return Rendered(env, names, files)
 
 
@@ -223,8 +239,9 @@ def generated_files(directory: Path) -> list[Path]:
 
 
 def stale_files(project: Project, env_name: str, files: dict[Path, str]) -> list[Path]:
-    """Generated files of the env that the templates no longer produce."""
-    return [p for p in generated_files(project.env_dir(env_name)) if p not in files]
+    """Generated files of the env (and of its bootstrap root) that the templates no longer produce."""
+    found = generated_files(project.env_dir(env_name)) + generated_files(project.bootstrap_dir(env_name))
+    return [p for p in found if p not in files]
 
 
 def write(project: Project, env_name: str, rendered: Rendered) -> list[Path]:

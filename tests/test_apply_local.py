@@ -5,10 +5,10 @@ match the code they work around, stand-ins keep every reference valid, the secon
 diffs are compared with the declared list, and the emulator is started and stopped by its
 own PID. The full runs need the AWS provider in a Terraform filesystem mirror
 (TF_PLUGIN_MIRROR, as tests/test_plan_offline.py) and are skipped without one:
-- dev with its own S3 backend against the emulated bootstrap bucket: bootstrap and dev applied
+- dev with its own S3 backend against its emulated bootstrap bucket: envs/bootstrap/dev and dev applied
   from a cold emulator, a release by the deploy program, both planned again (only declared
   emulator diffs allowed), destroyed;
-- bootstrap through the three commands a user types (apply, plan, destroy), one process each.
+- envs/bootstrap/dev through the three commands a user types (apply, plan, destroy), one process each.
 """
 
 from __future__ import annotations
@@ -45,14 +45,14 @@ def run_tool(*args: str, local: Path, timeout: float = 2400) -> subprocess.Compl
 
 def work_copy(tmp_path: Path) -> Path:
     shutil.copytree(ROOT / "modules", tmp_path / "modules")
-    for root in ("dev", "bootstrap"):
+    for root in ("dev", "bootstrap/dev"):
         shutil.copytree(ROOT / "envs" / root, tmp_path / "envs" / root)
     return tmp_path
 
 
 def emulator_shims() -> list[tfwork.Shim]:
     return [*emulator_gaps.SHIMS, *emulator_gaps.stand_in_shims(emulator_gaps.STAND_INS, "ap-northeast-1",
-                                                                  "123456789012")]
+                                                                  "111111111111")]
 
 
 # ---- the declared gaps -----------------------------------------------------------------
@@ -107,16 +107,19 @@ def test_the_override_points_every_provider_alias_at_the_emulator() -> None:
     assert "backend" not in apply_local.override_file(aliases, None)
 
 
-def test_bootstrap_settings_come_from_its_tfvars() -> None:
-    aliases, region, account = apply_local.root_settings("bootstrap")
-    assert aliases == [""]
-    assert (region, account) == apply_local.root_settings("dev")[1:]
+def test_each_bootstrap_is_in_its_environments_account() -> None:
+    for env in ("dev", "stg", "prod"):
+        aliases, region, account = apply_local.root_settings(f"bootstrap/{env}")
+        assert aliases == [""]
+        assert (region, account) == apply_local.root_settings(env)[1:]
+    accounts = {apply_local.root_settings(env)[2] for env in ("dev", "stg", "prod")}
+    assert len(accounts) == 3, "the committed example gives each environment its own account"
 
 
 def test_the_env_backend_is_read_from_the_committed_root() -> None:
     backend = apply_local.backend_settings(ROOT / "envs" / "dev" / "versions.tf")
     assert backend["key"] == "dev/terraform.tfstate"
-    assert backend["bucket"].startswith("todo-shared-ops-tfstate-")
+    assert backend["bucket"].startswith("todo-dev-ops-tfstate-")
     assert backend["kms_key_id"].startswith("arn:aws:kms:") and ":alias/" in backend["kms_key_id"]
 
 
@@ -158,14 +161,14 @@ def test_only_declared_diffs_are_expected(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setattr(emulator_gaps, "KNOWN_DIFFS", known)
     # a declared diff that no longer appears is reported as stale, for its own root only
     assert apply_local.stale_known_diffs("dev", []) == ["dev: update module.*.aws_x.y: q, r"]
-    assert apply_local.stale_known_diffs("bootstrap", []) == []
+    assert apply_local.stale_known_diffs("bootstrap/dev", []) == []
     assert apply_local.unexpected_diffs("prod", ["update module.a.aws_x.y: q"]) == ["update module.a.aws_x.y: q"]
     assert apply_local.stale_known_diffs("dev", ["update module.a.aws_x.y: r"]) == []
 
 
 def test_every_known_diff_names_its_root_and_reason() -> None:
     for diff in emulator_gaps.KNOWN_DIFFS:
-        assert diff.roots and set(diff.roots) <= {"dev", "bootstrap", "stg", "prod"}, diff
+        assert diff.roots and set(diff.roots) <= {"dev", "stg", "prod", *emulator_gaps.BOOTSTRAPS}, diff
         assert diff.action in ("update", "replace", "create", "delete"), diff
         assert len(diff.reason) > 20, diff
 
@@ -248,7 +251,7 @@ def test_unknown_environment_exits_2_with_one_line(tmp_path: Path) -> None:
 
 
 def test_bootstrap_has_no_s3_backend_to_use(tmp_path: Path) -> None:
-    result = run_tool("apply", "bootstrap", "--backend", "s3", local=tmp_path, timeout=60)
+    result = run_tool("apply", "bootstrap/dev", "--backend", "s3", local=tmp_path, timeout=60)
     assert result.returncode == 2 and "no S3 backend" in result.stderr
 
 
@@ -284,8 +287,8 @@ def test_dev_on_its_s3_backend_applied_released_planned_and_destroyed(tmp_path: 
     assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-4000:]
     report = json.loads(report_path.read_text(encoding="utf-8"))
     # Both roots applied from a cold emulator; the stand-ins are the declared ones, no more.
-    assert report["resources"]["bootstrap"]["stood_in"] == 0
-    assert report["resources"]["bootstrap"]["applied"] >= 10
+    assert report["resources"]["bootstrap/dev"]["stood_in"] == 0
+    assert report["resources"]["bootstrap/dev"]["applied"] >= 10
     assert report["resources"]["dev"]["applied"] >= 90
     assert report["resources"]["dev"]["stood_in"] == len(report["stood_in"]["dev"]) == len(emulator_gaps.STAND_INS)
     # A release by the deploy program, with the settings Terraform gave its CodeBuild project:
@@ -297,7 +300,7 @@ def test_dev_on_its_s3_backend_applied_released_planned_and_destroyed(tmp_path: 
     assert any(line.startswith("migrate: exit code 0") for line in release["log"])
     # ...and the second plan, after that release, equals the declared emulator diffs: no task
     # definition goes back to another image, nothing unexpected, nothing stale.
-    assert report["unexpected_diffs"] == {"bootstrap": [], "dev": []}
+    assert report["unexpected_diffs"] == {"bootstrap/dev": [], "dev": []}
     assert report["stale"] == []
     # dev's state went through its own backend block into the bootstrap bucket, under its key,
     # encrypted with the state key; the lock file was released.
@@ -307,7 +310,7 @@ def test_dev_on_its_s3_backend_applied_released_planned_and_destroyed(tmp_path: 
     assert state["encryption"] == "aws:kms"
     assert state["kms_key_id"] in (backend["kms_key_id"],) or ":key/" in state["kms_key_id"]
     assert state["lock_files_left"] == "0"
-    for step in ("bootstrap apply", "dev apply", "dev plan", "dev destroy", "bootstrap destroy"):
+    for step in ("bootstrap/dev apply", "dev apply", "dev plan", "dev destroy", "bootstrap/dev destroy"):
         assert step in report["steps"]
     assert "emulator: stopped" in result.stdout
     assert not (tmp_path / f"local{attempt}" / "dev").exists()
@@ -316,19 +319,19 @@ def test_dev_on_its_s3_backend_applied_released_planned_and_destroyed(tmp_path: 
 @needs_provider
 def test_apply_plan_destroy_as_a_user_types_them(tmp_path: Path) -> None:
     local = tmp_path / "local"
-    applied = run_tool("apply", "bootstrap", local=local)
+    applied = run_tool("apply", "bootstrap/dev", local=local)
     assert applied.returncode == 0, applied.stdout[-6000:] + applied.stderr
     assert "resources applied" in applied.stdout and "state_bucket_name = " in applied.stdout
-    recorded = Emulator.load(local / "bootstrap" / "emulator.json")
+    recorded = Emulator.load(local / "bootstrap" / "dev" / "emulator.json")
     assert recorded is not None and recorded.alive()
     try:
-        planned = run_tool("plan", "bootstrap", local=local)
+        planned = run_tool("plan", "bootstrap/dev", local=local)
         assert planned.returncode == 0, planned.stdout[-6000:]
         assert "second plan: 0 change(s)" in planned.stdout
         assert recorded.alive()  # plan leaves the stack up
     finally:
-        destroyed = run_tool("destroy", "bootstrap", local=local)
+        destroyed = run_tool("destroy", "bootstrap/dev", local=local)
     assert destroyed.returncode == 0, destroyed.stdout[-6000:]
-    assert "bootstrap: destroy ok" in destroyed.stdout
+    assert "bootstrap/dev: destroy ok" in destroyed.stdout
     assert not recorded.alive()
-    assert not (local / "bootstrap").exists()
+    assert not (local / "bootstrap" / "dev").exists()

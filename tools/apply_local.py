@@ -64,7 +64,16 @@ from tfwork import (
 # Where each environment's emulator record, state and work copy live (git-ignored);
 # APPLY_LOCAL_DIR moves it (the tests use a temporary folder).
 LOCAL = Path(os.environ.get("APPLY_LOCAL_DIR") or ROOT / ".local")
-BOOTSTRAP = "bootstrap"
+BOOTSTRAP = "bootstrap"  # envs/bootstrap/ENV: each environment's bootstrap root
+
+
+def bootstrap_of(env: str) -> str:
+    """The root name of ENV's bootstrap (envs/bootstrap/ENV), which creates its state bucket."""
+    return f"{BOOTSTRAP}/{env}"
+
+
+def is_bootstrap(name: str) -> bool:
+    return name.startswith(f"{BOOTSTRAP}/")
 OVERRIDE = "zz_emulator_override.tf"
 STEP_TIMEOUT = 1800.0  # seconds for one terraform command; the provider's own waits are bounded too
 # moto answers an API it does not implement with a 500, which the provider retries with backoff for
@@ -80,15 +89,11 @@ LOCAL_COMMIT = hashlib.sha1(b"apply-local").hexdigest()
 def root_settings(name: str) -> tuple[list[str], str, str]:
     """(provider aliases, region, account id) of a committed root."""
     root = ROOT / "envs" / name
+    if not (root / "providers.tf").is_file():
+        raise CannotRun(f"envs/{name}: no such root (run `make render`)")
     aliases, region = provider_aliases(root)
-    if name == BOOTSTRAP:  # its provider takes both from variables, set in its tfvars
-        values = (root / "bootstrap.auto.tfvars").read_text(encoding="utf-8")
-        found = re.search(r'^region\s*=\s*"([^"]+)"', values, flags=re.MULTILINE)
-        region = found.group(1) if found else None
-        account = re.search(r'^allowed_account_id\s*=\s*"(\d{12})"', values, flags=re.MULTILINE)
-    else:
-        text = (root / "providers.tf").read_text(encoding="utf-8")
-        account = re.search(r'allowed_account_ids\s*=\s*\["(\d{12})"\]', text)
+    text = (root / "providers.tf").read_text(encoding="utf-8")
+    account = re.search(r'allowed_account_ids\s*=\s*\["(\d{12})"\]', text)
     if not (region and account):
         raise CannotRun(f"envs/{name}: cannot read the region and account id of the root")
     return aliases, region, account.group(1)
@@ -193,9 +198,9 @@ class LocalRun:
         stale = [n for n in unmatched if n in applicable]
         # modules/ is copied whole; which stand-ins a root really uses, its state tells (apply()).
         stood_in = [s.address for s in emulator_gaps.STAND_INS if f"stand-in {s.address}" not in unmatched]
-        root = Root(name, path, region, "s3" if (self.backend == "s3" and name != BOOTSTRAP) else "local",
+        root = Root(name, path, region, "s3" if (self.backend == "s3" and not is_bootstrap(name)) else "local",
                     stood_in=stood_in, stale=stale)
-        state = None if root.backend == "s3" else self.folder / f"{name}.tfstate"
+        state = None if root.backend == "s3" else self.folder / f"{name.replace('/', '-')}.tfstate"
         (path / OVERRIDE).write_text(override_file(aliases, state), encoding="utf-8")
         config = self.folder / "terraform.rc"
         if not config.exists():
@@ -250,7 +255,7 @@ class LocalRun:
 
     def plan(self, root: Root) -> list[str]:
         """The second plan's changes, one line each: 'ACTION ADDRESS: attr, attr'."""
-        plan_file = self.folder / f"{root.name}.tfplan"
+        plan_file = self.folder / f"{root.name.replace('/', '-')}.tfplan"
         self.run_steps(root, emulator_gaps.SETUP)  # each does nothing when already done
         self.tf(root, "plan", ["plan", "-input=false", f"-out={plan_file}"])
         shown = json.loads(self.tf(root, "plan read", ["show", "-json", str(plan_file)]))
@@ -405,7 +410,7 @@ def backend_settings(versions_tf: Path) -> dict[str, str]:
 
 
 def roots_of(run: LocalRun) -> list[str]:
-    return [BOOTSTRAP, run.env] if run.backend == "s3" and run.env != BOOTSTRAP else [run.env]
+    return [bootstrap_of(run.env), run.env] if run.backend == "s3" and not is_bootstrap(run.env) else [run.env]
 
 
 def cmd_apply(run: LocalRun) -> int:
@@ -547,8 +552,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if not (ROOT / "envs" / args.env / "providers.tf").is_file():
             raise CannotRun(f"unknown environment {args.env!r}: no envs/{args.env}/providers.tf")
-        if args.env == BOOTSTRAP and args.backend == "s3":
-            raise CannotRun("envs/bootstrap has no S3 backend (it creates the bucket): use --backend local")
+        if is_bootstrap(args.env) and args.backend == "s3":
+            raise CannotRun(f"envs/{args.env} has no S3 backend (it creates the bucket): use --backend local")
         run = LocalRun(args.env, args.backend, args.verbose, args.mirror)
     except CannotRun as exc:
         print(f"apply_local: {exc}", file=sys.stderr)

@@ -39,7 +39,7 @@ SHIMS: tuple[Shim, ...] = (
     ),
     Shim(
         name="allow-destroy-state-key",
-        files="envs/bootstrap/main.tf",
+        files="modules/bootstrap/main.tf",
         pattern=r"prevent_destroy = true",
         replacement="prevent_destroy = false",
         when=EMULATOR,
@@ -323,10 +323,14 @@ class Step:
     emulator cannot delete them."""
 
     name: str
-    roots: tuple[str, ...]          # the roots it runs for ("bootstrap", "dev", ...)
+    roots: tuple[str, ...]          # the roots it runs for ("bootstrap/dev", "dev", ...)
     reason: str
     run: Callable[..., list[str]] | None = field(default=None, compare=False)  # (emulator, root, region)
     forget: tuple[str, ...] = ()    # resource addresses removed from the state
+
+
+# The bootstrap roots, one per environment (envs/bootstrap/ENV).
+BOOTSTRAPS = ("bootstrap/dev", "bootstrap/stg", "bootstrap/prod")
 
 
 def seed_public_zone(emulator, root: Path, region: str) -> list[str]:
@@ -355,10 +359,10 @@ SETUP: tuple[Step, ...] = (
 
 
 def empty_state_bucket(emulator, root: Path, region: str) -> list[str]:
-    values = (root / "bootstrap.auto.tfvars").read_text(encoding="utf-8")
-    found = re.search(r'^state_bucket_name\s*=\s*"([^"]+)"', values, flags=re.MULTILINE)
+    values = (root / "main.tf").read_text(encoding="utf-8")
+    found = re.search(r'^\s*state_bucket_name\s*=\s*"([^"]+)"', values, flags=re.MULTILINE)
     if not found:
-        raise ValueError(f"{root.name}/bootstrap.auto.tfvars: no state_bucket_name")
+        raise ValueError(f"{root.name}/main.tf: no state_bucket_name")
     bucket = found.group(1)
     s3 = emulator.boto3_client("s3", region)
     deleted = 0
@@ -397,7 +401,7 @@ TEARDOWN: tuple[Step, ...] = (
     ),
     Step(
         name="empty-state-bucket",
-        roots=("bootstrap",),
+        roots=BOOTSTRAPS,
         run=empty_state_bucket,
         reason="the state bucket keeps force_destroy = false (Terraform must never empty it on an "
                "account); the emulated one still holds the environments' state versions when "

@@ -127,7 +127,6 @@ def render_https(work: Path) -> Path:
     """Render the prod root with a domain into a temporary project copy; return the project."""
     project = work / "project"
     (project / "envs" / HTTPS_BASE).mkdir(parents=True)
-    (project / "envs" / "bootstrap").mkdir(parents=True)
     shutil.copy2(ROOT / "naming.yaml", project / "naming.yaml")
     shutil.copytree(ROOT / "templates", project / "templates")
     shutil.copy2(ROOT / "envs" / "common.yaml", project / "envs" / "common.yaml")

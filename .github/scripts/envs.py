@@ -3,11 +3,13 @@
 
     envs.py affected < changed-paths        JSON list of the environments a change may re-plan
     envs.py branch BRANCH                   JSON list of the environments a push to BRANCH applies
-    envs.py roles                           region=, plan_role_arn=, apply_role_arn= (for $GITHUB_OUTPUT)
+    envs.py roles                           roles={ENV: {region, plan_role_arn, apply_role_arn}} as
+                                            compact JSON, one line (for $GITHUB_OUTPUT)
     envs.py summary ENV PLAN_JSON [PLAN_TXT]  Markdown summary of a saved plan (`terraform show -json`)
 
-Every fact comes from envs/*.yaml and naming.yaml, as for render.py. A problem is one line on
-stderr and exit status 2.
+Every fact comes from envs/*.yaml and naming.yaml, as for render.py. Each environment has its own
+AWS account (account_id of its env.yaml) and its own plan and apply roles there, created by
+envs/bootstrap/<env>. A problem is one line on stderr and exit status 2.
 """
 
 from __future__ import annotations
@@ -23,8 +25,8 @@ sys.path.insert(0, str(ROOT))
 
 from infra.errors import RenderError  # noqa: E402
 from infra.github import affected_envs, environments, envs_for_branch, plan_summary, role_arn  # noqa: E402
-from infra.names import bootstrap_names  # noqa: E402
 from infra.naming import load_rules  # noqa: E402
+from infra.render import Project, load  # noqa: E402
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 
@@ -63,16 +65,22 @@ def branch(root: Path, name: str) -> None:
 @cli.command()
 @click.pass_obj
 def roles(root: Path) -> None:
-    """The OIDC roles of envs/bootstrap and the region, as key=value lines."""
+    """Each environment's region and OIDC roles (envs/bootstrap/ENV), as one roles=JSON line."""
     rules, envs = _environments(root)
     if not envs:
         raise RenderError("envs/: no environment has an env.yaml")
-    # system, region and account_id live in common.yaml only: every environment agrees on them.
-    env = next(iter(envs.values()))
-    names = bootstrap_names(rules, env)
-    click.echo(f"region={env.region}")
-    click.echo(f"plan_role_arn={role_arn(env, names['github_plan_role'])}")
-    click.echo(f"apply_role_arn={role_arn(env, names['github_apply_role'])}")
+    project = Project(root)
+    found: dict[str, dict[str, str]] = {}
+    for env_name in envs:
+        # Every environment has its own account (account_id) and its own roles in it.
+        _, env, names = load(project, env_name, rules)
+        bootstrap = names.by_module["bootstrap"]
+        found[env_name] = {
+            "region": env.region,
+            "plan_role_arn": role_arn(env, bootstrap["github_plan_role"]),
+            "apply_role_arn": role_arn(env, bootstrap["github_apply_role"]),
+        }
+    click.echo("roles=" + json.dumps(found, separators=(",", ":")))
 
 
 @cli.command()

@@ -30,4 +30,7 @@ module "network" {
   interface_endpoints     = []
   flow_log_retention_days = 7
   kms_key_arn             = module.ssm.kms_key_arn
+  # Every role of the module carries the boundary of the environment's bootstrap
+  # (modules/bootstrap): the CI apply role may create and change roles only with it attached.
+  permissions_boundary_arn = "arn:aws:iam::111111111111:policy/todo-dev-sec-role-boundary-policy"
 }

@@ -8,7 +8,7 @@ module "proxy_server" {
     alb            = "todo-dev-web-proxy-main-alb"
     target_group   = "todo-dev-web-proxy-main-tg"
     security_group = "todo-dev-web-proxy-main-sg"
-    log_bucket     = "todo-dev-web-proxy-accesslogs-s3-123456789012"
+    log_bucket     = "todo-dev-web-proxy-accesslogs-s3-111111111111"
     certificate    = "todo-dev-web-proxy-main-acm"
   }
   vpc_id            = module.network.vpc_id

@@ -7,7 +7,7 @@ module "codepipeline" {
   names = {
     connection      = "todo-prod-cicd-src-main-conn"
     pipeline        = "todo-prod-cicd-deploy-main-pipeline"
-    artifact_bucket = "todo-prod-cicd-deploy-artifacts-s3-123456789012"
+    artifact_bucket = "todo-prod-cicd-deploy-artifacts-s3-333333333333"
     test_project    = "todo-prod-cicd-build-test-cb"
     build_project   = "todo-prod-cicd-build-main-cb"
     deploy_project  = "todo-prod-cicd-build-release-cb"
@@ -22,6 +22,9 @@ module "codepipeline" {
     deploy_policy   = "todo-prod-cicd-build-release-policy"
   }
   kms_key_arn = module.ssm.kms_key_arn
+  # Every role of the module carries the boundary of the environment's bootstrap
+  # (modules/bootstrap): the CI apply role may create and change roles only with it attached.
+  permissions_boundary_arn = "arn:aws:iam::333333333333:policy/todo-prod-sec-role-boundary-policy"
   # The connection starts PENDING: approve it once in the console (README, "Apply").
   repository = "example-org/django-todo-aws"
   branch     = "main"

@@ -32,6 +32,9 @@ module "ecs" {
   alb_arn_suffix          = module.proxy_server.alb_arn_suffix
   target_group_arn_suffix = module.proxy_server.target_group_arn_suffix
   kms_key_arn             = module.ssm.kms_key_arn
+  # Every role of the module carries the boundary of the environment's bootstrap
+  # (modules/bootstrap): the CI apply role may create and change roles only with it attached.
+  permissions_boundary_arn = "arn:aws:iam::333333333333:policy/todo-prod-sec-role-boundary-policy"
   # The batch and migrate task definitions share the execution role and write here.
   additional_log_group_arns = [module.batch.log_group_arn]
   # The app authenticates to the database and the cache with IAM tokens (task role); only the

@@ -50,4 +50,7 @@ module "network" {
   interface_endpoints     = []
   flow_log_retention_days = 365
   kms_key_arn             = module.ssm.kms_key_arn
+  # Every role of the module carries the boundary of the environment's bootstrap
+  # (modules/bootstrap): the CI apply role may create and change roles only with it attached.
+  permissions_boundary_arn = "arn:aws:iam::333333333333:policy/todo-prod-sec-role-boundary-policy"
 }

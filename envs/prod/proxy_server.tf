@@ -8,7 +8,7 @@ module "proxy_server" {
     alb            = "todo-prod-web-proxy-main-alb"
     target_group   = "todo-prod-web-proxy-main-tg"
     security_group = "todo-prod-web-proxy-main-sg"
-    log_bucket     = "todo-prod-web-proxy-accesslogs-s3-123456789012"
+    log_bucket     = "todo-prod-web-proxy-accesslogs-s3-333333333333"
     certificate    = "todo-prod-web-proxy-main-acm"
   }
   vpc_id            = module.network.vpc_id

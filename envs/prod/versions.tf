@@ -14,11 +14,11 @@ terraform {
   # Every object the backend writes (state, lock file, digest) is SSE-KMS with the state key,
   # named by its alias; the bucket policy refuses any other encryption.
   backend "s3" {
-    bucket       = "todo-shared-ops-tfstate-main-s3-123456789012"
+    bucket       = "todo-prod-ops-tfstate-main-s3-333333333333"
     key          = "prod/terraform.tfstate"
     region       = "ap-northeast-1"
     encrypt      = true
-    kms_key_id   = "arn:aws:kms:ap-northeast-1:123456789012:alias/todo-shared-ops-tfstate-main-kms"
+    kms_key_id   = "arn:aws:kms:ap-northeast-1:333333333333:alias/todo-prod-ops-tfstate-main-kms"
     use_lockfile = true
   }
 }

@@ -7,7 +7,7 @@ module "codepipeline" {
   names = {
     connection      = "todo-stg-cicd-src-main-conn"
     pipeline        = "todo-stg-cicd-deploy-main-pipeline"
-    artifact_bucket = "todo-stg-cicd-deploy-artifacts-s3-123456789012"
+    artifact_bucket = "todo-stg-cicd-deploy-artifacts-s3-222222222222"
     test_project    = "todo-stg-cicd-build-test-cb"
     build_project   = "todo-stg-cicd-build-main-cb"
     deploy_project  = "todo-stg-cicd-build-release-cb"
@@ -22,6 +22,9 @@ module "codepipeline" {
     deploy_policy   = "todo-stg-cicd-build-release-policy"
   }
   kms_key_arn = module.ssm.kms_key_arn
+  # Every role of the module carries the boundary of the environment's bootstrap
+  # (modules/bootstrap): the CI apply role may create and change roles only with it attached.
+  permissions_boundary_arn = "arn:aws:iam::222222222222:policy/todo-stg-sec-role-boundary-policy"
   # The connection starts PENDING: approve it once in the console (README, "Apply").
   repository = "example-org/django-todo-aws"
   branch     = "release"

@@ -5,7 +5,7 @@
 
 provider "aws" {
   region              = "ap-northeast-1"
-  allowed_account_ids = ["123456789012"]
+  allowed_account_ids = ["222222222222"]
 
   default_tags {
     tags = {
@@ -20,7 +20,7 @@ provider "aws" {
 provider "aws" {
   alias               = "app"
   region              = "ap-northeast-1"
-  allowed_account_ids = ["123456789012"]
+  allowed_account_ids = ["222222222222"]
 
   default_tags {
     tags = {
@@ -36,7 +36,7 @@ provider "aws" {
 provider "aws" {
   alias               = "cicd"
   region              = "ap-northeast-1"
-  allowed_account_ids = ["123456789012"]
+  allowed_account_ids = ["222222222222"]
 
   default_tags {
     tags = {
@@ -52,7 +52,7 @@ provider "aws" {
 provider "aws" {
   alias               = "data"
   region              = "ap-northeast-1"
-  allowed_account_ids = ["123456789012"]
+  allowed_account_ids = ["222222222222"]
 
   default_tags {
     tags = {
@@ -68,7 +68,7 @@ provider "aws" {
 provider "aws" {
   alias               = "net"
   region              = "ap-northeast-1"
-  allowed_account_ids = ["123456789012"]
+  allowed_account_ids = ["222222222222"]
 
   default_tags {
     tags = {
@@ -84,7 +84,7 @@ provider "aws" {
 provider "aws" {
   alias               = "ops"
   region              = "ap-northeast-1"
-  allowed_account_ids = ["123456789012"]
+  allowed_account_ids = ["222222222222"]
 
   default_tags {
     tags = {
@@ -100,7 +100,7 @@ provider "aws" {
 provider "aws" {
   alias               = "sec"
   region              = "ap-northeast-1"
-  allowed_account_ids = ["123456789012"]
+  allowed_account_ids = ["222222222222"]
 
   default_tags {
     tags = {
@@ -116,7 +116,7 @@ provider "aws" {
 provider "aws" {
   alias               = "web"
   region              = "ap-northeast-1"
-  allowed_account_ids = ["123456789012"]
+  allowed_account_ids = ["222222222222"]
 
   default_tags {
     tags = {

@@ -8,7 +8,7 @@ module "proxy_server" {
     alb            = "todo-stg-web-proxy-main-alb"
     target_group   = "todo-stg-web-proxy-main-tg"
     security_group = "todo-stg-web-proxy-main-sg"
-    log_bucket     = "todo-stg-web-proxy-accesslogs-s3-123456789012"
+    log_bucket     = "todo-stg-web-proxy-accesslogs-s3-222222222222"
     certificate    = "todo-stg-web-proxy-main-acm"
   }
   vpc_id            = module.network.vpc_id

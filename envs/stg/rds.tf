@@ -20,6 +20,9 @@ module "rds" {
   private_subnet_ids         = module.network.private_subnet_ids
   allowed_security_group_ids = [module.ecs.security_group_id]
   kms_key_arn                = module.ssm.kms_key_arn
+  # Every role of the module carries the boundary of the environment's bootstrap
+  # (modules/bootstrap): the CI apply role may create and change roles only with it attached.
+  permissions_boundary_arn = "arn:aws:iam::222222222222:policy/todo-stg-sec-role-boundary-policy"
 
   engine_version                      = "17"
   instance_class                      = "db.t4g.micro"

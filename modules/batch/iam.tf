@@ -33,9 +33,10 @@ data "aws_iam_policy_document" "scheduler_assume" {
 }
 
 resource "aws_iam_role" "scheduler" {
-  name               = var.names.scheduler_role
-  description        = "EventBridge Scheduler: run the batch job tasks, report failures to the dead-letter queue"
-  assume_role_policy = data.aws_iam_policy_document.scheduler_assume.json
+  name                 = var.names.scheduler_role
+  description          = "EventBridge Scheduler: run the batch job tasks, report failures to the dead-letter queue"
+  assume_role_policy   = data.aws_iam_policy_document.scheduler_assume.json
+  permissions_boundary = var.permissions_boundary_arn
 }
 
 data "aws_iam_policy_document" "scheduler" {

@@ -48,9 +48,10 @@ data "aws_iam_policy_document" "assume" {
 # ---- Pipeline role ----
 
 resource "aws_iam_role" "pipeline" {
-  name               = var.names.pipeline_role
-  description        = "Runs the pipeline: reads the repository, hands artifacts to the builds, asks for approval."
-  assume_role_policy = data.aws_iam_policy_document.assume["pipeline"].json
+  name                 = var.names.pipeline_role
+  description          = "Runs the pipeline: reads the repository, hands artifacts to the builds, asks for approval."
+  assume_role_policy   = data.aws_iam_policy_document.assume["pipeline"].json
+  permissions_boundary = var.permissions_boundary_arn
 }
 
 data "aws_iam_policy_document" "pipeline" {
@@ -141,9 +142,10 @@ resource "aws_iam_role_policy" "pipeline" {
 resource "aws_iam_role" "this" {
   for_each = local.build_roles
 
-  name               = each.value.name
-  description        = each.value.description
-  assume_role_policy = data.aws_iam_policy_document.assume["build"].json
+  name                 = each.value.name
+  description          = each.value.description
+  assume_role_policy   = data.aws_iam_policy_document.assume["build"].json
+  permissions_boundary = var.permissions_boundary_arn
 }
 
 # What every build needs: its log stream, the source artifact, the key both are encrypted with.

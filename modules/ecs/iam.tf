@@ -28,9 +28,10 @@ data "aws_iam_policy_document" "ecs_tasks_assume" {
 # -- Task execution role: used by the ECS agent to pull images, write logs and read secrets.
 
 resource "aws_iam_role" "execution" {
-  name               = var.names.execution_role
-  description        = "ECS task execution: pull the app and proxy images, write their logs, read the app's secrets"
-  assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
+  name                 = var.names.execution_role
+  description          = "ECS task execution: pull the app and proxy images, write their logs, read the app's secrets"
+  assume_role_policy   = data.aws_iam_policy_document.ecs_tasks_assume.json
+  permissions_boundary = var.permissions_boundary_arn
 }
 
 data "aws_iam_policy_document" "execution" {
@@ -107,9 +108,10 @@ resource "aws_iam_role_policy" "execution" {
 # -- Task role: what the containers themselves may do. The app calls no AWS API; ECS Exec does.
 
 resource "aws_iam_role" "task" {
-  name               = var.names.task_role
-  description        = "ECS task: the ECS Exec channel and its session logs"
-  assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
+  name                 = var.names.task_role
+  description          = "ECS task: the ECS Exec channel and its session logs"
+  assume_role_policy   = data.aws_iam_policy_document.ecs_tasks_assume.json
+  permissions_boundary = var.permissions_boundary_arn
 }
 
 data "aws_iam_policy_document" "task" {
@@ -180,9 +182,10 @@ resource "aws_iam_role_policy" "task" {
 # the app reads the rotating secret itself at run time (DATABASE_CREDENTIALS_ARN).
 
 resource "aws_iam_role" "migrate" {
-  name               = var.names.migrate_task_role
-  description        = "ECS migration task: read the database master credentials to create the app's role and migrate"
-  assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
+  name                 = var.names.migrate_task_role
+  description          = "ECS migration task: read the database master credentials to create the app's role and migrate"
+  assume_role_policy   = data.aws_iam_policy_document.ecs_tasks_assume.json
+  permissions_boundary = var.permissions_boundary_arn
 }
 
 data "aws_iam_policy_document" "migrate" {

@@ -142,6 +142,19 @@ variable "kms_key_arn" {
   }
 }
 
+# ---- IAM ----
+
+variable "permissions_boundary_arn" {
+  description = "ARN of the managed policy every role of this module carries as its permissions boundary (created by the environment's bootstrap, modules/bootstrap); the CI apply role may create roles only with it."
+  type        = string
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:policy/.+$", var.permissions_boundary_arn))
+    error_message = "permissions_boundary_arn must be the ARN of a customer managed IAM policy."
+  }
+}
+
 # ---- Container registry ----
 
 variable "ecr_keep_images" {

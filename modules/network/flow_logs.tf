@@ -44,9 +44,10 @@ data "aws_iam_policy_document" "flow_log_assume" {
 }
 
 resource "aws_iam_role" "flow_log" {
-  name               = var.names.flow_log_role
-  description        = "Lets VPC flow logs deliver records to their CloudWatch log group."
-  assume_role_policy = data.aws_iam_policy_document.flow_log_assume.json
+  name                 = var.names.flow_log_role
+  description          = "Lets VPC flow logs deliver records to their CloudWatch log group."
+  assume_role_policy   = data.aws_iam_policy_document.flow_log_assume.json
+  permissions_boundary = var.permissions_boundary_arn
 }
 
 # The log group is created above, so the role needs neither logs:CreateLogGroup nor

@@ -127,6 +127,17 @@ variable "kms_key_arn" {
   }
 }
 
+variable "permissions_boundary_arn" {
+  description = "ARN of the managed policy every role of this module carries as its permissions boundary (created by the environment's bootstrap, modules/bootstrap); the CI apply role may create roles only with it."
+  type        = string
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:policy/.+$", var.permissions_boundary_arn))
+    error_message = "permissions_boundary_arn must be the ARN of a customer managed IAM policy."
+  }
+}
+
 variable "flow_log_retention_days" {
   description = "Days to keep VPC flow log records in CloudWatch Logs."
   type        = number

@@ -27,9 +27,10 @@ data "aws_iam_policy_document" "monitoring_assume" {
 }
 
 resource "aws_iam_role" "monitoring" {
-  name               = var.names.monitoring_role
-  description        = "Lets RDS enhanced monitoring publish OS metrics to CloudWatch Logs"
-  assume_role_policy = data.aws_iam_policy_document.monitoring_assume.json
+  name                 = var.names.monitoring_role
+  description          = "Lets RDS enhanced monitoring publish OS metrics to CloudWatch Logs"
+  assume_role_policy   = data.aws_iam_policy_document.monitoring_assume.json
+  permissions_boundary = var.permissions_boundary_arn
 }
 
 # The AWS managed policy is acceptable here: it is the policy AWS documents for this role, it

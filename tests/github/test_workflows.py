@@ -117,10 +117,39 @@ def test_terraform_permissions_are_per_job_and_least(terraform):
     assert jobs["comment"]["permissions"] == {"pull-requests": "write"}
 
 
+def own_role(key: str) -> str:
+    """The expression that picks KEY of the matrix environment's entry of `envs.py roles`."""
+    return f"${{{{ fromJSON(needs.select.outputs.roles)[matrix.env].{key} }}}}"
+
+
+def test_select_outputs_every_environments_roles_from_envs_py(terraform):
+    select = terraform["jobs"]["select"]
+    assert select["outputs"]["roles"] == "${{ steps.roles.outputs.roles }}"
+    # the single account's region and roles are gone: each environment has its own
+    assert not {"region", "plan_role_arn", "apply_role_arn"} & set(select["outputs"])
+    (step,) = [s for s in select["steps"] if s.get("id") == "roles"]
+    assert re.fullmatch(r'\S*python \.github/scripts/envs\.py roles >> "\$GITHUB_OUTPUT"', step["run"].strip())
+
+
+@pytest.mark.parametrize(("job", "role"), [("plan", "plan_role_arn"), ("apply", "apply_role_arn")])
+def test_each_job_assumes_its_own_environments_role_in_its_region(terraform, job: str, role: str):
+    steps = terraform["jobs"][job]["steps"]
+    credentials = step_using(steps, "aws-actions/configure-aws-credentials")["with"]
+    assert terraform["jobs"][job]["strategy"]["matrix"]["env"] == "${{ fromJSON(needs.select.outputs.envs) }}"
+    assert credentials["role-to-assume"] == own_role(role)
+    assert credentials["aws-region"] == own_role("region")
+    assert credentials["role-session-name"].startswith(f"{job}-${{{{ matrix.env }}}}-")
+    # no job reads another environment's entry, nor the other job's role
+    text = json.dumps(terraform["jobs"][job])
+    assert not re.findall(r"outputs\.roles\)\[(?!matrix\.env\])", text)
+    other = {"plan_role_arn": "apply_role_arn", "apply_role_arn": "plan_role_arn"}[role]
+    assert other not in text
+
+
 def test_plans_use_the_plan_role_read_only(terraform):
     plan = terraform["jobs"]["plan"]
     credentials = step_using(plan["steps"], "aws-actions/configure-aws-credentials")
-    assert credentials["with"]["role-to-assume"] == "${{ needs.select.outputs.plan_role_arn }}"
+    assert credentials["with"]["role-to-assume"] == own_role("plan_role_arn")
     assert "-lock=false" in steps_text(plan)
     assert "apply" not in re.findall(r"terraform\s+-chdir=\S+\s+(\w+)", steps_text(plan))
     assert "head.repo.full_name == github.repository" in plan["if"]
@@ -131,7 +160,7 @@ def test_apply_runs_in_the_environment_with_the_apply_role(terraform):
     assert apply["environment"] == "${{ matrix.env }}"
     assert "github.event_name == 'push'" in apply["if"]
     credentials = step_using(apply["steps"], "aws-actions/configure-aws-credentials")
-    assert credentials["with"]["role-to-assume"] == "${{ needs.select.outputs.apply_role_arn }}"
+    assert credentials["with"]["role-to-assume"] == own_role("apply_role_arn")
     assert apply["concurrency"]["cancel-in-progress"] is False
     # the apply applies the plan it just showed, not a new one
     assert 'apply -no-color tfplan' in steps_text(apply)

@@ -1,4 +1,6 @@
-"""The hand-written envs/bootstrap root: the remote-state bucket and its KMS key."""
+"""modules/bootstrap and the roots rendered from it (envs/bootstrap/ENV): each environment's state
+bucket and key, CI roles and boundary. What the roles may do is evaluated in
+tests/github/test_ci_identities.py, on the policies the provider writes."""
 
 from __future__ import annotations
 
@@ -7,59 +9,88 @@ import re
 import pytest
 from tfhelpers import ROOT, blocks, data_sources, literal, load_dir, named_blocks, outputs_of, resources, variables_of
 
-BOOTSTRAP = ROOT / "envs" / "bootstrap"
+MODULE = ROOT / "modules" / "bootstrap"
+ENVS = ("dev", "stg", "prod")
 
 
 @pytest.fixture(scope="module")
 def root():
-    return load_dir(BOOTSTRAP)
+    return load_dir(MODULE)
 
 
-# ---- Terraform and provider ----
+def bootstrap_root(env: str):
+    return load_dir(ROOT / "envs" / "bootstrap" / env)
 
 
-def test_no_backend_state_stays_local(root):
-    for settings in literal(root["terraform"]):
+# ---- The generated roots ----
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_no_backend_state_stays_local(env):
+    for settings in literal(bootstrap_root(env)["terraform"]):
         assert "backend" not in settings
         assert "cloud" not in settings
 
 
-def test_versions_are_pinned(root):
-    (settings,) = literal(root["terraform"])
+@pytest.mark.parametrize("env", ENVS)
+def test_versions_are_pinned(env):
+    (settings,) = literal(bootstrap_root(env)["terraform"])
     assert settings["required_version"] == ">= 1.11"
     (providers,) = settings["required_providers"]
     assert providers["aws"] == {"source": "hashicorp/aws", "version": "~> 6.0"}
 
 
-def test_provider_is_locked_to_one_account_and_tags_everything(root):
-    provider = named_blocks(root, "provider")["aws"]
-    assert provider["allowed_account_ids"] == ["${var.allowed_account_id}"]
+@pytest.mark.parametrize("env", ENVS)
+def test_provider_is_locked_to_the_environments_account_and_tags_everything(env):
+    provider = named_blocks(bootstrap_root(env), "provider")["aws"]
+    env_provider = named_blocks(load_dir(ROOT / "envs" / env), "provider")["aws"]
+    assert provider["allowed_account_ids"] == env_provider["allowed_account_ids"]
+    assert provider["region"] == env_provider["region"]
     (default_tags,) = blocks(provider, "default_tags")
     tags = default_tags["tags"]
-    assert tags["Env"] == "shared"
+    assert tags["Env"] == env
     assert tags["ManagedBy"] == "terraform"
     assert "System" in tags
 
 
+@pytest.mark.parametrize("env", ENVS)
+def test_the_first_environment_of_an_account_creates_its_account_wide_resources(env):
+    (call,) = [literal(m)["bootstrap"] for m in bootstrap_root(env)["module"]]
+    # The committed YAML gives each environment its own account: each is its account's first.
+    assert call["github_oidc_provider_arn"] is None
+    assert call["service_linked_roles"] == "${local.service_linked_roles}"
+    assert call["account_peers"] == []
+    imports = bootstrap_root(env)["import"]
+    assert imports and literal(imports[0])["for_each"] == "${module.bootstrap.existing_service_linked_roles}"
+
+
 def test_variables_are_validated(root):
     declared = variables_of(root)
-    assert {"region", "allowed_account_id", "state_bucket_name", "kms_alias"} <= set(declared)
-    assert declared["region"]["default"] == "ap-northeast-1"
-    for name in ("allowed_account_id", "state_bucket_name", "kms_alias"):
+    for name in ("region", "state_bucket_name", "kms_alias", "github_repository", "github_branch",
+                 "github_oidc_provider_arn", "account_peers", "pass_roles_without_service", "env", "system"):
         assert declared[name].get("validation"), name
+    for name in ("state_bucket_name", "kms_alias", "github_repository", "github_branch", "env"):
         assert "default" not in declared[name], name
-    assert "[0-9]{12}" in declared["allowed_account_id"]["validation"][0]["condition"]
     assert "alias/" in declared["kms_alias"]["validation"][0]["condition"]
 
 
 def test_outputs(root):
     declared = outputs_of(root)
     assert set(declared) == {"state_bucket_name", "state_bucket_arn", "kms_key_arn",
-                             # GitHub OIDC (github_oidc.tf; tests/github/test_oidc_trust.py)
                              "github_oidc_provider_arn", "github_plan_role_arn", "github_apply_role_arn",
-                             "github_apply_subjects"}
+                             "github_apply_subject", "role_boundary_arn", "existing_service_linked_roles"}
     for name, body in declared.items():
         assert body.get("description"), name
+
+
+def test_every_role_of_the_environment_root_carries_the_boundary_bootstrap_owns():
+    boundary = named_blocks(load_dir(ROOT / "envs" / "dev"), "module")
+    for name in ("ecs", "batch", "codepipeline", "network", "rds"):
+        assert boundary[name]["permissions_boundary_arn"] == (
+            "arn:aws:iam::111111111111:policy/todo-dev-sec-role-boundary-policy"), name
+    assert resources(load_dir(MODULE), "aws_iam_policy")["role_boundary"]["name"] == "${var.role_boundary_policy_name}"
+    (call,) = [literal(m)["bootstrap"] for m in bootstrap_root("dev")["module"]]
+    assert call["role_boundary_policy_name"] == "todo-dev-sec-role-boundary-policy"
 
 
 # ---- KMS key ----
@@ -99,7 +130,7 @@ def test_key_policy_is_the_standard_full_delegation_to_the_account(root):
 
 def test_state_bucket_uses_the_shared_module_with_the_key(root):
     bucket = named_blocks(root, "module")["state_bucket"]
-    assert bucket["source"] == "../../modules/s3_bucket"
+    assert bucket["source"] == "../s3_bucket"
     assert bucket["name"] == "${var.state_bucket_name}"
     assert bucket["kms_key_arn"] == "${aws_kms_key.state.arn}"
     assert bucket["versioning"] is True
@@ -107,17 +138,20 @@ def test_state_bucket_uses_the_shared_module_with_the_key(root):
     assert resources(root, "aws_s3_bucket") == {}
 
 
-def test_no_tfvars_is_committed_by_hand():
-    # bootstrap.auto.tfvars is generated by the renderer; nothing else may set values.
-    assert not [p for p in BOOTSTRAP.glob("*.tfvars") if p.name != "bootstrap.auto.tfvars"]
+def test_no_tfvars_is_committed():
+    # The roots are generated with every value a literal; nothing else may set values.
+    assert not list((ROOT / "envs" / "bootstrap").rglob("*.tfvars"))
 
 
 # ---- State encryption ----
 
 
-def tfvars() -> dict[str, str]:
-    text = (BOOTSTRAP / "bootstrap.auto.tfvars").read_text(encoding="utf-8")
-    return dict(re.findall(r'^(\w+)\s*=\s*"([^"]*)"$', text, flags=re.MULTILINE))
+def bootstrap_values(env: str) -> dict[str, str]:
+    text = (ROOT / "envs" / "bootstrap" / env / "main.tf").read_text(encoding="utf-8")
+    values = dict(re.findall(r'^\s*(\w+)\s*=\s*"([^"]*)"$', text, flags=re.MULTILINE))
+    providers = (ROOT / "envs" / "bootstrap" / env / "providers.tf").read_text(encoding="utf-8")
+    values["account"] = re.search(r'allowed_account_ids = \["(\d{12})"\]', providers).group(1)
+    return values
 
 
 def backend(env: str) -> dict[str, object]:
@@ -127,14 +161,14 @@ def backend(env: str) -> dict[str, object]:
     return s3
 
 
-@pytest.mark.parametrize("env", ["dev", "stg", "prod"])
-def test_every_backend_encrypts_state_with_the_bootstrap_key(env):
-    values = tfvars()
+@pytest.mark.parametrize("env", ENVS)
+def test_every_backend_encrypts_state_with_its_own_bootstraps_key(env):
+    values = bootstrap_values(env)
     s3 = backend(env)
     assert s3["encrypt"] is True
     assert s3["bucket"] == values["state_bucket_name"]
-    assert s3["kms_key_id"] == (
-        f"arn:aws:kms:{values['region']}:{values['allowed_account_id']}:{values['kms_alias']}")
+    assert values["state_bucket_name"].startswith(f"todo-{env}-")
+    assert s3["kms_key_id"] == f"arn:aws:kms:{values['region']}:{values['account']}:{values['kms_alias']}"
 
 
 def state_policy(root) -> list[dict]:

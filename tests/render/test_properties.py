@@ -137,5 +137,5 @@ def test_corrupted_env_yaml_never_crashes_nor_half_writes(project_copy, data):
         env_yaml.write_text(original, encoding="utf-8")
         for path in (ROOT / "envs" / "dev").glob("*.tf"):
             shutil.copy(path, project_copy / "envs" / "dev" / path.name)
-        shutil.copy(ROOT / "envs" / "bootstrap" / "bootstrap.auto.tfvars",
-                    project_copy / "envs" / "bootstrap" / "bootstrap.auto.tfvars")
+        for path in (ROOT / "envs" / "bootstrap" / "dev").glob("*.tf"):
+            shutil.copy(path, project_copy / "envs" / "bootstrap" / "dev" / path.name)

@@ -1,5 +1,9 @@
-# Creates the bucket that stores the Terraform state of every environment root, and the KMS key
-# that encrypts it. Applied once per account, by hand, with local state (see versions.tf).
+# Everything an environment needs before its root can be applied, created once per environment
+# by its generated root envs/bootstrap/<env> (by hand, with local state: the state bucket does
+# not exist before it): the bucket and key of the environment's Terraform state (this file), the
+# CI identities GitHub Actions assumes (github_oidc.tf, ci_policies.tf), the permissions boundary
+# of every role the environment root creates (boundary.tf), and, once per account, the
+# service-linked roles the services need (service_linked_roles.tf).
 
 data "aws_caller_identity" "current" {}
 
@@ -28,13 +32,13 @@ data "aws_iam_policy_document" "state_key" {
 }
 
 resource "aws_kms_key" "state" {
-  description             = "Encrypts the Terraform remote state of every environment."
+  description             = "Encrypts the Terraform remote state of ${var.env}."
   enable_key_rotation     = true
   deletion_window_in_days = 30
 
-  # Losing this key makes every state file unreadable. prevent_destroy cannot be set on a module
-  # call, so the bucket (inside modules/s3_bucket) is guarded by force_destroy = false and its
-  # key by this lifecycle rule instead.
+  # Losing this key makes the state unreadable. prevent_destroy cannot be set on a module call,
+  # so the bucket (inside modules/s3_bucket) is guarded by force_destroy = false and its key by
+  # this lifecycle rule instead.
   lifecycle {
     prevent_destroy = true
   }
@@ -106,7 +110,7 @@ data "aws_iam_policy_document" "state_objects" {
 }
 
 module "state_bucket" {
-  source = "../../modules/s3_bucket"
+  source = "../s3_bucket"
 
   name             = var.state_bucket_name
   kms_key_arn      = aws_kms_key.state.arn

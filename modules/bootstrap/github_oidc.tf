@@ -1,0 +1,95 @@
+# GitHub Actions reaches the environment's account through OpenID Connect: no stored access keys.
+# Two roles per environment, each trusted by exactly one kind of job of one repository:
+# - plan: pull requests' `terraform plan` of this environment (read-only, ci_policies.tf);
+# - apply: `terraform apply` of this environment, only from its branch inside its GitHub
+#   environment (required reviewers for prod), and only under the guards of ci_policies.tf.
+#
+# Subject claims (docs.github.com, "OpenID Connect reference"): the repository's subject
+# template is customised once (README, "GitHub") to the keys repo, context and ref. The context
+# of a job that names an environment is "environment:NAME", of a pull request "pull_request";
+# every key after the first is written as "key:value". So an apply job of prod on main presents
+# "repo:OWNER/REPO:environment:prod:ref:refs/heads/main" and a pull request's job
+# "repo:OWNER/REPO:pull_request:ref:refs/pull/N/merge".
+
+locals {
+  github_oidc_host = "token.actions.githubusercontent.com"
+
+  github_oidc_provider_arn = coalesce(var.github_oidc_provider_arn, one(aws_iam_openid_connect_provider.github[*].arn))
+
+  # One exact subject, no wildcard: this environment, from its own branch only. Another
+  # environment's job (another GitHub environment, another branch) presents another subject.
+  github_apply_subject = "repo:${var.github_repository}:environment:${var.env}:ref:refs/heads/${var.github_branch}"
+
+  # Pull requests of the repository only (no push, no environment). The colon after the name
+  # keeps "OWNER/REPO-other" out.
+  github_plan_subject = "repo:${var.github_repository}:pull_request:*"
+}
+
+# ---- Identity provider ----
+
+# One provider per URL and account: the first environment of an account creates it, the others
+# are given its ARN. No thumbprint_list: IAM verifies GitHub's JWKS endpoint with its own
+# library of trusted root CAs; "for these IdPs (... GitHub ...) your legacy thumbprint remains
+# in your configuration, but is no longer used for validation" (IAM API reference,
+# UpdateOpenIDConnectProviderThumbprint).
+resource "aws_iam_openid_connect_provider" "github" {
+  count = var.github_oidc_provider_arn == null ? 1 : 0
+
+  url = "https://${local.github_oidc_host}"
+  # The audience aws-actions/configure-aws-credentials requests (docs.github.com, "Configuring
+  # OpenID Connect in Amazon Web Services": "For the Audience: use sts.amazonaws.com").
+  client_id_list = ["sts.amazonaws.com"]
+}
+
+# ---- Trust policies ----
+
+data "aws_iam_policy_document" "github_trust" {
+  for_each = {
+    plan  = { test = "StringLike", subject = local.github_plan_subject }
+    apply = { test = "StringEquals", subject = local.github_apply_subject }
+  }
+
+  statement {
+    sid     = "GitHubActions"
+    effect  = "Allow"
+    actions = ["sts:AssumeRoleWithWebIdentity"]
+
+    principals {
+      type        = "Federated"
+      identifiers = [local.github_oidc_provider_arn]
+    }
+
+    # The keys are the provider's host and the claim. docs.github.com, "Configuring OpenID Connect
+    # in Amazon Web Services": "AWS IAM recommends that users evaluate the IAM condition key,
+    # token.actions.githubusercontent.com:sub, in the trust policy of any role that trusts
+    # GitHub's OIDC identity provider", beside "token.actions.githubusercontent.com:aud":
+    # "sts.amazonaws.com" in its example (StringEquals for both).
+    condition {
+      test     = "StringEquals"
+      variable = "${local.github_oidc_host}:aud"
+      values   = ["sts.amazonaws.com"]
+    }
+
+    condition {
+      test     = each.value.test
+      variable = "${local.github_oidc_host}:sub"
+      values   = [each.value.subject]
+    }
+  }
+}
+
+# ---- Roles ----
+
+resource "aws_iam_role" "github_plan" {
+  name                 = var.github_plan_role_name
+  description          = "GitHub Actions: terraform plan of ${var.env} for pull requests (read-only, no state lock)."
+  assume_role_policy   = data.aws_iam_policy_document.github_trust["plan"].json
+  max_session_duration = 3600
+}
+
+resource "aws_iam_role" "github_apply" {
+  name                 = var.github_apply_role_name
+  description          = "GitHub Actions: terraform apply of ${var.env}, from ${var.github_branch} inside the ${var.env} GitHub environment only."
+  assume_role_policy   = data.aws_iam_policy_document.github_trust["apply"].json
+  max_session_duration = var.apply_max_session_seconds
+}
