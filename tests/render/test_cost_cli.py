@@ -103,7 +103,7 @@ BAD = {
         "cost/prices.yaml: regions: no prices for 'eu-west-1'"),
     "unknown checked value": (
         "cost/prices.yaml", "checked: unverified", "checked: maybe",
-        "cost/prices.yaml: regions.ap-northeast-1.prices.nat_gateway_hour.checked: one of seen, unverified"),
+        "cost/prices.yaml: regions.ap-northeast-1.prices.interface_endpoint_hour.checked: one of seen, unverified"),
     "assumption for an unknown environment": (
         "cost/prices.yaml", "value: {default: 2, prod: 10}", "value: {default: 2, prd: 10}",
         "cost/prices.yaml: assumptions.app_log_gb_per_month.value: a non-negative number, or {default: N, "
