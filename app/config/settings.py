@@ -53,13 +53,14 @@ MIDDLEWARE = [
     # before SecurityMiddleware (HTTPS redirect) and CommonMiddleware (host validation).
     "todo.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Outside everything that may answer early (CommonMiddleware's 400 for a bad host).
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
     # Last, as django-axes asks: turns a refused login into the lockout page (429).
     "axes.middleware.AxesMiddleware",
 ]
