@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+from csp import constants as csp
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import Env, parse_database_url
@@ -44,6 +45,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     # Third-party
     "axes",  # login throttling on every authentication path (see todo/auth_lockout.py)
+    "csp",  # the Content-Security-Policy header ("Security" below)
 ]
 
 MIDDLEWARE = [
@@ -51,6 +53,8 @@ MIDDLEWARE = [
     # before SecurityMiddleware (HTTPS redirect) and CommonMiddleware (host validation).
     "todo.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Outside everything that may answer early (CommonMiddleware's 400 for a bad host).
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -130,6 +134,17 @@ if _default_db["ENGINE"] == "django.db.backends.postgresql":
 DATABASES = {"default": _default_db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The `migrate` command's limits on its own session (todo/management/commands/migrate.py): an
+# ALTER that waits longer than MIGRATION_LOCK_TIMEOUT for a busy table fails (and the release
+# with it) instead of queueing every query behind its lock request; no statement runs longer
+# than MIGRATION_STATEMENT_TIMEOUT. Seconds; 0 turns a limit off.
+MIGRATION_LOCK_TIMEOUT = env.int("MIGRATION_LOCK_TIMEOUT", 5)
+MIGRATION_STATEMENT_TIMEOUT = env.int("MIGRATION_STATEMENT_TIMEOUT", 600)
+if min(MIGRATION_LOCK_TIMEOUT, MIGRATION_STATEMENT_TIMEOUT) < 0:
+    raise ImproperlyConfigured(
+        "MIGRATION_LOCK_TIMEOUT and MIGRATION_STATEMENT_TIMEOUT must be 0 (off) or more."
+    )
+
 # ---- Cache and sessions ----
 _redis_url = env.str("REDIS_URL", "")
 if _redis_url:
@@ -156,6 +171,10 @@ else:
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", "todo"),
         }
     }
+# The release this process runs (the image's commit, baked in at build time; "local" elsewhere).
+# Cached markup is keyed by it, so tasks of two releases side by side during a rollout never
+# serve each other's HTML. Only the markup: sessions and login counters outlive a release.
+RELEASE_ID = env.str("RELEASE_ID", "") or "local"
 # Reads come from the cache, the database keeps sessions across a cache flush or failover.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
@@ -261,6 +280,18 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = HTTPS
     CSRF_COOKIE_SECURE = HTTPS
 SESSION_COOKIE_HTTPONLY = True
+# Only this origin's own files run or style a page: no inline script or style, no plugin, no
+# other origin; an injected <script> or style attribute does nothing. The templates hold no
+# inline code (tests/test_csp.py parses every page for it).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.SELF],
+        "base-uri": [csp.NONE],
+        "form-action": [csp.SELF],
+        "frame-ancestors": [csp.NONE],
+        "object-src": [csp.NONE],
+    }
+}
 
 # ---- Logging ----
 LOGGING = logging_config(env.str("LOG_LEVEL", "INFO"))

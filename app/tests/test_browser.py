@@ -46,10 +46,20 @@ def page(live_stack):
                 seen.setdefault(loaded.url, shown_template_syntax(loaded.inner_text("body")))
 
             page.on("load", read)
+            # Chromium reports each resource or inline code the Content-Security-Policy
+            # refused on the console; a page that needs one would be broken for everyone.
+            refused: list[str] = []
+
+            def console(message) -> None:
+                if "Content Security Policy" in message.text:
+                    refused.append(f"{page.url}: {message.text}")
+
+            page.on("console", console)
             yield page
             shown = {url: lines for url, lines in seen.items() if lines}
             assert seen, "no page was loaded"
             assert not shown, f"template syntax shown as text: {shown}"
+            assert not refused, "\n".join(refused)
         finally:
             browser.close()
 
@@ -105,6 +115,12 @@ def test_login_create_edit_complete_delete(page, live_stack):
     page.get_by_role("button", name="削除する").click()
     expect(page.locator(".todo-item", has_text="牛乳とパンを買う")).to_have_count(0)
     expect(page.locator(".todo-item")).to_have_count(1)
+
+    # A page that does not exist (nginx passes it to the app, which answers 404)
+    page.goto(f"{base}/no-such-page/")
+    missing = page.get_by_role("heading", name="お探しのページは見つかりませんでした。")
+    expect(missing).to_be_visible()
+    page.goto(f"{base}/")
 
     # Logout
     page.get_by_role("button", name="ログアウト").click()

@@ -74,3 +74,38 @@ def test_the_cached_forms_carry_a_token_that_works_after_a_new_login(make_todo):
             reverse("todo:toggle", args=[todo.pk]), {"csrfmiddlewaretoken": token}
         )
         assert response.status_code == 302
+
+
+def test_a_query_string_of_the_clients_own_adds_no_cache_entry(auth_client, user, settings):
+    from django.core.cache import caches
+
+    # Local memory, whose entries can be counted; the key is the backend's business only.
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "z"}
+    }
+    Todo.objects.bulk_create(Todo(owner=user, title=f"t{i}", notes="x" * 2000) for i in range(25))
+    auth_client.get("/")  # the session, now in the cache too
+    before = len(caches["default"]._cache)
+    for number in range(20):
+        page = auth_client.get(f"/?status=open&page=2&z={number}").content.decode()
+        assert 'name="next" value="/?status=open&amp;page=2"' in page
+    # One entry for the page, however many query strings named it.
+    assert len(caches["default"]._cache) == before + 1
+
+
+def test_two_releases_never_serve_each_others_markup(auth_client, user, make_todo, settings):
+    from django.core.cache import cache
+    from django.utils.safestring import mark_safe
+
+    from todo import fragments
+
+    make_todo(user, "本物")
+    settings.RELEASE_ID = "release-a"
+    auth_client.get("/")
+    key = fragments.key(user.pk, "all", 1)
+    validator, _html = cache.get(key)
+    # Markup only release-a would render, stored where release-a keeps it.
+    cache.set(key, (validator, mark_safe('<span class="todo-title">旧版の行</span>')), 60)
+    assert titles(auth_client.get("/")) == ["旧版の行"]
+    settings.RELEASE_ID = "release-b"
+    assert titles(auth_client.get("/")) == ["本物"]

@@ -191,3 +191,29 @@ def test_unknown_page_is_a_friendly_404(auth_client):
 def test_stylesheet_is_linked_with_a_hashed_name(client):
     content = client.get("/accounts/login/").content.decode()
     assert re.search(r'href="/static/todo/style\.[0-9a-f]{12}\.css"', content)
+
+
+def test_toggling_the_last_row_of_the_last_page_comes_back_to_a_page(auth_client, user, make_todo):
+    for i in range(20):
+        make_todo(user, f"open {i}")
+    last = make_todo(user, "最後の一つ")
+    page = auth_client.get("/", {"status": "open", "page": 2})
+    assert [t.title for t in page.context["todos"]] == ["open 0"]  # newest first
+    todo = page.context["todos"][0]
+    response = auth_client.post(
+        f"/todos/{todo.pk}/toggle/", {"next": "/?status=open&page=2"}, follow=True
+    )
+    assert response.status_code == 200
+    # Page 2 is gone: the last page that exists, page 1, with the rest.
+    assert response.context["page_obj"].number == 1
+    assert len(response.context["todos"]) == 20
+    assert last in response.context["todos"]
+
+
+@pytest.mark.parametrize(("page", "shown"), [("99", 2), ("last", 2), ("0", 1), ("abc", 1)])
+def test_a_page_that_does_not_exist_shows_the_nearest(auth_client, user, make_todo, page, shown):
+    for i in range(25):
+        make_todo(user, f"task {i}")
+    response = auth_client.get("/", {"page": page})
+    assert response.status_code == 200
+    assert response.context["page_obj"].number == shown

@@ -1,10 +1,16 @@
 """The list page's rows and pagination, cached: rendering them is most of the page's CPU.
 
-A cached fragment is never out of date, because its key names everything it shows: the user,
-the full path (filter, page, and the form's `next`), the CSRF secret its forms carry (as a
-digest), and a fingerprint of the user's TODOs (how many, how many open, the last change)
-read by the one aggregate query that pagination needs anyway. A create, edit, toggle or
-delete changes the fingerprint, so nothing is ever invalidated by hand. A bulk update that
+One entry per user, release, filter and page, and nothing else: a query string of the
+client's own (`/?z=<random>`) names no new entry, so a user cannot fill the cache and evict
+sessions or login counters; a user's entries are bounded by the pages their TODOs fill, each
+page by 20 rows of bounded size (todo.models.NOTES_MAX_LENGTH). The release (settings.RELEASE_ID)
+keeps two releases' markup apart while both serve during a rollout.
+
+An entry is never served out of date: it is stored with a validator, a digest of everything
+else it depends on: the CSRF secret its forms carry, and a fingerprint of the user's TODOs
+(how many, how many open, the last change) read by the one aggregate query that pagination
+needs anyway. A create, edit, toggle or delete changes the fingerprint and the next read
+re-renders the entry in place, so nothing is ever invalidated by hand. A bulk update that
 bypasses `updated_at` is the one write it cannot see: the TTL bounds that.
 
 With the cache unreachable every page is simply rendered (config/cache.py reads as a miss).
@@ -16,6 +22,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Count, Max, Q, QuerySet
 from django.middleware.csrf import get_token
@@ -43,16 +50,31 @@ def fingerprint(todos: QuerySet) -> Fingerprint:
     return Fingerprint(stats["total"], stats["open"], stats["changed"])
 
 
-def key(request, todos: Fingerprint) -> str:
+def key(user_pk: int, status: str, page: int) -> str:
+    """The entry of a page: `status` one of the list's filters, `page` a page that exists."""
+    return f"todo-rows:{settings.RELEASE_ID}:{user_pk}:{status}:{page}"
+
+
+def validator(request, todos: Fingerprint) -> str:
     get_token(request)  # the CSRF secret the fragment's forms carry, set now if new
     parts = (
-        str(request.user.pk),
-        request.get_full_path(),
         request.META["CSRF_COOKIE"],
         f"{todos.total}:{todos.open}:{todos.changed.isoformat() if todos.changed else '-'}",
     )
-    digest = hashlib.sha256("\x00".join(parts).encode()).hexdigest()
-    return f"todo-rows:{request.user.pk}:{digest}"
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
+
+
+def page_number(raw: str | None, count: int, per_page: int) -> int:
+    """The page to show for ?page=`raw`: past the last page (its last row just toggled into
+    another filter or deleted) is the last page, anything not a page number the first."""
+    last = max(1, -(-count // per_page))
+    if raw == "last":
+        return last
+    try:
+        number = int(raw or 1)
+    except ValueError:
+        return 1
+    return min(max(number, 1), last)
 
 
 class KnownCountPaginator(Paginator):

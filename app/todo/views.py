@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404
 from django.template import loader
 from django.template.loader import render_to_string
 from django.urls import reverse, reverse_lazy
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views import View, defaults
 from django.views.generic import CreateView, DeleteView, ListView, UpdateView
 from django.views.generic.base import ContextMixin
@@ -67,14 +67,24 @@ class TodoListView(OwnedTodoMixin, ListView):
     def get(self, request, *args, **kwargs):
         self.object_list = self.get_queryset()
         self.todo_stats = fragments.fingerprint(super().get_queryset())
-        fragment_key = fragments.key(request, self.todo_stats)
-        rows_html = cache.get(fragment_key)
-        if rows_html is None:
+        status = self.get_status()
+        # The page asked for, as one that exists; ListView reads it from self.kwargs first.
+        self.kwargs[self.page_kwarg] = page = fragments.page_number(
+            request.GET.get(self.page_kwarg),
+            self.todo_stats.count(STATUS_FILTERS[status]),
+            self.paginate_by,
+        )
+        fragment_key = fragments.key(request.user.pk, status, page)
+        validator = fragments.validator(request, self.todo_stats)
+        cached = cache.get(fragment_key)
+        if isinstance(cached, tuple) and len(cached) == 2 and cached[0] == validator:
+            rows_html = cached[1]
+        else:
             rows_html = render_to_string("todo/_rows.html", self.get_rows_context(), request)
-            cache.set(fragment_key, rows_html, fragments.TTL_SECONDS)
+            cache.set(fragment_key, (validator, rows_html), fragments.TTL_SECONDS)
         context = ContextMixin.get_context_data(self)
         context["rows_html"] = rows_html
-        context["status"] = self.get_status()
+        context["status"] = status
         context["status_choices"] = [("all", "すべて"), ("open", "未完了"), ("done", "完了")]
         return self.render_to_response(context)
 
@@ -85,15 +95,18 @@ class TodoListView(OwnedTodoMixin, ListView):
         )
 
     def get_rows_context(self):
-        """The rows of the page asked for (an invalid page number is a 404, as ListView's)."""
+        """The rows of the page get() settled on; the forms come back to that page."""
         context = super().get_context_data()
         builders = pk_url_builders(ROW_LINKS)
         context["rows"] = [
             (todo, {label: f"{head}{todo.pk}{tail}" for label, (head, tail) in builders.items()})
             for todo in context["todos"]
         ]
-        context["next_url"] = self.request.get_full_path()
-        context["status"] = self.get_status()
+        status, page = self.get_status(), context["page_obj"].number
+        # Built from the filter and page alone: the fragment is shared by every URL naming them.
+        query = urlencode({"status": status, **({"page": page} if page > 1 else {})})
+        context["next_url"] = f"{reverse('todo:list')}?{query}"
+        context["status"] = status
         return context
 
 

@@ -500,7 +500,9 @@ def test_image_build_tags_both_images_with_the_commit(buildspec, tmp_path):
     assert docker[0][:4] == ["login", "--username", "AWS", "--password-stdin"]
     assert docker[0][4] == REGISTRY
     assert docker[1:] == [
-        ["build", "--target", "app", "--tag", app_image, "app"], ["push", app_image],
+        # The app image knows its release (settings.RELEASE_ID keys its cached markup).
+        ["build", "--target", "app", "--build-arg", f"RELEASE_ID={COMMIT}", "--tag", app_image, "app"],
+        ["push", app_image],
         ["build", "--target", "proxy", "--tag", proxy_image, "app"], ["push", proxy_image],
     ]
 
