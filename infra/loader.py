@@ -100,45 +100,61 @@ def origin_of(loc: KeyPath, origins: dict[KeyPath, Path], fallback: Path) -> Pat
 def _model_at(model: type[BaseModel], loc: KeyPath) -> type[BaseModel] | None:
     """The pydantic model that holds the key at `loc` (for did-you-mean)."""
     current: Any = model
+    keyed = 0  # parts of `loc` that are keys of a mapping, not fields
     for part in loc:
-        if isinstance(part, int):
+        if isinstance(part, int) or keyed:
+            keyed = max(keyed - 1, 0)
             continue
         if not (isinstance(current, type) and issubclass(current, BaseModel)):
             return None
         field = current.model_fields.get(str(part))
         if field is None:
             return None
-        current = _unwrap(field.annotation)
+        current, keyed = _unwrap(field.annotation)
     return current if isinstance(current, type) and issubclass(current, BaseModel) else None
 
 
-def _unwrap(annotation: Any) -> Any:
-    """Optional[X] / list[X] -> X, to walk into nested models."""
+def _unwrap(annotation: Any) -> tuple[Any, int]:
+    """Optional[X] / list[X] / dict[str, X] -> X, to walk into nested models, and how many
+    mapping keys the walk passes on the way (the keys of a location that are not fields)."""
+    keyed = 0
     for _ in range(3):
         args = [a for a in get_args(annotation) if a is not type(None)]
         if get_origin(annotation) is None or not args:
             break
-        annotation = args[0]
-    return annotation
+        keyed += get_origin(annotation) is dict
+        annotation = args[-1] if get_origin(annotation) is dict else args[0]
+    return annotation, keyed
 
 
-def describe(error: dict[str, Any], origins: dict[KeyPath, Path], fallback: Path) -> str:
+def _keys(model: type[BaseModel]) -> list[str]:
+    """The keys a model accepts, as written in YAML (`global`, not its field `global_`)."""
+    return sorted(field.alias or name for name, field in model.model_fields.items())
+
+
+def dotted(loc: KeyPath) -> str:
+    """("network", "cidr") -> network.cidr; ("jobs", 0, "name") -> jobs[0].name."""
+    return ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in loc).replace(".[", "[")
+
+
+def describe(error: dict[str, Any], origins: dict[KeyPath, Path], fallback: Path,
+             model: type[BaseModel] = Environment) -> str:
+    """One pydantic error of `model` as one line: the file that set the key, its dotted path, why."""
     loc: KeyPath = tuple(error["loc"])
     # Errors raised by a model-level validator carry no field: they concern the whole section.
-    dotted = ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in loc).replace(".[", "[")
     where = origin_of(loc, origins, fallback)
     if error["type"] == "extra_forbidden":
-        parent = _model_at(Environment, loc[:-1])
-        known = sorted(parent.model_fields) if parent else []
+        parent = _model_at(model, loc[:-1])
+        known = _keys(parent) if parent else []
         close = difflib.get_close_matches(str(loc[-1]), known, n=1)
         hint = f' (did you mean "{close[0]}"?)' if close else f" (allowed: {', '.join(known)})" if known else ""
-        return f"{where}: {dotted}: unknown key{hint}"
+        return f"{where}: {dotted(loc)}: unknown key{hint}"
     if error["type"] == "missing":
-        return f"{where}: {dotted}: required key is missing"
+        return f"{where}: {dotted(loc)}: required key is missing"
     message = error["msg"].removeprefix("Value error, ")
     value = error.get("input")
     shown = "" if isinstance(value, (dict, list)) or value is None else f" (got {value!r})"
-    return f"{where}: {dotted or '(top level)'}: {message}{shown}"
+    return f"{where}: {dotted(loc) or '(top level)'}: {message}{shown}"
 
 
 def load_environment(envs_dir: Path, env: str, allowed_envs: list[str]) -> Environment:
