@@ -7,6 +7,7 @@ line per problem, with a did-you-mean for misspelt keys.
 from __future__ import annotations
 
 import difflib
+import ipaddress
 from pathlib import Path
 from typing import Any, get_args, get_origin
 
@@ -21,6 +22,9 @@ KeyPath = tuple[str | int, ...]
 # Keys every environment shares: the first label of every name, and the region the cost and
 # the rendered settings assume. (account_id is per environment: one AWS account each.)
 SHARED_KEYS = frozenset({"system", "region"})
+# Keys every environment sets in its own env.yaml: inherited from common.yaml, a new environment
+# would deploy from the branch of another, and a push to it would apply both at once.
+OWN_KEYS: tuple[KeyPath, ...] = (("codepipeline", "branch"),)
 
 
 # libyaml's parser where PyYAML was built with it (its wheels are), the pure-Python one
@@ -157,6 +161,33 @@ def describe(error: dict[str, Any], origins: dict[KeyPath, Path], fallback: Path
     return f"{where}: {dotted(loc) or '(top level)'}: {message}{shown}"
 
 
+def _has(data: Any, key: KeyPath) -> bool:
+    for part in key:
+        if not isinstance(data, dict) or part not in data:
+            return False
+        data = data[part]
+    return True
+
+
+def cross_environment_problems(envs_dir: Path, envs: dict[str, Environment]) -> list[str]:
+    """Rules between environments, each reported at the env.yaml of the later one in label order."""
+    problems: list[str] = []
+    names = list(envs)
+    for index, name in enumerate(names):
+        env, where = envs[name], Path(envs_dir.name) / name / "env.yaml"
+        for other in names[:index]:
+            earlier = envs[other]
+            if (earlier.codepipeline.repository, earlier.codepipeline.branch) == (
+                    env.codepipeline.repository, env.codepipeline.branch):
+                problems.append(f"{where}: codepipeline.branch: {env.codepipeline.branch!r} is {other}'s deploy "
+                                f"branch too, so a push to it would apply both; give each environment its own")
+            if ipaddress.IPv4Network(earlier.network.cidr).overlaps(ipaddress.IPv4Network(env.network.cidr)):
+                # Distinct ranges keep peering, a transit gateway or a VPN between environments possible.
+                problems.append(f"{where}: network.cidr: {env.network.cidr} overlaps {other}'s "
+                                f"{earlier.network.cidr}; give each environment its own range")
+    return problems
+
+
 def load_environment(envs_dir: Path, env: str, allowed_envs: list[str]) -> Environment:
     """Paths in messages are shown relative to the folder that holds envs/ (the project root)."""
     if env not in allowed_envs:
@@ -177,6 +208,13 @@ def load_environment(envs_dir: Path, env: str, allowed_envs: list[str]) -> Envir
     if shared:
         raise RenderError([f"{env_path}: {key}: set it in {common_path} only; every environment shares "
                            "one naming system and region" for key in shared])
+    problems = [f"{common_path}: {dotted(key)}: set it in each environment's env.yaml, not here: an "
+                "environment that inherits it deploys from another's branch"
+                for key in OWN_KEYS if _has(loaded[common_path], key)]
+    problems += [f"{env_path}: {dotted(key)}: required here: each environment names its own"
+                 for key in OWN_KEYS if not _has(loaded[env_path], key)]
+    if problems:
+        raise RenderError(problems)
     origins: dict[KeyPath, Path] = {}
     merged = merge({}, loaded[common_path], common_path, origins)
     merged = merge(merged, loaded[env_path], env_path, origins)
