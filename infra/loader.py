@@ -211,13 +211,13 @@ def load_environment(envs_dir: Path, env: str, allowed_envs: list[str]) -> Envir
     problems = [f"{common_path}: {dotted(key)}: set it in each environment's env.yaml, not here: an "
                 "environment that inherits it deploys from another's branch"
                 for key in OWN_KEYS if _has(loaded[common_path], key)]
-    problems += [f"{env_path}: {dotted(key)}: required here: each environment names its own"
-                 for key in OWN_KEYS if not _has(loaded[env_path], key)]
     if problems:
         raise RenderError(problems)
     origins: dict[KeyPath, Path] = {}
     merged = merge({}, loaded[common_path], common_path, origins)
     merged = merge(merged, loaded[env_path], env_path, origins)
+    # Missing, they are missing from the environment's own file.
+    origins.update({key: env_path for key in OWN_KEYS})
     try:
         env_model = Environment.model_validate(merged)
     except ValidationError as exc:

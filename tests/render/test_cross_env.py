@@ -17,7 +17,7 @@ CASES = {
         "that inherits it deploys from another's branch"),
     "environment without its branch": (
         "envs/stg/env.yaml", "codepipeline:\n  branch: release\n", "codepipeline: {}\n",
-        "envs/stg/env.yaml: codepipeline.branch: required here: each environment names its own"),
+        "envs/stg/env.yaml: codepipeline.branch: required key is missing"),
     "two environments on one branch": (
         "envs/prod/env.yaml", "  branch: main\n", "  branch: release\n",
         "envs/prod/env.yaml: codepipeline.branch: 'release' is stg's deploy branch too, so a push to it would "
