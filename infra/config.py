@@ -7,11 +7,14 @@ never differ (encryption, TLS, private subnets) is hard-coded in the modules.
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import re
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from .regions import REGIONS
 
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
                       2557, 2922, 3288, 3653)
@@ -318,8 +321,8 @@ class Environment(Strict):
     """One environment after merging common.yaml with its env.yaml."""
 
     system: Label = Field(max_length=12)
-    region: str = Field(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
-    account_id: str = Field(pattern=r"^\d{12}$")
+    region: str
+    account_id: str
     network: Network
     domain: Domain | None
     proxy: Proxy
@@ -331,6 +334,25 @@ class Environment(Strict):
     codepipeline: Codepipeline
     monitoring: Monitoring
     force_destroy: bool  # let `terraform destroy` empty buckets and repositories (never in prod)
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        if value not in REGIONS:
+            close = difflib.get_close_matches(value, sorted(REGIONS), n=1)
+            hint = f' (did you mean "{close[0]}"?)' if close else ""
+            raise ValueError(f"not an AWS Region this project knows (infra/regions.py){hint}")
+        return value
+
+    @field_validator("account_id", mode="before")
+    @classmethod
+    def _account_id(cls, value: object) -> object:
+        if isinstance(value, int):
+            # Unquoted, YAML reads 123456789012 as a number, and 012345670123 as an octal one.
+            raise ValueError("write the 12 digits in quotes: unquoted, YAML reads a number")
+        if isinstance(value, str) and not re.fullmatch(r"\d{12}", value):
+            raise ValueError("must be the 12 digits of an AWS account ID")
+        return value
 
 
 def https_problems(env: Environment) -> list[tuple[tuple[str, ...], str]]:

@@ -15,7 +15,7 @@ from typing import Any
 
 from .config import Environment
 from .errors import RenderError
-from .loader import load_environment
+from .loader import cross_environment_problems, load_environment
 
 # Inputs of every environment root: a change here may change any plan. (A change to one
 # root's own folder reaches that root only; envs/bootstrap keeps local state and is applied by
@@ -41,6 +41,7 @@ def environments(envs_dir: Path, labels: list[str], known: dict[str, Environment
                 found[label] = load_environment(envs_dir, label, labels)
             except RenderError as exc:
                 problems.extend(exc.problems)
+    problems = problems or cross_environment_problems(envs_dir, found)
     if problems:
         raise RenderError(problems)
     return found

@@ -7,6 +7,7 @@ line per problem, with a did-you-mean for misspelt keys.
 from __future__ import annotations
 
 import difflib
+import ipaddress
 from pathlib import Path
 from typing import Any, get_args, get_origin
 
@@ -21,6 +22,9 @@ KeyPath = tuple[str | int, ...]
 # Keys every environment shares: the first label of every name, and the region the cost and
 # the rendered settings assume. (account_id is per environment: one AWS account each.)
 SHARED_KEYS = frozenset({"system", "region"})
+# Keys every environment sets in its own env.yaml: inherited from common.yaml, a new environment
+# would deploy from the branch of another, and a push to it would apply both at once.
+OWN_KEYS: tuple[KeyPath, ...] = (("codepipeline", "branch"),)
 
 
 # libyaml's parser where PyYAML was built with it (its wheels are), the pure-Python one
@@ -100,45 +104,88 @@ def origin_of(loc: KeyPath, origins: dict[KeyPath, Path], fallback: Path) -> Pat
 def _model_at(model: type[BaseModel], loc: KeyPath) -> type[BaseModel] | None:
     """The pydantic model that holds the key at `loc` (for did-you-mean)."""
     current: Any = model
+    keyed = 0  # parts of `loc` that are keys of a mapping, not fields
     for part in loc:
-        if isinstance(part, int):
+        if isinstance(part, int) or keyed:
+            keyed = max(keyed - 1, 0)
             continue
         if not (isinstance(current, type) and issubclass(current, BaseModel)):
             return None
         field = current.model_fields.get(str(part))
         if field is None:
             return None
-        current = _unwrap(field.annotation)
+        current, keyed = _unwrap(field.annotation)
     return current if isinstance(current, type) and issubclass(current, BaseModel) else None
 
 
-def _unwrap(annotation: Any) -> Any:
-    """Optional[X] / list[X] -> X, to walk into nested models."""
+def _unwrap(annotation: Any) -> tuple[Any, int]:
+    """Optional[X] / list[X] / dict[str, X] -> X, to walk into nested models, and how many
+    mapping keys the walk passes on the way (the keys of a location that are not fields)."""
+    keyed = 0
     for _ in range(3):
         args = [a for a in get_args(annotation) if a is not type(None)]
         if get_origin(annotation) is None or not args:
             break
-        annotation = args[0]
-    return annotation
+        keyed += get_origin(annotation) is dict
+        annotation = args[-1] if get_origin(annotation) is dict else args[0]
+    return annotation, keyed
 
 
-def describe(error: dict[str, Any], origins: dict[KeyPath, Path], fallback: Path) -> str:
+def _keys(model: type[BaseModel]) -> list[str]:
+    """The keys a model accepts, as written in YAML (`global`, not its field `global_`)."""
+    return sorted(field.alias or name for name, field in model.model_fields.items())
+
+
+def dotted(loc: KeyPath) -> str:
+    """("network", "cidr") -> network.cidr; ("jobs", 0, "name") -> jobs[0].name."""
+    return ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in loc).replace(".[", "[")
+
+
+def describe(error: dict[str, Any], origins: dict[KeyPath, Path], fallback: Path,
+             model: type[BaseModel] = Environment) -> str:
+    """One pydantic error of `model` as one line: the file that set the key, its dotted path, why."""
     loc: KeyPath = tuple(error["loc"])
     # Errors raised by a model-level validator carry no field: they concern the whole section.
-    dotted = ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in loc).replace(".[", "[")
     where = origin_of(loc, origins, fallback)
     if error["type"] == "extra_forbidden":
-        parent = _model_at(Environment, loc[:-1])
-        known = sorted(parent.model_fields) if parent else []
+        parent = _model_at(model, loc[:-1])
+        known = _keys(parent) if parent else []
         close = difflib.get_close_matches(str(loc[-1]), known, n=1)
         hint = f' (did you mean "{close[0]}"?)' if close else f" (allowed: {', '.join(known)})" if known else ""
-        return f"{where}: {dotted}: unknown key{hint}"
+        return f"{where}: {dotted(loc)}: unknown key{hint}"
     if error["type"] == "missing":
-        return f"{where}: {dotted}: required key is missing"
+        return f"{where}: {dotted(loc)}: required key is missing"
     message = error["msg"].removeprefix("Value error, ")
     value = error.get("input")
     shown = "" if isinstance(value, (dict, list)) or value is None else f" (got {value!r})"
-    return f"{where}: {dotted or '(top level)'}: {message}{shown}"
+    return f"{where}: {dotted(loc) or '(top level)'}: {message}{shown}"
+
+
+def _has(data: Any, key: KeyPath) -> bool:
+    for part in key:
+        if not isinstance(data, dict) or part not in data:
+            return False
+        data = data[part]
+    return True
+
+
+def cross_environment_problems(envs_dir: Path, envs: dict[str, Environment]) -> list[str]:
+    """Rules between environments, each reported at the env.yaml of the later one in label order."""
+    problems: list[str] = []
+    names = list(envs)
+    for index, name in enumerate(names):
+        env, where = envs[name], Path(envs_dir.name) / name / "env.yaml"
+        for other in names[:index]:
+            earlier = envs[other]
+            if (earlier.codepipeline.repository, earlier.codepipeline.branch) == (
+                    env.codepipeline.repository, env.codepipeline.branch):
+                problems.append(f"{where}: codepipeline.branch: {env.codepipeline.branch!r} is {other}'s deploy "
+                                f"branch too, so a push to it would apply both; give each environment its own")
+            if ipaddress.IPv4Network(earlier.network.cidr).overlaps(ipaddress.IPv4Network(env.network.cidr)):
+                # Distinct ranges keep peering, a transit gateway or a VPN between environments possible.
+                problems.append(f"{where}: network.cidr: {env.network.cidr} overlaps {other}'s "
+                                f"{earlier.network.cidr}; give each environment its own range")
+    return problems
 
 
 def load_environment(envs_dir: Path, env: str, allowed_envs: list[str]) -> Environment:
@@ -161,9 +208,16 @@ def load_environment(envs_dir: Path, env: str, allowed_envs: list[str]) -> Envir
     if shared:
         raise RenderError([f"{env_path}: {key}: set it in {common_path} only; every environment shares "
                            "one naming system and region" for key in shared])
+    problems = [f"{common_path}: {dotted(key)}: set it in each environment's env.yaml, not here: an "
+                "environment that inherits it deploys from another's branch"
+                for key in OWN_KEYS if _has(loaded[common_path], key)]
+    if problems:
+        raise RenderError(problems)
     origins: dict[KeyPath, Path] = {}
     merged = merge({}, loaded[common_path], common_path, origins)
     merged = merge(merged, loaded[env_path], env_path, origins)
+    # Missing, they are missing from the environment's own file.
+    origins.update({key: env_path for key in OWN_KEYS})
     try:
         env_model = Environment.model_validate(merged)
     except ValidationError as exc:

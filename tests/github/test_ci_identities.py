@@ -54,8 +54,7 @@ def env_yaml(env: str) -> dict:
 ACCOUNTS = {env: env_yaml(env)["account_id"] for env in ENVS}
 COMMON = yaml.safe_load((ROOT / "envs" / "common.yaml").read_text(encoding="utf-8"))
 REPO = COMMON["codepipeline"]["repository"]
-BRANCHES = {env: env_yaml(env).get("codepipeline", {}).get("branch", COMMON["codepipeline"]["branch"])
-            for env in ENVS}
+BRANCHES = {env: env_yaml(env)["codepipeline"]["branch"] for env in ENVS}  # each env.yaml names its own
 
 
 @dataclass

@@ -33,7 +33,7 @@ def share_one_account(project: Path, account: str = "444444444444") -> None:
 
 def test_each_bootstrap_carries_its_environments_repository_and_branch(project: Path):
     path = project / "envs" / "prod" / "env.yaml"
-    path.write_text(path.read_text().replace("codepipeline:\n", "codepipeline:\n  branch: production\n", 1),
+    path.write_text(path.read_text().replace("  branch: main\n", "  branch: production\n"),
                     encoding="utf-8")
     assert render(project, "prod").returncode == 0
     call = bootstrap_call(project, "prod")
@@ -86,6 +86,7 @@ def test_a_broken_environment_stops_the_others_render_with_one_line(project: Pat
                     encoding="utf-8")
     result = render(project, "dev")
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == [
+    assert sorted(result.stderr.strip().splitlines()) == [
+        "error: envs/stg/env.yaml: codepipeline.branch: required key is missing",
         'error: envs/stg/env.yaml: codepipeline.brnch: unknown key (did you mean "branch"?)']
     assert {p: p.read_bytes() for p in snapshot} == {**snapshot, path: path.read_bytes()}
