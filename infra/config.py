@@ -299,6 +299,12 @@ class Alarms(Strict):
     cache_evictions: Alarm
     cache_connections: Alarm
     dlq_messages: Alarm
+    app_login_throttle_unavailable: Alarm
+    app_cache_down: Alarm
+    app_db_unavailable: Alarm
+    app_readiness_failed: Alarm
+    app_db_credentials: Alarm
+    proxy_5xx: Alarm
 
 
 class Monitoring(Strict):
