@@ -31,7 +31,7 @@ from tfhelpers import (
     variables_of,
 )
 
-from infra.config import Alarms
+from infra.config import LOG_ALARMS, Alarms
 from infra.names import EVENT_RULES, alarm_keys, cache_members
 from infra.render import Project, load
 
@@ -190,6 +190,10 @@ def app_source() -> str:
 
 def log_kinds() -> dict[str, dict[str, Any]]:
     return {kind: spec for kind, spec in catalogue().items() if spec["log"]}
+
+
+def test_the_cost_estimate_prices_a_metric_for_every_log_alarm():
+    assert tuple(log_kinds()) == LOG_ALARMS
 
 
 def test_every_degraded_event_and_server_error_has_an_alarm():
