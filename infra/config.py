@@ -92,6 +92,12 @@ class Domain(Strict):
         return self
 
 
+# A listener rule's conditions hold at most 5 values in all ("Quotas for your Application Load
+# Balancers": condition values per rule): the /admin* path takes one, source addresses the rest.
+ADMIN_CIDRS_PER_RULE = 4
+ADMIN_CIDRS_MAX = 5 * ADMIN_CIDRS_PER_RULE
+
+
 class Proxy(Strict):
     # An environment without `domain` would serve passwords and session cookies in clear text:
     # the renderer refuses that unless the environment says so here (see loader.https_problems).
@@ -101,6 +107,28 @@ class Proxy(Strict):
     deregistration_delay: int = Field(ge=0, le=3600)
     health_check_path: str = Field(pattern=r"^/")
     log_expiration_days: int = Field(ge=1, le=3650)
+    # Who may reach /admin/: empty admits everyone (Django's login still guards it). The load
+    # balancer enforces it with listener rules on the client's source address (modules/proxy_server).
+    admin_allowed_cidrs: list[str]
+
+    @field_validator("admin_allowed_cidrs")
+    @classmethod
+    def _admin_cidrs(cls, value: list[str]) -> list[str]:
+        for cidr in value:
+            try:
+                net = ipaddress.IPv4Network(cidr, strict=True)
+            except ValueError as exc:
+                raise ValueError(f"{cidr!r} is not an IPv4 network in CIDR notation ({exc}); "
+                                 "the load balancer has IPv4 addresses only") from None
+            if net.prefixlen == 0:
+                raise ValueError("0.0.0.0/0 admits everyone: leave the list empty instead")
+        duplicates = sorted({c for c in value if value.count(c) > 1})
+        if duplicates:
+            raise ValueError(f"listed twice: {', '.join(duplicates)}")
+        if len(value) > ADMIN_CIDRS_MAX:
+            raise ValueError(f"at most {ADMIN_CIDRS_MAX} networks (got {len(value)}): each listener rule holds "
+                             f"{ADMIN_CIDRS_PER_RULE} beside its path; for more, use an AWS WAF IP set")
+        return value
 
 
 class Ecs(Strict):
@@ -280,6 +308,12 @@ class Alarm(Strict):
         return self
 
 
+# The alarms whose metric modules/monitoring counts from log lines (a custom metric each, which
+# the cost estimate prices); tests/modules/test_monitoring.py checks them against its catalogue.
+LOG_ALARMS = ("app_login_throttle_unavailable", "app_cache_down", "app_db_unavailable", "app_readiness_failed",
+              "app_db_credentials", "proxy_5xx")
+
+
 class Alarms(Strict):
     """Every alarm of modules/monitoring; what each measures and its unit are in that module's README."""
 
@@ -302,6 +336,12 @@ class Alarms(Strict):
     cache_evictions: Alarm
     cache_connections: Alarm
     dlq_messages: Alarm
+    app_login_throttle_unavailable: Alarm
+    app_cache_down: Alarm
+    app_db_unavailable: Alarm
+    app_readiness_failed: Alarm
+    app_db_credentials: Alarm
+    proxy_5xx: Alarm
 
 
 class Monitoring(Strict):

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .config import Environment
+from .config import LOG_ALARMS, Environment
 from .errors import RenderError
 from .loader import read_yaml
 from .names import EnvNames
@@ -330,8 +330,9 @@ def dns(x: Inputs) -> Line:
 
 def monitoring(x: Inputs) -> Line:
     alarms, dashboards = x.kinds["aws_cloudwatch_metric_alarm"], x.kinds["aws_cloudwatch_dashboard"]
-    usd = alarms * x.p("alarm_month") + dashboards * x.p("dashboard_month")
-    return Line("monitoring", usd, f"{alarms} alarm(s), {dashboards} dashboard(s)")
+    metrics = len(LOG_ALARMS)  # one custom metric per log metric filter
+    usd = alarms * x.p("alarm_month") + dashboards * x.p("dashboard_month") + metrics * x.p("custom_metric_month")
+    return Line("monitoring", usd, f"{alarms} alarm(s), {dashboards} dashboard(s), {metrics} log metric(s)")
 
 
 LINES: dict[str, tuple[str, Callable[[Inputs], Line]]] = {

@@ -35,7 +35,8 @@ FIXTURE_PRICES = {
                               "redis": {"cache.t4g.micro": 0.02}},
     "kms_key_month": 1.0, "kms_requests_10k": 0.05, "secret_month": 0.4, "secret_api_10k": 0.05,
     "logs_ingest_gb": {"STANDARD": 0.5, "INFREQUENT_ACCESS": 0.25}, "logs_storage_gb_month": 0.03,
-    "alarm_month": 0.1, "dashboard_month": 3.0, "route53_zone_month": 0.5, "s3_standard_gb_month": 0.02,
+    "alarm_month": 0.1, "custom_metric_month": 0.3, "dashboard_month": 3.0, "route53_zone_month": 0.5,
+    "s3_standard_gb_month": 0.02,
     "ecr_storage_gb_month": 0.1, "codebuild_small_minute": 0.01, "codepipeline_action_minute": 0.002,
 }
 FIXTURE_ASSUMPTIONS = {

@@ -8,25 +8,31 @@ module "monitoring" {
     topic       = "todo-dev-ops-alerts-main-sns"
     cache_topic = "todo-dev-ops-alerts-cache-sns"
     alarms = {
-      alb_target_5xx_rate      = "todo-dev-ops-alarm-albtarget5xxrate-cw"
-      alb_elb_5xx              = "todo-dev-ops-alarm-albelb5xx-cw"
-      alb_p99_latency          = "todo-dev-ops-alarm-albp99latency-cw"
-      alb_unhealthy_hosts      = "todo-dev-ops-alarm-albunhealthyhosts-cw"
-      alb_rejected_connections = "todo-dev-ops-alarm-albrejectedconnections-cw"
-      ecs_running_tasks        = "todo-dev-ops-alarm-ecsrunningtasks-cw"
-      ecs_cpu                  = "todo-dev-ops-alarm-ecscpu-cw"
-      ecs_memory               = "todo-dev-ops-alarm-ecsmemory-cw"
-      rds_cpu                  = "todo-dev-ops-alarm-rdscpu-cw"
-      rds_free_storage         = "todo-dev-ops-alarm-rdsfreestorage-cw"
-      rds_freeable_memory      = "todo-dev-ops-alarm-rdsfreeablememory-cw"
-      rds_connections          = "todo-dev-ops-alarm-rdsconnections-cw"
-      rds_read_latency         = "todo-dev-ops-alarm-rdsreadlatency-cw"
-      rds_write_latency        = "todo-dev-ops-alarm-rdswritelatency-cw"
-      cache_cpu_001            = "todo-dev-ops-alarm-cachecpu001-cw"
-      cache_memory_001         = "todo-dev-ops-alarm-cachememory001-cw"
-      cache_evictions_001      = "todo-dev-ops-alarm-cacheevictions001-cw"
-      cache_connections_001    = "todo-dev-ops-alarm-cacheconnections001-cw"
-      dlq_messages             = "todo-dev-ops-alarm-dlqmessages-cw"
+      alb_target_5xx_rate            = "todo-dev-ops-alarm-albtarget5xxrate-cw"
+      alb_elb_5xx                    = "todo-dev-ops-alarm-albelb5xx-cw"
+      alb_p99_latency                = "todo-dev-ops-alarm-albp99latency-cw"
+      alb_unhealthy_hosts            = "todo-dev-ops-alarm-albunhealthyhosts-cw"
+      alb_rejected_connections       = "todo-dev-ops-alarm-albrejectedconnections-cw"
+      ecs_running_tasks              = "todo-dev-ops-alarm-ecsrunningtasks-cw"
+      ecs_cpu                        = "todo-dev-ops-alarm-ecscpu-cw"
+      ecs_memory                     = "todo-dev-ops-alarm-ecsmemory-cw"
+      rds_cpu                        = "todo-dev-ops-alarm-rdscpu-cw"
+      rds_free_storage               = "todo-dev-ops-alarm-rdsfreestorage-cw"
+      rds_freeable_memory            = "todo-dev-ops-alarm-rdsfreeablememory-cw"
+      rds_connections                = "todo-dev-ops-alarm-rdsconnections-cw"
+      rds_read_latency               = "todo-dev-ops-alarm-rdsreadlatency-cw"
+      rds_write_latency              = "todo-dev-ops-alarm-rdswritelatency-cw"
+      cache_cpu_001                  = "todo-dev-ops-alarm-cachecpu001-cw"
+      cache_memory_001               = "todo-dev-ops-alarm-cachememory001-cw"
+      cache_evictions_001            = "todo-dev-ops-alarm-cacheevictions001-cw"
+      cache_connections_001          = "todo-dev-ops-alarm-cacheconnections001-cw"
+      dlq_messages                   = "todo-dev-ops-alarm-dlqmessages-cw"
+      app_login_throttle_unavailable = "todo-dev-ops-alarm-apploginthrottleunavailable-cw"
+      app_cache_down                 = "todo-dev-ops-alarm-appcachedown-cw"
+      app_db_unavailable             = "todo-dev-ops-alarm-appdbunavailable-cw"
+      app_readiness_failed           = "todo-dev-ops-alarm-appreadinessfailed-cw"
+      app_db_credentials             = "todo-dev-ops-alarm-appdbcredentials-cw"
+      proxy_5xx                      = "todo-dev-ops-alarm-proxy5xx-cw"
     }
     rules = {
       deployment = "todo-dev-ops-event-deployment-rule"
@@ -154,6 +160,42 @@ module "monitoring" {
       evaluation_periods  = 1
       datapoints_to_alarm = 1
     }
+    app_login_throttle_unavailable = {
+      threshold           = 0.0
+      period              = 300
+      evaluation_periods  = 1
+      datapoints_to_alarm = 1
+    }
+    app_cache_down = {
+      threshold           = 0.0
+      period              = 300
+      evaluation_periods  = 1
+      datapoints_to_alarm = 1
+    }
+    app_db_unavailable = {
+      threshold           = 0.0
+      period              = 300
+      evaluation_periods  = 1
+      datapoints_to_alarm = 1
+    }
+    app_readiness_failed = {
+      threshold           = 0.0
+      period              = 300
+      evaluation_periods  = 1
+      datapoints_to_alarm = 1
+    }
+    app_db_credentials = {
+      threshold           = 0.0
+      period              = 300
+      evaluation_periods  = 1
+      datapoints_to_alarm = 1
+    }
+    proxy_5xx = {
+      threshold           = 10.0
+      period              = 300
+      evaluation_periods  = 1
+      datapoints_to_alarm = 1
+    }
   }
 
   # What is watched. Names are the renderer's literals, not the owning modules' outputs: the
@@ -167,6 +209,13 @@ module "monitoring" {
   dead_letter_queue_name  = "todo-dev-app-batch-dlq-sqs"
   db_instance_identifier  = "todo-dev-data-db-main-rds"
   pipeline_name           = "todo-dev-cicd-deploy-main-pipeline"
+  # Outputs, not literals: a metric filter needs its log group to exist. No cycle: the log
+  # groups depend on nothing of this module (only the ecs service does, for its rollback alarms).
+  log_group_names = {
+    app   = module.ecs.app_log_group_name
+    proxy = module.ecs.proxy_log_group_name
+    batch = module.batch.log_group_name
+  }
   # ElastiCache names the member clusters of a replication group <group id>-001, -002, ...
   cache_cluster_ids = {
     "001" = "todo-dev-data-cache-main-ec-001"

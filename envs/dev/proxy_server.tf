@@ -24,4 +24,7 @@ module "proxy_server" {
   deregistration_delay     = 30
   log_expiration_days      = 90
   log_bucket_force_destroy = true
+
+  # Empty: /admin* open to all (behind Django's login); else only these networks, 403 for the rest.
+  admin_allowed_cidrs = []
 }

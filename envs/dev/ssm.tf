@@ -41,6 +41,12 @@ module "ssm" {
       "todo-dev-ops-alarm-cacheevictions001-cw",
       "todo-dev-ops-alarm-cacheconnections001-cw",
       "todo-dev-ops-alarm-dlqmessages-cw",
+      "todo-dev-ops-alarm-apploginthrottleunavailable-cw",
+      "todo-dev-ops-alarm-appcachedown-cw",
+      "todo-dev-ops-alarm-appdbunavailable-cw",
+      "todo-dev-ops-alarm-appreadinessfailed-cw",
+      "todo-dev-ops-alarm-appdbcredentials-cw",
+      "todo-dev-ops-alarm-proxy5xx-cw",
     ]
   }
 }

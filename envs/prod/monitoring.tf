@@ -8,29 +8,35 @@ module "monitoring" {
     topic       = "todo-prod-ops-alerts-main-sns"
     cache_topic = "todo-prod-ops-alerts-cache-sns"
     alarms = {
-      alb_target_5xx_rate      = "todo-prod-ops-alarm-albtarget5xxrate-cw"
-      alb_elb_5xx              = "todo-prod-ops-alarm-albelb5xx-cw"
-      alb_p99_latency          = "todo-prod-ops-alarm-albp99latency-cw"
-      alb_unhealthy_hosts      = "todo-prod-ops-alarm-albunhealthyhosts-cw"
-      alb_rejected_connections = "todo-prod-ops-alarm-albrejectedconnections-cw"
-      ecs_running_tasks        = "todo-prod-ops-alarm-ecsrunningtasks-cw"
-      ecs_cpu                  = "todo-prod-ops-alarm-ecscpu-cw"
-      ecs_memory               = "todo-prod-ops-alarm-ecsmemory-cw"
-      rds_cpu                  = "todo-prod-ops-alarm-rdscpu-cw"
-      rds_free_storage         = "todo-prod-ops-alarm-rdsfreestorage-cw"
-      rds_freeable_memory      = "todo-prod-ops-alarm-rdsfreeablememory-cw"
-      rds_connections          = "todo-prod-ops-alarm-rdsconnections-cw"
-      rds_read_latency         = "todo-prod-ops-alarm-rdsreadlatency-cw"
-      rds_write_latency        = "todo-prod-ops-alarm-rdswritelatency-cw"
-      cache_cpu_001            = "todo-prod-ops-alarm-cachecpu001-cw"
-      cache_cpu_002            = "todo-prod-ops-alarm-cachecpu002-cw"
-      cache_memory_001         = "todo-prod-ops-alarm-cachememory001-cw"
-      cache_memory_002         = "todo-prod-ops-alarm-cachememory002-cw"
-      cache_evictions_001      = "todo-prod-ops-alarm-cacheevictions001-cw"
-      cache_evictions_002      = "todo-prod-ops-alarm-cacheevictions002-cw"
-      cache_connections_001    = "todo-prod-ops-alarm-cacheconnections001-cw"
-      cache_connections_002    = "todo-prod-ops-alarm-cacheconnections002-cw"
-      dlq_messages             = "todo-prod-ops-alarm-dlqmessages-cw"
+      alb_target_5xx_rate            = "todo-prod-ops-alarm-albtarget5xxrate-cw"
+      alb_elb_5xx                    = "todo-prod-ops-alarm-albelb5xx-cw"
+      alb_p99_latency                = "todo-prod-ops-alarm-albp99latency-cw"
+      alb_unhealthy_hosts            = "todo-prod-ops-alarm-albunhealthyhosts-cw"
+      alb_rejected_connections       = "todo-prod-ops-alarm-albrejectedconnections-cw"
+      ecs_running_tasks              = "todo-prod-ops-alarm-ecsrunningtasks-cw"
+      ecs_cpu                        = "todo-prod-ops-alarm-ecscpu-cw"
+      ecs_memory                     = "todo-prod-ops-alarm-ecsmemory-cw"
+      rds_cpu                        = "todo-prod-ops-alarm-rdscpu-cw"
+      rds_free_storage               = "todo-prod-ops-alarm-rdsfreestorage-cw"
+      rds_freeable_memory            = "todo-prod-ops-alarm-rdsfreeablememory-cw"
+      rds_connections                = "todo-prod-ops-alarm-rdsconnections-cw"
+      rds_read_latency               = "todo-prod-ops-alarm-rdsreadlatency-cw"
+      rds_write_latency              = "todo-prod-ops-alarm-rdswritelatency-cw"
+      cache_cpu_001                  = "todo-prod-ops-alarm-cachecpu001-cw"
+      cache_cpu_002                  = "todo-prod-ops-alarm-cachecpu002-cw"
+      cache_memory_001               = "todo-prod-ops-alarm-cachememory001-cw"
+      cache_memory_002               = "todo-prod-ops-alarm-cachememory002-cw"
+      cache_evictions_001            = "todo-prod-ops-alarm-cacheevictions001-cw"
+      cache_evictions_002            = "todo-prod-ops-alarm-cacheevictions002-cw"
+      cache_connections_001          = "todo-prod-ops-alarm-cacheconnections001-cw"
+      cache_connections_002          = "todo-prod-ops-alarm-cacheconnections002-cw"
+      dlq_messages                   = "todo-prod-ops-alarm-dlqmessages-cw"
+      app_login_throttle_unavailable = "todo-prod-ops-alarm-apploginthrottleunavailable-cw"
+      app_cache_down                 = "todo-prod-ops-alarm-appcachedown-cw"
+      app_db_unavailable             = "todo-prod-ops-alarm-appdbunavailable-cw"
+      app_readiness_failed           = "todo-prod-ops-alarm-appreadinessfailed-cw"
+      app_db_credentials             = "todo-prod-ops-alarm-appdbcredentials-cw"
+      proxy_5xx                      = "todo-prod-ops-alarm-proxy5xx-cw"
     }
     rules = {
       deployment = "todo-prod-ops-event-deployment-rule"
@@ -158,6 +164,42 @@ module "monitoring" {
       evaluation_periods  = 1
       datapoints_to_alarm = 1
     }
+    app_login_throttle_unavailable = {
+      threshold           = 0.0
+      period              = 300
+      evaluation_periods  = 1
+      datapoints_to_alarm = 1
+    }
+    app_cache_down = {
+      threshold           = 0.0
+      period              = 300
+      evaluation_periods  = 1
+      datapoints_to_alarm = 1
+    }
+    app_db_unavailable = {
+      threshold           = 0.0
+      period              = 300
+      evaluation_periods  = 1
+      datapoints_to_alarm = 1
+    }
+    app_readiness_failed = {
+      threshold           = 0.0
+      period              = 300
+      evaluation_periods  = 1
+      datapoints_to_alarm = 1
+    }
+    app_db_credentials = {
+      threshold           = 0.0
+      period              = 300
+      evaluation_periods  = 1
+      datapoints_to_alarm = 1
+    }
+    proxy_5xx = {
+      threshold           = 10.0
+      period              = 300
+      evaluation_periods  = 1
+      datapoints_to_alarm = 1
+    }
   }
 
   # What is watched. Names are the renderer's literals, not the owning modules' outputs: the
@@ -171,6 +213,13 @@ module "monitoring" {
   dead_letter_queue_name  = "todo-prod-app-batch-dlq-sqs"
   db_instance_identifier  = "todo-prod-data-db-main-rds"
   pipeline_name           = "todo-prod-cicd-deploy-main-pipeline"
+  # Outputs, not literals: a metric filter needs its log group to exist. No cycle: the log
+  # groups depend on nothing of this module (only the ecs service does, for its rollback alarms).
+  log_group_names = {
+    app   = module.ecs.app_log_group_name
+    proxy = module.ecs.proxy_log_group_name
+    batch = module.batch.log_group_name
+  }
   # ElastiCache names the member clusters of a replication group <group id>-001, -002, ...
   cache_cluster_ids = {
     "001" = "todo-prod-data-cache-main-ec-001"

@@ -45,6 +45,12 @@ module "ssm" {
       "todo-prod-ops-alarm-cacheconnections001-cw",
       "todo-prod-ops-alarm-cacheconnections002-cw",
       "todo-prod-ops-alarm-dlqmessages-cw",
+      "todo-prod-ops-alarm-apploginthrottleunavailable-cw",
+      "todo-prod-ops-alarm-appcachedown-cw",
+      "todo-prod-ops-alarm-appdbunavailable-cw",
+      "todo-prod-ops-alarm-appreadinessfailed-cw",
+      "todo-prod-ops-alarm-appdbcredentials-cw",
+      "todo-prod-ops-alarm-proxy5xx-cw",
     ]
   }
 }

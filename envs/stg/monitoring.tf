@@ -8,29 +8,35 @@ module "monitoring" {
     topic       = "todo-stg-ops-alerts-main-sns"
     cache_topic = "todo-stg-ops-alerts-cache-sns"
     alarms = {
-      alb_target_5xx_rate      = "todo-stg-ops-alarm-albtarget5xxrate-cw"
-      alb_elb_5xx              = "todo-stg-ops-alarm-albelb5xx-cw"
-      alb_p99_latency          = "todo-stg-ops-alarm-albp99latency-cw"
-      alb_unhealthy_hosts      = "todo-stg-ops-alarm-albunhealthyhosts-cw"
-      alb_rejected_connections = "todo-stg-ops-alarm-albrejectedconnections-cw"
-      ecs_running_tasks        = "todo-stg-ops-alarm-ecsrunningtasks-cw"
-      ecs_cpu                  = "todo-stg-ops-alarm-ecscpu-cw"
-      ecs_memory               = "todo-stg-ops-alarm-ecsmemory-cw"
-      rds_cpu                  = "todo-stg-ops-alarm-rdscpu-cw"
-      rds_free_storage         = "todo-stg-ops-alarm-rdsfreestorage-cw"
-      rds_freeable_memory      = "todo-stg-ops-alarm-rdsfreeablememory-cw"
-      rds_connections          = "todo-stg-ops-alarm-rdsconnections-cw"
-      rds_read_latency         = "todo-stg-ops-alarm-rdsreadlatency-cw"
-      rds_write_latency        = "todo-stg-ops-alarm-rdswritelatency-cw"
-      cache_cpu_001            = "todo-stg-ops-alarm-cachecpu001-cw"
-      cache_cpu_002            = "todo-stg-ops-alarm-cachecpu002-cw"
-      cache_memory_001         = "todo-stg-ops-alarm-cachememory001-cw"
-      cache_memory_002         = "todo-stg-ops-alarm-cachememory002-cw"
-      cache_evictions_001      = "todo-stg-ops-alarm-cacheevictions001-cw"
-      cache_evictions_002      = "todo-stg-ops-alarm-cacheevictions002-cw"
-      cache_connections_001    = "todo-stg-ops-alarm-cacheconnections001-cw"
-      cache_connections_002    = "todo-stg-ops-alarm-cacheconnections002-cw"
-      dlq_messages             = "todo-stg-ops-alarm-dlqmessages-cw"
+      alb_target_5xx_rate            = "todo-stg-ops-alarm-albtarget5xxrate-cw"
+      alb_elb_5xx                    = "todo-stg-ops-alarm-albelb5xx-cw"
+      alb_p99_latency                = "todo-stg-ops-alarm-albp99latency-cw"
+      alb_unhealthy_hosts            = "todo-stg-ops-alarm-albunhealthyhosts-cw"
+      alb_rejected_connections       = "todo-stg-ops-alarm-albrejectedconnections-cw"
+      ecs_running_tasks              = "todo-stg-ops-alarm-ecsrunningtasks-cw"
+      ecs_cpu                        = "todo-stg-ops-alarm-ecscpu-cw"
+      ecs_memory                     = "todo-stg-ops-alarm-ecsmemory-cw"
+      rds_cpu                        = "todo-stg-ops-alarm-rdscpu-cw"
+      rds_free_storage               = "todo-stg-ops-alarm-rdsfreestorage-cw"
+      rds_freeable_memory            = "todo-stg-ops-alarm-rdsfreeablememory-cw"
+      rds_connections                = "todo-stg-ops-alarm-rdsconnections-cw"
+      rds_read_latency               = "todo-stg-ops-alarm-rdsreadlatency-cw"
+      rds_write_latency              = "todo-stg-ops-alarm-rdswritelatency-cw"
+      cache_cpu_001                  = "todo-stg-ops-alarm-cachecpu001-cw"
+      cache_cpu_002                  = "todo-stg-ops-alarm-cachecpu002-cw"
+      cache_memory_001               = "todo-stg-ops-alarm-cachememory001-cw"
+      cache_memory_002               = "todo-stg-ops-alarm-cachememory002-cw"
+      cache_evictions_001            = "todo-stg-ops-alarm-cacheevictions001-cw"
+      cache_evictions_002            = "todo-stg-ops-alarm-cacheevictions002-cw"
+      cache_connections_001          = "todo-stg-ops-alarm-cacheconnections001-cw"
+      cache_connections_002          = "todo-stg-ops-alarm-cacheconnections002-cw"
+      dlq_messages                   = "todo-stg-ops-alarm-dlqmessages-cw"
+      app_login_throttle_unavailable = "todo-stg-ops-alarm-apploginthrottleunavailable-cw"
+      app_cache_down                 = "todo-stg-ops-alarm-appcachedown-cw"
+      app_db_unavailable             = "todo-stg-ops-alarm-appdbunavailable-cw"
+      app_readiness_failed           = "todo-stg-ops-alarm-appreadinessfailed-cw"
+      app_db_credentials             = "todo-stg-ops-alarm-appdbcredentials-cw"
+      proxy_5xx                      = "todo-stg-ops-alarm-proxy5xx-cw"
     }
     rules = {
       deployment = "todo-stg-ops-event-deployment-rule"
@@ -158,6 +164,42 @@ module "monitoring" {
       evaluation_periods  = 1
       datapoints_to_alarm = 1
     }
+    app_login_throttle_unavailable = {
+      threshold           = 0.0
+      period              = 300
+      evaluation_periods  = 1
+      datapoints_to_alarm = 1
+    }
+    app_cache_down = {
+      threshold           = 0.0
+      period              = 300
+      evaluation_periods  = 1
+      datapoints_to_alarm = 1
+    }
+    app_db_unavailable = {
+      threshold           = 0.0
+      period              = 300
+      evaluation_periods  = 1
+      datapoints_to_alarm = 1
+    }
+    app_readiness_failed = {
+      threshold           = 0.0
+      period              = 300
+      evaluation_periods  = 1
+      datapoints_to_alarm = 1
+    }
+    app_db_credentials = {
+      threshold           = 0.0
+      period              = 300
+      evaluation_periods  = 1
+      datapoints_to_alarm = 1
+    }
+    proxy_5xx = {
+      threshold           = 10.0
+      period              = 300
+      evaluation_periods  = 1
+      datapoints_to_alarm = 1
+    }
   }
 
   # What is watched. Names are the renderer's literals, not the owning modules' outputs: the
@@ -171,6 +213,13 @@ module "monitoring" {
   dead_letter_queue_name  = "todo-stg-app-batch-dlq-sqs"
   db_instance_identifier  = "todo-stg-data-db-main-rds"
   pipeline_name           = "todo-stg-cicd-deploy-main-pipeline"
+  # Outputs, not literals: a metric filter needs its log group to exist. No cycle: the log
+  # groups depend on nothing of this module (only the ecs service does, for its rollback alarms).
+  log_group_names = {
+    app   = module.ecs.app_log_group_name
+    proxy = module.ecs.proxy_log_group_name
+    batch = module.batch.log_group_name
+  }
   # ElastiCache names the member clusters of a replication group <group id>-001, -002, ...
   cache_cluster_ids = {
     "001" = "todo-stg-data-cache-main-ec-001"

@@ -45,6 +45,12 @@ module "ssm" {
       "todo-stg-ops-alarm-cacheconnections001-cw",
       "todo-stg-ops-alarm-cacheconnections002-cw",
       "todo-stg-ops-alarm-dlqmessages-cw",
+      "todo-stg-ops-alarm-apploginthrottleunavailable-cw",
+      "todo-stg-ops-alarm-appcachedown-cw",
+      "todo-stg-ops-alarm-appdbunavailable-cw",
+      "todo-stg-ops-alarm-appreadinessfailed-cw",
+      "todo-stg-ops-alarm-appdbcredentials-cw",
+      "todo-stg-ops-alarm-proxy5xx-cw",
     ]
   }
 }

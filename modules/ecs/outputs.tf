@@ -39,6 +39,11 @@ output "app_log_group_name" {
   value       = aws_cloudwatch_log_group.this["app"].name
 }
 
+output "proxy_log_group_name" {
+  description = "Name of the nginx container's log group (its JSON access log)."
+  value       = aws_cloudwatch_log_group.this["proxy"].name
+}
+
 # ---- Task definition ----
 
 output "task_family" {

@@ -1,6 +1,9 @@
 # ---- Alarms ----
 
 locals {
+  # Metrics counted from the app's logs; one account per environment, so this is unique.
+  log_namespace = "${var.alert_label}/logs"
+
   alb_dimensions    = { LoadBalancer = var.alb_arn_suffix }
   target_dimensions = { LoadBalancer = var.alb_arn_suffix, TargetGroup = var.target_group_arn_suffix }
   ecs_dimensions    = { ClusterName = var.cluster_name, ServiceName = var.service_name }
@@ -11,6 +14,9 @@ locals {
   # means for that metric, chosen per alarm (the README table lists every row with its reason).
   # `metrics` are queried with the alarm's period; `expression`, when set, combines them.
   # `per_cache_member`: one alarm per member cluster of the replication group.
+  # `log`, when set, makes the metric out of log lines: a metric filter on var.log_group_names
+  # [group] counts the JSON lines that match `pattern` (CloudWatch Logs user guide, "Using filter
+  # patterns to match terms in JSON log events": `{ $.field = "text" }`, numeric `>=`, `&&`).
   alarm_kinds = {
     alb_target_5xx_rate = {
       namespace        = "AWS/ApplicationELB"
@@ -25,6 +31,7 @@ locals {
       missing_why      = "no requests, no errors"
       why              = "The app answers with server errors; also rolls a deployment back."
       per_cache_member = false
+      log              = null
     }
     alb_elb_5xx = {
       namespace        = "AWS/ApplicationELB"
@@ -39,6 +46,7 @@ locals {
       missing_why      = "reported only when there are errors"
       why              = "The load balancer itself fails requests: no healthy target, target timeouts or resets."
       per_cache_member = false
+      log              = null
     }
     alb_p99_latency = {
       namespace        = "AWS/ApplicationELB"
@@ -53,6 +61,7 @@ locals {
       missing_why      = "no requests"
       why              = "The slowest requests are slow enough for users to notice or for the proxy to time out."
       per_cache_member = false
+      log              = null
     }
     alb_unhealthy_hosts = {
       namespace        = "AWS/ApplicationELB"
@@ -67,6 +76,7 @@ locals {
       missing_why      = "no targets registered; ecs_running_tasks covers that"
       why              = "A task fails its health check; also rolls a deployment back."
       per_cache_member = false
+      log              = null
     }
     alb_rejected_connections = {
       namespace        = "AWS/ApplicationELB"
@@ -81,6 +91,7 @@ locals {
       missing_why      = "reported only when connections are rejected"
       why              = "The load balancer reached its connection limit and turned clients away."
       per_cache_member = false
+      log              = null
     }
     ecs_running_tasks = {
       namespace        = "ECS/ContainerInsights"
@@ -95,6 +106,7 @@ locals {
       missing_why      = "Container Insights reports every minute while the service exists"
       why              = "Tasks crash or cannot start (image, secrets, capacity), so the service runs short."
       per_cache_member = false
+      log              = null
     }
     ecs_cpu = {
       namespace        = "AWS/ECS"
@@ -109,6 +121,7 @@ locals {
       missing_why      = "a gap says nothing about load; ecs_running_tasks covers absent tasks"
       why              = "Autoscaling is at its maximum or too slow for the load."
       per_cache_member = false
+      log              = null
     }
     ecs_memory = {
       namespace        = "AWS/ECS"
@@ -123,6 +136,7 @@ locals {
       missing_why      = "a gap says nothing about memory; ecs_running_tasks covers absent tasks"
       why              = "Tasks near their memory limit are killed (OutOfMemory) and restarted."
       per_cache_member = false
+      log              = null
     }
     rds_cpu = {
       namespace        = "AWS/RDS"
@@ -137,6 +151,7 @@ locals {
       missing_why      = "a gap (reboot, failover) is reported by the database rule"
       why              = "Queries saturate the instance (a missing index, a runaway job); burstable classes also spend CPU credits."
       per_cache_member = false
+      log              = null
     }
     rds_free_storage = {
       namespace        = "AWS/RDS"
@@ -151,6 +166,7 @@ locals {
       missing_why      = "a gap is not a full disk"
       why              = "Storage autoscaling reached max_allocated_storage or cannot keep up; a full volume stops writes."
       per_cache_member = false
+      log              = null
     }
     rds_freeable_memory = {
       namespace        = "AWS/RDS"
@@ -165,6 +181,7 @@ locals {
       missing_why      = "a gap is not a memory shortage"
       why              = "The instance swaps or kills backends: too many connections or work_mem for its class."
       per_cache_member = false
+      log              = null
     }
     rds_connections = {
       namespace        = "AWS/RDS"
@@ -179,6 +196,7 @@ locals {
       missing_why      = "a gap is not a connection surge"
       why              = "Close to max_connections, new tasks and jobs cannot connect."
       per_cache_member = false
+      log              = null
     }
     rds_read_latency = {
       namespace        = "AWS/RDS"
@@ -193,6 +211,7 @@ locals {
       missing_why      = "a gap is not slow storage"
       why              = "Storage is the bottleneck (gp3 throughput or IOPS exhausted), so every query slows."
       per_cache_member = false
+      log              = null
     }
     rds_write_latency = {
       namespace        = "AWS/RDS"
@@ -207,6 +226,7 @@ locals {
       missing_why      = "a gap is not slow storage"
       why              = "Commits wait on storage (or on the Multi-AZ standby), so every write slows."
       per_cache_member = false
+      log              = null
     }
     cache_cpu = {
       namespace        = "AWS/ElastiCache"
@@ -221,6 +241,7 @@ locals {
       missing_why      = "a gap (node replacement) is reported on the cache topic"
       why              = "The single engine thread is saturated, so every cache call waits."
       per_cache_member = true
+      log              = null
     }
     cache_memory = {
       namespace        = "AWS/ElastiCache"
@@ -235,6 +256,7 @@ locals {
       missing_why      = "a gap is not a full cache"
       why              = "Near maxmemory the engine evicts keys (sessions, cached pages) it would keep."
       per_cache_member = true
+      log              = null
     }
     cache_evictions = {
       namespace        = "AWS/ElastiCache"
@@ -249,6 +271,7 @@ locals {
       missing_why      = "no data, no evictions"
       why              = "Sustained evictions: the node is too small for the working set."
       per_cache_member = true
+      log              = null
     }
     cache_connections = {
       namespace        = "AWS/ElastiCache"
@@ -263,6 +286,7 @@ locals {
       missing_why      = "a gap is not a connection surge"
       why              = "Connections leak or pile up (every task and worker holds its own)."
       per_cache_member = true
+      log              = null
     }
     dlq_messages = {
       namespace        = "AWS/SQS"
@@ -277,6 +301,97 @@ locals {
       missing_why      = "SQS stops reporting an idle, empty queue"
       why              = "A scheduled job could not be started even after its retries."
       per_cache_member = false
+      log              = null
+    }
+    app_login_throttle_unavailable = {
+      namespace        = local.log_namespace
+      metric           = "app log event login_throttle_unavailable"
+      metrics          = { m = { name = "app_login_throttle_unavailable", stat = "Sum" } }
+      expression       = null
+      dimensions       = null
+      comparison       = "GreaterThanThreshold"
+      unit             = "events"
+      scale            = 1
+      missing          = "notBreaching"
+      missing_why      = "a line is counted only when it is logged"
+      why              = "Logins are not throttled: the cache that counts failed attempts is unreachable, so password guessing goes unchecked."
+      per_cache_member = false
+      log              = { group = "app", pattern = "{ $.event = \"login_throttle_unavailable\" }" }
+    }
+    app_cache_down = {
+      namespace        = local.log_namespace
+      metric           = "app log event cache_down"
+      metrics          = { m = { name = "app_cache_down", stat = "Sum" } }
+      expression       = null
+      dimensions       = null
+      comparison       = "GreaterThanThreshold"
+      unit             = "events"
+      scale            = 1
+      missing          = "notBreaching"
+      missing_why      = "a line is counted only when it is logged"
+      why              = "A task cannot reach the cache (network, TLS or its IAM token) and serves without it: slower pages, no login throttling."
+      per_cache_member = false
+      log              = { group = "app", pattern = "{ $.event = \"cache_down\" }" }
+    }
+    app_db_unavailable = {
+      namespace        = local.log_namespace
+      metric           = "app log event db_unavailable"
+      metrics          = { m = { name = "app_db_unavailable", stat = "Sum" } }
+      expression       = null
+      dimensions       = null
+      comparison       = "GreaterThanThreshold"
+      unit             = "events"
+      scale            = 1
+      missing          = "notBreaching"
+      missing_why      = "a line is counted only when it is logged"
+      why              = "The app answers 503: the database is unreachable or refuses the task's IAM token (token failures log no event of their own)."
+      per_cache_member = false
+      log              = { group = "app", pattern = "{ $.event = \"db_unavailable\" }" }
+    }
+    app_readiness_failed = {
+      namespace        = local.log_namespace
+      metric           = "app log event readiness_failed"
+      metrics          = { m = { name = "app_readiness_failed", stat = "Sum" } }
+      expression       = null
+      dimensions       = null
+      comparison       = "GreaterThanThreshold"
+      unit             = "events"
+      scale            = 1
+      missing          = "notBreaching"
+      missing_why      = "a line is counted only when it is logged"
+      why              = "The readiness check (database and cache, run inside a task) failed."
+      per_cache_member = false
+      log              = { group = "app", pattern = "{ $.event = \"readiness_failed\" }" }
+    }
+    app_db_credentials = {
+      namespace        = local.log_namespace
+      metric           = "migration log: credentials unavailable"
+      metrics          = { m = { name = "app_db_credentials", stat = "Sum" } }
+      expression       = null
+      dimensions       = null
+      comparison       = "GreaterThanThreshold"
+      unit             = "events"
+      scale            = 1
+      missing          = "notBreaching"
+      missing_why      = "a line is counted only when it is logged"
+      why              = "The migration cannot read the master credentials (an IAM or KMS denial, or an outage), so releases fail; the line has no event field, so its message is matched."
+      per_cache_member = false
+      log              = { group = "batch", pattern = "{ $.message = \"database credentials unavailable from Secrets Manager\" }" }
+    }
+    proxy_5xx = {
+      namespace        = local.log_namespace
+      metric           = "nginx access log status >= 500"
+      metrics          = { m = { name = "proxy_5xx", stat = "Sum" } }
+      expression       = null
+      dimensions       = null
+      comparison       = "GreaterThanThreshold"
+      unit             = "responses"
+      scale            = 1
+      missing          = "notBreaching"
+      missing_why      = "a line is counted only when it is logged"
+      why              = "nginx answered with server errors, its own (502, 504: gunicorn down or slow) or the app's; nginx logs every request once, gunicorn's access log is off in the tasks."
+      per_cache_member = false
+      log              = { group = "proxy", pattern = "{ $.logger = \"nginx.access\" && $.status >= 500 }" }
     }
   }
 
@@ -347,5 +462,25 @@ resource "aws_cloudwatch_metric_alarm" "this" {
       label       = each.value.metric
       return_data = true
     }
+  }
+}
+
+# ---- Log metric filters ----
+
+# The log-based kinds of the catalogue: each counts its matching lines into the metric its alarm
+# watches (no default value: a period without a matching line has no data, which the alarm
+# treats as not breaching). Named like the alarm they feed.
+resource "aws_cloudwatch_log_metric_filter" "this" {
+  for_each = { for kind, spec in local.alarm_kinds : kind => spec.log if spec.log != null }
+
+  name           = var.names.alarms[each.key]
+  log_group_name = var.log_group_names[each.value.group]
+  pattern        = each.value.pattern
+
+  metric_transformation {
+    namespace = local.log_namespace
+    name      = each.key
+    value     = "1"
+    unit      = "Count"
   }
 }

@@ -65,15 +65,17 @@ locals {
     }
 
     # RDS sends its instance events to EventBridge; the categories below are the ones that
-    # mean downtime or a risk of it.
+    # mean downtime or a risk of it. The instance is matched by its ARN in `resources` (as in
+    # the RDS user guide's DB instance event example), the envelope every AWS event carries;
+    # the form of detail.SourceIdentifier (identifier or ARN) differs between AWS's own pages.
     database = {
       description = "RDS instance ${var.db_instance_identifier}: ${join(", ", local.rds_event_categories)}"
       pattern = jsonencode({
         source        = ["aws.rds"]
         "detail-type" = ["RDS DB Instance Event"]
+        resources     = [local.db_instance_arn]
         detail = {
-          SourceIdentifier = [var.db_instance_identifier]
-          EventCategories  = local.rds_event_categories
+          EventCategories = local.rds_event_categories
         }
       })
       input_paths = {

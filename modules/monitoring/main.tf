@@ -12,6 +12,8 @@ locals {
   cluster_arn  = "arn:${local.partition}:ecs:${local.region}:${local.account_id}:cluster/${var.cluster_name}"
   service_arn  = "arn:${local.partition}:ecs:${local.region}:${local.account_id}:service/${var.cluster_name}/${var.service_name}"
   pipeline_arn = "arn:${local.partition}:codepipeline:${local.region}:${local.account_id}:${var.pipeline_name}"
+  # RDS instance ARNs end in db:<identifier> (RDS user guide, "Amazon Resource Names in Amazon RDS").
+  db_instance_arn = "arn:${local.partition}:rds:${local.region}:${local.account_id}:db:${var.db_instance_identifier}"
   task_definition_prefixes = [
     for family in var.task_families :
     "arn:${local.partition}:ecs:${local.region}:${local.account_id}:task-definition/${family}:"
@@ -94,11 +96,41 @@ resource "aws_sns_topic_policy" "alerts" {
 # to cannot be encrypted" (ElastiCache user guide, Event Notifications and Amazon SNS): an
 # encrypted topic shows as inactive. Its own EventBridge events are those of serverless caches.
 # So these events get a topic of their own, unencrypted, carrying only event names and cluster
-# ids, with the default policy (this account only). Nothing else publishes to it.
+# ids. Nothing else publishes to it.
 resource "aws_sns_topic" "cache" {
   # checkov:skip=CKV_AWS_26: ElastiCache cannot publish to an encrypted topic (it shows as inactive); the messages hold only event names and cache cluster ids.
   name         = var.names.cache_topic
   display_name = var.alert_label
+}
+
+# The default policy of a new topic admits its account through aws:SourceAccount, which
+# ElastiCache does not support: its publish is refused and it marks the topic inactive, so no
+# event arrives after the first. The topic's policy must use aws:SourceOwner instead, as in the
+# statement the ElastiCache user guide gives ("Managing ElastiCache Amazon SNS notifications",
+# SNS topic access policy requirement): any principal, publishing on behalf of this account.
+data "aws_iam_policy_document" "cache" {
+  statement {
+    sid       = "AllowElastiCachePublish"
+    effect    = "Allow"
+    actions   = ["sns:Publish"]
+    resources = [aws_sns_topic.cache.arn]
+
+    principals {
+      type        = "AWS"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceOwner"
+      values   = [local.account_id]
+    }
+  }
+}
+
+resource "aws_sns_topic_policy" "cache" {
+  arn    = aws_sns_topic.cache.arn
+  policy = data.aws_iam_policy_document.cache.json
 }
 
 # ---- Subscriptions ----

@@ -174,6 +174,16 @@ variable "cache_cluster_ids" {
   }
 }
 
+variable "log_group_names" {
+  description = "Log groups the log-based alarms read (the `log` kinds of the README's table): the app containers' (`app`), nginx's (`proxy`) and the jobs' and migration's (`batch`). Pass the owning modules' outputs, not literals: a metric filter can only be created once its log group exists. They must be of the STANDARD log class (Infrequent Access has no metric filters)."
+  type = object({
+    app   = string
+    proxy = string
+    batch = string
+  })
+  nullable = false
+}
+
 variable "pipeline_name" {
   description = "Name of the deploy pipeline: a failed execution is reported."
   type        = string

@@ -95,7 +95,8 @@ resource "aws_lb_listener_rule" "plain_http" {
   count = local.https ? 0 : 1
 
   listener_arn = aws_lb_listener.http.arn
-  priority     = 1
+  # After the /admin* rules below (lower numbers are evaluated first).
+  priority = 100
 
   action {
     type             = "forward"
@@ -105,6 +106,67 @@ resource "aws_lb_listener_rule" "plain_http" {
   condition {
     path_pattern {
       values = ["/*"]
+    }
+  }
+}
+
+# ---- Admin allow-list ----
+
+# With var.admin_allowed_cidrs set, /admin* is forwarded only for clients whose source address is
+# in one of the networks, and answered 403 by the load balancer for everyone else. A source-ip
+# condition is met when the address is in any of its CIDRs and never looks at X-Forwarded-For;
+# a rule's conditions hold at most 5 values in all ("Quotas for your Application Load
+# Balancers", condition values per rule), so the path takes one and each rule 4 networks.
+# Empty list: no rule, /admin* goes wherever every other path goes.
+locals {
+  listener_arn      = local.https ? one(aws_lb_listener.https[*].arn) : aws_lb_listener.http.arn
+  admin_path        = "/admin*"
+  admin_cidr_chunks = chunklist(var.admin_allowed_cidrs, 4)
+}
+
+resource "aws_lb_listener_rule" "admin_allowed" {
+  count = length(local.admin_cidr_chunks)
+
+  listener_arn = local.listener_arn
+  priority     = 10 + count.index
+
+  action {
+    type             = "forward"
+    target_group_arn = aws_lb_target_group.this.arn
+  }
+
+  condition {
+    path_pattern {
+      values = [local.admin_path]
+    }
+  }
+
+  condition {
+    source_ip {
+      values = local.admin_cidr_chunks[count.index]
+    }
+  }
+}
+
+resource "aws_lb_listener_rule" "admin_denied" {
+  count = length(var.admin_allowed_cidrs) > 0 ? 1 : 0
+
+  listener_arn = local.listener_arn
+  priority     = 20
+
+  action {
+    type = "fixed-response"
+
+    fixed_response {
+      content_type = "text/plain"
+      message_body = "Forbidden"
+      status_code  = "403"
+    }
+  }
+
+  condition {
+    path_pattern {
+      values = [local.admin_path]
     }
   }
 }

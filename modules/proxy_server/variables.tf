@@ -86,6 +86,20 @@ variable "idle_timeout" {
   }
 }
 
+variable "admin_allowed_cidrs" {
+  description = "IPv4 networks (CIDR) whose clients may reach /admin*; the load balancer answers everyone else 403. Empty (the default): /admin* is open to all, as every other path, behind Django's login. The client's address is the one that connects to the load balancer (a proxy's or VPN's egress address), never X-Forwarded-For. At most 20: a listener rule's conditions hold 5 values, the path one and 4 networks, and the networks are spread over up to 5 rules."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition = alltrue([
+      for c in var.admin_allowed_cidrs : try(cidrsubnet(c, 0, 0) == c, false) && strcontains(c, ".") && !endswith(c, "/0")
+    ]) && length(distinct(var.admin_allowed_cidrs)) == length(var.admin_allowed_cidrs) && length(var.admin_allowed_cidrs) <= 20
+    error_message = "admin_allowed_cidrs: at most 20 distinct IPv4 networks such as \"203.0.113.0/24\" (no host bits set, not 0.0.0.0/0)."
+  }
+}
+
 # ---- Target group ----
 
 variable "target_port" {

@@ -7,6 +7,7 @@ below fails whenever the two differ).
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 from functools import cache
@@ -14,6 +15,7 @@ from typing import Any
 
 import hcl2
 import pytest
+from iameval import Request, allowed
 from tfhelpers import (
     MODULES,
     ROOT,
@@ -29,7 +31,7 @@ from tfhelpers import (
     variables_of,
 )
 
-from infra.config import Alarms
+from infra.config import LOG_ALARMS, Alarms
 from infra.names import EVENT_RULES, alarm_keys, cache_members
 from infra.render import Project, load
 
@@ -62,6 +64,11 @@ def conditions_by_variable(statement: dict[str, Any]) -> dict[str, dict[str, Any
 
 def principals_of(statement: dict[str, Any]) -> set[str]:
     return {i for p in blocks(statement, "principals") for i in as_list(p["identifiers"])}
+
+
+def unescape(hcl_string: str) -> str:
+    """A string as python-hcl2 returns it (quotes still escaped) as Terraform sees it."""
+    return hcl_string.replace('\\"', '"')
 
 
 # ---- The alarm catalogue ----
@@ -120,6 +127,122 @@ def test_deployment_rollback_uses_the_5xx_rate_and_unhealthy_target_alarms(parse
     assert "aws_cloudwatch_metric_alarm.this[kind].alarm_name" in outputs["deployment_alarm_names"]["value"]
 
 
+# ---- Alarms on the app's own log lines ----
+
+APP = ROOT / "app"
+# The events the app logs as {"event": ...} when it degrades (each alarms on its own).
+DEGRADED_EVENTS = {"login_throttle_unavailable", "cache_down", "db_unavailable", "readiness_failed"}
+
+
+def json_filter_matches(pattern: str, line: str) -> bool:
+    """CloudWatch Logs' JSON filter patterns, the subset the catalogue uses (CloudWatch Logs user
+    guide, "Using filter patterns to match terms in JSON log events"): `{ $.a = "text" && $.b >= 500 }`.
+    A string compares equal to a JSON string only, a number to a JSON number only; a line that is
+    not a JSON object, or lacks the field, does not match."""
+    match = re.fullmatch(r"\{\s*(.*?)\s*\}", pattern)
+    assert match, pattern
+    try:
+        event = json.loads(line)
+    except ValueError:
+        return False
+    for term in match.group(1).split("&&"):
+        parsed = re.fullmatch(r'\s*\$\.(\w+)\s*(=|!=|>=|<=|>|<)\s*("[^"]*"|-?[0-9.]+)\s*', term)
+        assert parsed, f"unsupported filter term {term!r}"
+        field, op, raw = parsed.groups()
+        if not isinstance(event, dict) or field not in event:
+            return False
+        value = event[field]
+        if raw.startswith('"'):
+            if op not in ("=", "!=") or not isinstance(value, str) or (value == raw[1:-1]) != (op == "="):
+                return False
+        else:
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                return False
+            number = float(raw)
+            ok = {"=": value == number, "!=": value != number, ">=": value >= number, "<=": value <= number,
+                  ">": value > number, "<": value < number}[op]
+            if not ok:
+                return False
+    return True
+
+
+def nginx_access_line(status: int) -> str:
+    """One line of nginx's access log as app/nginx/nginx.conf's `log_format json` writes it."""
+    conf = (APP / "nginx" / "nginx.conf").read_text(encoding="utf-8")
+    declaration = re.search(r"log_format json escape=json (.*?);", conf, flags=re.DOTALL)
+    assert declaration, "app/nginx/nginx.conf has no `log_format json`"
+    template = "".join(re.findall(r"'([^']*)'", declaration.group(1)))
+    values = {"status": str(status), "body_bytes_sent": "12", "request_time": "0.004"}
+    return re.sub(r"\$(\w+)", lambda m: values.get(m.group(1), "x"), template)
+
+
+def app_log_line(**fields: Any) -> str:
+    """A line of the app's JSON log (app/config/logging.py: time, level, logger, message + extra)."""
+    return json.dumps({"time": "2025-01-01T00:00:00.000+00:00", "level": "WARNING", "logger": "todo",
+                       "message": "m", **fields})
+
+
+@cache
+def app_source() -> str:
+    return "\n".join(path.read_text(encoding="utf-8") for path in sorted(APP.glob("**/*.py"))
+                     if ".venv" not in path.parts and "tests" not in path.parts)
+
+
+def log_kinds() -> dict[str, dict[str, Any]]:
+    return {kind: spec for kind, spec in catalogue().items() if spec["log"]}
+
+
+def test_the_cost_estimate_prices_a_metric_for_every_log_alarm():
+    assert tuple(log_kinds()) == LOG_ALARMS
+
+
+def test_every_degraded_event_and_server_error_has_an_alarm():
+    patterns = {kind: unescape(spec["log"]["pattern"]) for kind, spec in log_kinds().items()}
+    for event in DEGRADED_EVENTS:
+        line = app_log_line(event=event)
+        alarming = [kind for kind, pattern in patterns.items() if json_filter_matches(pattern, line)]
+        assert alarming == [f"app_{event}"], event
+        assert not json_filter_matches(patterns[f"app_{event}"], app_log_line(event=event + "_x"))
+        assert catalogue()[f"app_{event}"]["log"]["group"] == "app"
+    # nginx logs every request once, the app's statuses included (gunicorn's access log is off).
+    proxy = patterns["proxy_5xx"]
+    assert catalogue()["proxy_5xx"]["log"]["group"] == "proxy"
+    assert json_filter_matches(proxy, nginx_access_line(502)) and json_filter_matches(proxy, nginx_access_line(500))
+    assert not json_filter_matches(proxy, nginx_access_line(499))
+    assert not json_filter_matches(proxy, nginx_access_line(404))
+
+
+def test_the_app_logs_the_events_and_messages_the_filters_match():
+    logged = set(re.findall(r'"event":\s*"([a-z_]+)"', app_source()))
+    # db_unavailable is logged by the app's 503 answer to an unreachable database (app/config/db).
+    assert DEGRADED_EVENTS - logged <= {"db_unavailable"}
+    # The migration's credential failure carries no event field: its message is matched, as written.
+    credentials = unescape(catalogue()["app_db_credentials"]["log"]["pattern"])
+    (message,) = re.findall(r'\$\.message = "([^"]+)"', credentials)
+    assert f'"{message}"' in (APP / "config" / "db" / "base.py").read_text(encoding="utf-8")
+    assert json_filter_matches(credentials, app_log_line(message=message, error="ClientError"))
+    assert catalogue()["app_db_credentials"]["log"]["group"] == "batch"
+
+
+def test_every_log_kind_has_a_metric_filter_feeding_its_alarm(parsed):
+    (metric_filter,) = resources(parsed, "aws_cloudwatch_log_metric_filter").values()
+    assert metric_filter["for_each"] == (
+        "${{for kind, spec in local.alarm_kinds : kind => spec.log if spec.log != null}}")
+    assert metric_filter["log_group_name"] == "${var.log_group_names[each.value.group]}"
+    assert metric_filter["pattern"] == "${each.value.pattern}"
+    (transformation,) = blocks(metric_filter, "metric_transformation")
+    # The alarm's metric: the catalogue's namespace and the kind's own metric name, one per line.
+    assert transformation["namespace"] == "${local.log_namespace}"
+    assert transformation["name"] == "${each.key}"
+    assert transformation["value"] == "1" and "default_value" not in transformation
+    for kind, spec in log_kinds().items():
+        assert spec["namespace"] == "${local.log_namespace}", kind
+        assert spec["metrics"] == {"m": {"name": kind, "stat": "Sum"}}, kind
+        assert spec["missing"] == "notBreaching", kind  # no line, no data: not a failure
+    groups = variables_of(parsed)["log_group_names"]["type"]
+    assert {spec["log"]["group"] for spec in log_kinds().values()} <= set(re.findall(r"(\w+)\s*=\s*string", groups))
+
+
 # ---- Event notifications ----
 
 
@@ -156,6 +279,16 @@ def test_rules_match_the_events_the_issue_names(parsed):
     assert '"RDS DB Instance Event"' in rules["database"]["pattern"]
     categories = locals_of(parsed)["rds_event_categories"]
     assert {"failover", "low storage", "maintenance"} <= set(categories)
+
+
+def test_the_database_rule_matches_the_instance_by_its_arn(parsed):
+    pattern = locals_of(parsed)["rules"]["database"]["pattern"]
+    # detail.SourceIdentifier's form (identifier or ARN) differs between AWS's pages; the ARN in
+    # `resources` is the envelope every event carries.
+    assert "SourceIdentifier" not in pattern
+    assert "resources = [local.db_instance_arn]" in pattern
+    arn = locals_of(parsed)["db_instance_arn"]
+    assert arn == "arn:${local.partition}:rds:${local.region}:${local.account_id}:db:${var.db_instance_identifier}"
 
 
 # ---- Topics ----
@@ -199,6 +332,42 @@ def test_topic_policy_admits_exactly_the_publishing_services(parsed):
         assert conditions["aws:SourceAccount"]["values"] == ["${local.account_id}"]
         assert conditions["aws:SourceArn"]["test"] == "ArnEquals"
         assert conditions["aws:SourceArn"]["values"] == sources[service]
+
+
+def cache_topic_policy(parsed) -> dict[str, Any]:
+    """The cache topic's policy as IAM JSON, the topic ARN and account filled in."""
+    topic, account = "arn:aws:sns:ap-northeast-1:111111111111:todo-dev-ops-alerts-cache-sns", "111111111111"
+    statements = []
+    for s in statements_of(data_sources(parsed, "aws_iam_policy_document")["cache"]):
+        fill = {"${aws_sns_topic.cache.arn}": topic, "${local.account_id}": account}
+        conditions: dict[str, dict[str, list[str]]] = {}
+        for c in blocks(s, "condition"):
+            conditions.setdefault(c["test"], {})[c["variable"]] = [fill.get(v, v) for v in c["values"]]
+        statements.append({"Effect": s["effect"], "Action": s["actions"],
+                           "Resource": [fill.get(r, r) for r in s["resources"]], "Condition": conditions,
+                           "Principal": {p["type"]: p["identifiers"] for p in blocks(s, "principals")}})
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def test_elasticache_may_publish_to_its_topic_for_this_account_only(parsed):
+    policy = resources(parsed, "aws_sns_topic_policy")["cache"]
+    assert policy == {"arn": "${aws_sns_topic.cache.arn}", "policy": "${data.aws_iam_policy_document.cache.json}"}
+    document = cache_topic_policy(parsed)
+    topic = "arn:aws:sns:ap-northeast-1:111111111111:todo-dev-ops-alerts-cache-sns"
+    publish = lambda **context: allowed(Request("sns:Publish", topic, context), [document])  # noqa: E731
+    # ElastiCache publishes on behalf of the account that owns the cluster (aws:SourceOwner); it
+    # does not support aws:SourceAccount, the default policy's key, and then marks the topic inactive.
+    assert publish(**{"aws:SourceOwner": "111111111111"})
+    assert not publish(**{"aws:SourceAccount": "111111111111"})
+    assert not publish(**{"aws:SourceOwner": "222222222222"})
+    assert not publish()
+    assert not allowed(Request("sns:Subscribe", topic, {"aws:SourceOwner": "111111111111"}), [document])
+    assert not allowed(Request("sns:Publish", topic.replace("cache", "main"), {"aws:SourceOwner": "111111111111"}),
+                       [document])
+    # The statement the ElastiCache user guide gives: any principal, the condition does the limiting.
+    (statement,) = document["Statement"]
+    assert statement["Principal"] == {"AWS": ["*"]}
+    assert statement["Condition"] == {"StringEquals": {"aws:SourceOwner": ["111111111111"]}}
 
 
 def test_subscriptions_are_email_from_the_yaml(parsed):
@@ -258,7 +427,16 @@ def module_references(body: dict[str, Any]) -> set[str]:
 def test_monitoring_depends_on_no_module_it_watches_so_the_ecs_module_can_depend_on_it():
     for env in ENVS:
         monitoring = rendered_module(env, "monitoring")
-        assert module_references(monitoring) == {"ssm", "proxy_server"}, env
+        # Besides the key and the load balancer, only the log groups' names: a metric filter needs
+        # its group to exist, and the log groups depend on nothing of this module.
+        assert module_references(monitoring) == {"ssm", "proxy_server", "ecs", "batch"}, env
+        assert monitoring["log_group_names"] == {
+            "app": "${module.ecs.app_log_group_name}",
+            "proxy": "${module.ecs.proxy_log_group_name}",
+            "batch": "${module.batch.log_group_name}",
+        }, env
+        rest = {k: v for k, v in monitoring.items() if k != "log_group_names"}
+        assert module_references(rest) == {"ssm", "proxy_server"}, env
         ecs = rendered_module(env, "ecs")
         assert ecs["deployment_alarm_names"] == "${module.monitoring.deployment_alarm_names}"
 
@@ -310,6 +488,8 @@ def alarm_table() -> str:
                  else "<br>".join(f"{env}: {cell}" for env, cell in cells.items()))
         per_member = ", per member cluster" if spec["per_cache_member"] else ""
         metric = f"`{spec['namespace']}` {spec['metric']}{per_member}"
+        if spec["log"]:
+            metric = f"lines of the {spec['log']['group']} log group matching `{unescape(spec['log']['pattern'])}`"
         lines.append(f"| `{kind}` | {metric} | {fires} | {spec['missing']}: {spec['missing_why']} | {spec['why']} |")
     return "\n".join(lines)
 

@@ -299,3 +299,109 @@ def test_outputs_are_documented_and_complete(parsed):
         "app_url",
         "listener_arn",
     } <= set(outs)
+
+
+# ---- Admin allow-list ----
+
+
+def _priority(rule: dict[str, Any], index: int) -> int:
+    """A rule's priority for count.index = index ("20", or "${10 + count.index}")."""
+    value = str(rule["priority"])
+    if value.isdigit():
+        return int(value)
+    match = re.fullmatch(r"\$\{(\d+) \+ count\.index\}", value)
+    assert match, value
+    return int(match.group(1)) + index
+
+
+def listener_rules(res, cidrs: list[str], https: bool) -> list[dict[str, Any]]:
+    """The rules the module creates on the forwarding listener for `cidrs`, lowest priority first,
+    each as {priority, paths, sources, action}: the count expressions evaluated as Terraform would."""
+    locals_ = {"admin_path": "/admin*"}
+    chunks = [cidrs[i:i + 4] for i in range(0, len(cidrs), 4)]  # chunklist(var.admin_allowed_cidrs, 4)
+    allowed_rule, denied_rule = res["aws_lb_listener_rule.admin_allowed"], res["aws_lb_listener_rule.admin_denied"]
+    assert allowed_rule["count"] == "${length(local.admin_cidr_chunks)}"
+    assert denied_rule["count"] == "${length(var.admin_allowed_cidrs) > 0 ? 1 : 0}"
+    rules = []
+    for index, chunk in enumerate(chunks):
+        conditions = blocks(allowed_rule, "condition")
+        assert [c for c in conditions if "source_ip" in c][0]["source_ip"] == [
+            {"values": "${local.admin_cidr_chunks[count.index]}"}]
+        rules.append({"priority": _priority(allowed_rule, index), "paths": [locals_["admin_path"]],
+                      "sources": chunk, "action": one_block(allowed_rule, "action")["type"]})
+    if cidrs:
+        rules.append({"priority": _priority(denied_rule, 0), "paths": [locals_["admin_path"]], "sources": None,
+                      "action": "403"})
+    if not https:
+        plain = res["aws_lb_listener_rule.plain_http"]
+        rules.append({"priority": _priority(plain, 0), "paths": ["/*"], "sources": None, "action": "forward"})
+    for rule in (allowed_rule, denied_rule):
+        paths = [c["path_pattern"][0]["values"] for c in blocks(rule, "condition") if "path_pattern" in c]
+        assert paths == [["${local.admin_path}"]]
+        assert rule["listener_arn"] == "${local.listener_arn}"
+    return sorted(rules, key=lambda r: r["priority"])
+
+
+def answer(rules: list[dict[str, Any]], path: str, source: str, https: bool) -> str:
+    """What the load balancer does: the first rule (by priority) whose conditions all hold, else
+    the listener's default action (forward on HTTPS; on plain HTTP only the rules forward)."""
+    import fnmatch
+    import ipaddress
+
+    for rule in rules:
+        if not any(fnmatch.fnmatchcase(path, p) for p in rule["paths"]):
+            continue
+        if rule["sources"] is not None and not any(
+                ipaddress.ip_address(source) in ipaddress.ip_network(c) for c in rule["sources"]):
+            continue
+        return rule["action"]
+    return "forward" if https else "redirect"
+
+
+@pytest.mark.parametrize("https", [True, False])
+def test_admin_is_forwarded_only_for_the_listed_networks(res, https: bool):
+    rules = listener_rules(res, ["203.0.113.0/24", "198.51.100.7/32"], https)
+    assert answer(rules, "/admin/", "203.0.113.9", https) == "forward"
+    assert answer(rules, "/admin/login/", "198.51.100.7", https) == "forward"
+    assert answer(rules, "/admin/", "198.51.100.8", https) == "403"
+    assert answer(rules, "/admin", "192.0.2.1", https) == "403"
+    assert answer(rules, "/", "192.0.2.1", https) == "forward"
+    assert answer(rules, "/todos/1/", "192.0.2.1", https) == "forward"
+
+
+@pytest.mark.parametrize("https", [True, False])
+def test_without_a_list_admin_is_open_as_before(res, https: bool):
+    rules = listener_rules(res, [], https)
+    assert [r for r in rules if r["paths"] == ["/admin*"]] == []
+    assert answer(rules, "/admin/", "192.0.2.1", https) == "forward"
+
+
+def test_many_networks_are_spread_over_rules_of_at_most_five_condition_values(res):
+    cidrs = [f"10.{i}.0.0/16" for i in range(20)]
+    rules = listener_rules(res, cidrs, https=False)
+    allowed = [r for r in rules if r["action"] == "forward" and r["paths"] == ["/admin*"]]
+    assert len(allowed) == 5
+    # ELB quota "condition values per rule": 5, the path included.
+    assert all(len(r["paths"]) + len(r["sources"]) <= 5 for r in allowed)
+    assert sorted(c for r in allowed for c in r["sources"]) == sorted(cidrs)
+    for cidr in cidrs:
+        assert answer(rules, "/admin/", cidr.replace("0.0/16", "3.4"), https=False) == "forward"
+    assert answer(rules, "/admin/", "192.0.2.1", https=False) == "403"
+    # Every allow rule before the 403, the 403 before the plain-HTTP catch-all; none shares a priority.
+    priorities = [r["priority"] for r in rules]
+    assert len(set(priorities)) == len(priorities)
+
+
+def test_admin_rules_sit_on_the_listener_that_forwards(parsed):
+    assert locals_of(parsed)["listener_arn"] == (
+        "${local.https ? one(aws_lb_listener.https[*].arn) : aws_lb_listener.http.arn}")
+    denied = resources(parsed)["aws_lb_listener_rule.admin_denied"]
+    assert one_block(denied, "action")["fixed_response"] == [
+        {"content_type": "text/plain", "message_body": "Forbidden", "status_code": "403"}]
+
+
+def test_admin_allowed_cidrs_defaults_to_empty_and_is_validated(parsed):
+    variable = variables_of(parsed)["admin_allowed_cidrs"]
+    assert variable["default"] == [] and variable["nullable"] is False
+    condition = one_block(variable, "validation")["condition"]
+    assert "cidrsubnet(c, 0, 0) == c" in condition and "<= 20" in condition

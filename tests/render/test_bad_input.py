@@ -17,6 +17,8 @@ def edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1))
 
 
+PLAIN = "  allow_plain_http: true"  # dev's proxy section: the admin list goes beside it
+
 CASES = {
     "unknown key with a did-you-mean": (
         "envs/dev/env.yaml", "  nat: single", "  natt: single",
@@ -95,6 +97,27 @@ CASES = {
     "not an e-mail address": (
         "envs/dev/env.yaml", "force_destroy: true", "force_destroy: true\nmonitoring:\n  emails: [ops.example.com]",
         ["envs/dev/env.yaml: monitoring.emails[0]: String should match pattern", "(got 'ops.example.com')"]),
+    "admin network that is not a CIDR": (
+        "envs/dev/env.yaml", PLAIN, PLAIN + "\n  admin_allowed_cidrs: [203.0.113.300/24]",
+        ["envs/dev/env.yaml: proxy.admin_allowed_cidrs: '203.0.113.300/24' is not an IPv4 network in CIDR notation"]),
+    "admin network with host bits": (
+        "envs/dev/env.yaml", PLAIN, PLAIN + "\n  admin_allowed_cidrs: [203.0.113.5/24]",
+        ["envs/dev/env.yaml: proxy.admin_allowed_cidrs: '203.0.113.5/24' is not an IPv4 network", "has host bits set"]),
+    "admin network in IPv6": (
+        "envs/dev/env.yaml", PLAIN, PLAIN + "\n  admin_allowed_cidrs: ['2001:db8::/32']",
+        ["envs/dev/env.yaml: proxy.admin_allowed_cidrs: '2001:db8::/32' is not an IPv4 network",
+         "the load balancer has IPv4 addresses only"]),
+    "admin network that admits everyone": (
+        "envs/dev/env.yaml", PLAIN, PLAIN + "\n  admin_allowed_cidrs: [0.0.0.0/0]",
+        ["envs/dev/env.yaml: proxy.admin_allowed_cidrs: 0.0.0.0/0 admits everyone: leave the list empty instead"]),
+    "admin network twice": (
+        "envs/dev/env.yaml", PLAIN,
+        PLAIN + "\n  admin_allowed_cidrs: [192.0.2.0/24, 192.0.2.0/24]",
+        ["envs/dev/env.yaml: proxy.admin_allowed_cidrs: listed twice: 192.0.2.0/24"]),
+    "too many admin networks": (
+        "envs/dev/env.yaml", PLAIN,
+        PLAIN + "\n  admin_allowed_cidrs: [" + ", ".join(f"10.{i}.0.0/16" for i in range(21)) + "]",
+        ["envs/dev/env.yaml: proxy.admin_allowed_cidrs: at most 20 networks (got 21)"]),
     "an e-mail address twice": (
         "envs/dev/env.yaml", "force_destroy: true",
         "force_destroy: true\nmonitoring:\n  emails: [ops@example.com, ops@example.com]",

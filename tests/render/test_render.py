@@ -163,3 +163,20 @@ def test_prod_keeps_its_audit_trails_for_a_year():
     _, env, _ = load(Project(ROOT), "prod")
     assert env.network.flow_log_retention_days >= 365
     assert env.ecs.exec_log_retention_days >= 365
+
+
+def test_admin_networks_from_the_yaml_reach_the_load_balancer(project: Path, run):
+    import hcl2
+    from tfhelpers import literal
+
+    path = project / "envs/prod/env.yaml"
+    path.write_text(path.read_text().replace(
+        "proxy:\n", "proxy:\n  admin_allowed_cidrs: [203.0.113.0/24, 198.51.100.7/32]\n", 1))
+    assert run("render", "prod").exit_code == 0 and run("render", "dev").exit_code == 0
+    with (project / "envs/prod/proxy_server.tf").open() as handle:
+        (module,) = hcl2.load(handle)["module"]
+    assert literal(module)["proxy_server"]["admin_allowed_cidrs"] == ["203.0.113.0/24", "198.51.100.7/32"]
+    # The default: no list, /admin/ open to all as before.
+    with (project / "envs/dev/proxy_server.tf").open() as handle:
+        (module,) = hcl2.load(handle)["module"]
+    assert literal(module)["proxy_server"]["admin_allowed_cidrs"] == []
