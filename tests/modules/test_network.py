@@ -96,24 +96,31 @@ def test_default_security_group_has_no_rules(module):
     assert "egress" not in default_sg
 
 
-def test_default_network_acl_denies_remote_administration_from_the_internet(module):
-    """Evaluated like AWS does: the lowest-numbered matching rule decides."""
+# Source ports of the clients whose replies come back through the ACL: NAT gateways and load
+# balancers 1024-65535 (VPC User Guide, "Ephemeral ports"); Fargate's Linux tasks 32768-60999.
+EPHEMERAL_PORTS = range(1024, 65536)
+
+
+def acl_decision(rules: list[dict], port: int) -> str:
+    """Evaluated like AWS does: the lowest-numbered rule that matches decides; none matching denies."""
+    for rule in sorted(rules, key=lambda r: r["rule_no"]):
+        ports = rule["protocol"] == "-1" or rule["from_port"] <= port <= rule["to_port"]
+        if rule["cidr_block"] == "0.0.0.0/0" and ports:
+            return rule["action"]
+    return "deny"
+
+
+def test_default_network_acl_never_drops_return_traffic(module):
+    """Stateless: a denied port in 1024-65535 drops the replies of NAT and load balancer connections
+    that drew it as their source port; security groups are the filter."""
     acl = resources(module, "aws_default_network_acl")["this"]
     assert acl["default_network_acl_id"] == "${aws_vpc.this.default_network_acl_id}"
     assert "aws_subnet.public" in acl["subnet_ids"] and "aws_subnet.private" in acl["subnet_ids"]
-    rules = sorted(blocks(acl, "ingress"), key=lambda r: r["rule_no"])
-
-    def decision(port: int) -> str:
-        for rule in rules:
-            ports = rule["protocol"] == "-1" or rule["from_port"] <= port <= rule["to_port"]
-            if rule["cidr_block"] == "0.0.0.0/0" and ports:
-                return rule["action"]
-        return "deny"
-
-    assert decision(22) == decision(3389) == "deny"
-    assert decision(80) == decision(443) == decision(50000) == "allow"
-    (egress,) = blocks(acl, "egress")
-    assert (egress["action"], egress["protocol"]) == ("allow", "-1")
+    for direction in ("ingress", "egress"):
+        rules = blocks(acl, direction)
+        denied = [p for p in EPHEMERAL_PORTS if acl_decision(rules, p) != "allow"]
+        assert denied == [], f"{direction}: ports dropped: {denied[:5]}"
+        assert acl_decision(rules, 80) == acl_decision(rules, 443) == "allow"
 
 
 # ---- NAT gateways ----
