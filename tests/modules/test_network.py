@@ -196,19 +196,45 @@ def test_flow_log_role_trusts_only_this_accounts_flow_logs(module):
     conditions = {c["variable"]: c for c in blocks(statement, "condition")}
     assert conditions["aws:SourceAccount"]["test"] == "StringEquals"
     assert conditions["aws:SourceAccount"]["values"] == ["${data.aws_caller_identity.current.account_id}"]
+    assert conditions["aws:SourceArn"]["test"] == "ArnLike"
+    assert conditions["aws:SourceArn"]["values"] == [
+        "arn:${data.aws_partition.current.partition}:ec2:${data.aws_region.current.region}:"
+        "${data.aws_caller_identity.current.account_id}:vpc-flow-log/*"
+    ]
     role = resources(module, "aws_iam_role")["flow_log"]
     assert role["assume_role_policy"] == "${data.aws_iam_policy_document.flow_log_assume.json}"
 
 
-def test_flow_log_permissions_are_scoped_to_its_log_group(module):
+# "IAM role for publishing flow logs to CloudWatch Logs" (VPC User Guide): at least these.
+FLOW_LOG_ACTIONS = {
+    "logs:CreateLogGroup",
+    "logs:CreateLogStream",
+    "logs:PutLogEvents",
+    "logs:DescribeLogGroups",
+    "logs:DescribeLogStreams",
+}
+ACCOUNT_LOG_GROUPS = (
+    "arn:${data.aws_partition.current.partition}:logs:${data.aws_region.current.region}:"
+    "${data.aws_caller_identity.current.account_id}:log-group:*"
+)
+
+
+def test_flow_log_role_has_the_documented_permissions_scoped_to_its_log_group(module):
     policy = data_sources(module, "aws_iam_policy_document")["flow_log"]
+    granted: dict[str, list[str]] = {}
     for statement in blocks(policy, "statement"):
         assert statement["effect"] == "Allow"
+        assert "condition" not in statement
         for action in statement["actions"]:
-            assert "*" not in action, action
-        for resource in statement["resources"]:
-            assert resource != "*"
-            assert resource.startswith("${aws_cloudwatch_log_group.flow_log.arn}"), resource
+            granted.setdefault(action, []).extend(statement["resources"])
+    assert set(granted) == FLOW_LOG_ACTIONS
+    for action, arns in granted.items():
+        if action == "logs:DescribeLogGroups":
+            # Lists groups: the account's groups of this region is as narrow as it goes.
+            assert arns == [ACCOUNT_LOG_GROUPS]
+        else:
+            assert "${aws_cloudwatch_log_group.flow_log.arn}:*" in arns, action
+            assert all(r.startswith("${aws_cloudwatch_log_group.flow_log.arn}") for r in arns), action
     attached = resources(module, "aws_iam_role_policy")["flow_log"]
     assert attached["policy"] == "${data.aws_iam_policy_document.flow_log.json}"
     assert attached["role"] == "${aws_iam_role.flow_log.id}"
