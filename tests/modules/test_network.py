@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
+import pytest
+import yaml
 from tfhelpers import blocks, data_sources, locals_of, module_fixture, outputs_of, resources, variables_of
 
 NAMES_KEYS = {
@@ -25,6 +33,8 @@ NAMES_KEYS = {
     "s3_endpoint",
 }
 
+
+ROOT = Path(__file__).resolve().parents[2]
 
 module = module_fixture("network")
 
@@ -293,3 +303,77 @@ def test_interface_endpoints_are_private_and_guarded(module):
     assert endpoint["security_group_ids"] == ["${aws_security_group.endpoints.id}"]
     assert "aws_subnet.private[zone].id" in endpoint["subnet_ids"]
     assert variables_of(module)["interface_endpoints"]["default"] == []
+
+
+# ---- The module's own check of interface_endpoints, run by Terraform ----
+
+MIRROR = os.environ.get("TF_PLUGIN_MIRROR")
+ENDPOINTS_TEST = """
+mock_provider "aws" {
+  mock_data "aws_region" {
+    defaults = { name = "ap-northeast-1", region = "ap-northeast-1" }
+  }
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "123456789012" }
+  }
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
+  }
+  mock_data "aws_iam_policy_document" {
+    defaults = { json = "{}" }
+  }
+}
+
+variables {
+  names = {
+    vpc = "v", internet_gateway = "i", public_subnets = ["p1", "p2"], private_subnets = ["q1", "q2"],
+    nat_gateways = ["n1", "n2"], nat_eips = ["e1", "e2"], public_route_table = "r",
+    private_route_tables = ["r1", "r2"], flow_log = "f", flow_log_group = "/f", flow_log_role = "f",
+    flow_log_policy = "f", default_security_group = "d", default_network_acl = "d",
+    endpoint_security_group = "s", s3_endpoint = "s3"
+  }
+  cidr_block               = "10.0.0.0/16"
+  availability_zones       = ["ap-northeast-1a", "ap-northeast-1c"]
+  public_subnet_cidrs      = ["10.0.0.0/24", "10.0.1.0/24"]
+  private_subnet_cidrs     = ["10.0.8.0/24", "10.0.9.0/24"]
+  nat                      = "none"
+  kms_key_arn              = "arn:aws:kms:ap-northeast-1:123456789012:key/k"
+  permissions_boundary_arn = "arn:aws:iam::123456789012:policy/b"
+}
+
+run "every_listed_service" {
+  command   = plan
+  variables { interface_endpoints = SERVICES }
+}
+
+run "an_unlisted_service" {
+  command         = plan
+  variables { interface_endpoints = ["ecr.api", "ecs"] }
+  expect_failures = [var.interface_endpoints]
+}
+"""
+
+
+@pytest.mark.skipif(not MIRROR or shutil.which("terraform") is None,
+                    reason="needs TF_PLUGIN_MIRROR (a filesystem mirror holding hashicorp/aws) and terraform")
+def test_terraform_accepts_exactly_the_services_of_the_shared_list(tmp_path: Path):
+    """The module reads interface_endpoints.yaml itself: every name there plans, another is refused."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    import tfwork
+
+    shutil.copytree(ROOT / "modules" / "network", tmp_path / "modules" / "network")
+    mirror, version = tfwork.find_mirror(MIRROR)
+    tfwork.apply_shims(tmp_path, tfwork.major(version))  # provider 5.x here: shims as in the offline plan
+    module_dir = tmp_path / "modules" / "network"
+    services = yaml.safe_load((module_dir / "interface_endpoints.yaml").read_text(encoding="utf-8"))
+    (module_dir / "tests").mkdir()
+    (module_dir / "tests" / "endpoints.tftest.hcl").write_text(
+        ENDPOINTS_TEST.replace("SERVICES", json.dumps(services)), encoding="utf-8")
+    config = tmp_path / "terraform.rc"
+    config.write_text(tfwork.cli_config(mirror), encoding="utf-8")
+    env = tfwork.terraform_env(config)
+    for args in (["init", "-backend=false", "-input=false", "-no-color"], ["test", "-no-color"]):
+        result = subprocess.run(["terraform", *args], cwd=module_dir, env=env, capture_output=True, text=True,
+                                check=False, timeout=600)
+        assert result.returncode == 0, result.stdout + result.stderr
+    assert "Success! 2 passed, 0 failed" in result.stdout
