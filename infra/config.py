@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from .endpoints import check_services
 from .regions import REGIONS
 
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
@@ -38,9 +39,10 @@ class Network(Strict):
     availability_zones: list[Annotated[str, Field(pattern=r"^[0-9][a-z]$")]] = Field(min_length=2, max_length=6)
     subnet_newbits: int = Field(ge=1, le=12)
     nat: Literal["none", "single", "per_az"]
-    interface_endpoints: list[Literal["ecr.api", "ecr.dkr", "logs", "ssm", "ssmmessages", "secretsmanager",
-                                      "kms", "sqs", "sts"]]
+    interface_endpoints: list[str]  # names of modules/network/interface_endpoints.yaml
     flow_log_retention_days: int
+
+    _endpoints = field_validator("interface_endpoints")(classmethod(lambda cls, v: check_services(v)))
 
     @field_validator("cidr")
     @classmethod
@@ -72,9 +74,6 @@ class Network(Strict):
         if 2 * len(self.availability_zones) > 2**self.subnet_newbits:
             raise ValueError(f"subnet_newbits {self.subnet_newbits} gives too few subnets for "
                              f"{len(self.availability_zones)} public + private subnets")
-        if self.nat == "none" and not {"ecr.api", "ecr.dkr", "logs"} <= set(self.interface_endpoints):
-            raise ValueError('nat "none" needs interface_endpoints ecr.api, ecr.dkr and logs, '
-                             "or the tasks cannot pull images or write logs")
         return self
 
 

@@ -5,8 +5,9 @@ The AWS provider cannot be downloaded here, so this needs a provider binary in a
 Terraform filesystem mirror folder, given by --mirror or TF_PLUGIN_MIRROR
 (layout: MIRROR/registry.terraform.io/hashicorp/aws/VERSION/OS_ARCH/terraform-provider-aws_*).
 
-For each environment (default: dev stg prod, plus the variant "https": prod with a
-zone of its own for the apex and a wildcard, rendered into a temporary project copy) it copies modules/ and the root to
+For each environment (default: dev stg prod, plus the variants rendered into a temporary project
+copy: "https", prod with a zone of its own for the apex and a wildcard, and "nonat", dev without
+NAT gateways and with the interface endpoints its tasks need) it copies modules/ and the root to
 a temporary folder, applies the shims of tools/tfwork.py, runs `terraform init -backend=false`
 and `terraform validate`, then `terraform test` with two generated plan-only tests
 (one mock_provider per provider alias of the root; see PLAN_TESTS): one leaves
@@ -57,14 +58,19 @@ sys.path.insert(0, str(ROOT))
 from infra.errors import RenderError  # noqa: E402
 from infra.terraform import terraform_binary  # noqa: E402
 
-DEFAULT_ENVS = ("dev", "stg", "prod", "https")
+DEFAULT_ENVS = ("dev", "stg", "prod", "https", "nonat")
 ACCOUNT_ID = "123456789012"
 DEFAULT_REGION = "ap-northeast-1"
-# The "https" variant: prod's YAML with its domain replaced by a zone this root creates, for the
-# apex and a wildcard (rendered in a temporary project copy): the create_zone path and the
-# shared ACM validation record of "*.example.com" and "example.com".
-HTTPS_BASE = "prod"
-HTTPS_DOMAIN = {"zone_name": "example.com", "create_zone": True, "names": ["example.com", "*.example.com"]}
+# Variants: an environment's YAML with some keys replaced, rendered in a temporary project copy.
+# "https": prod's domain replaced by a zone this root creates, for the apex and a wildcard: the
+# create_zone path and the shared ACM validation record of "*.example.com" and "example.com".
+# "nonat": dev without NAT gateways, with the interface endpoints its tasks need (infra/endpoints.py).
+VARIANTS = {
+    "https": ("prod", {"domain": {"zone_name": "example.com", "create_zone": True,
+                                  "names": ["example.com", "*.example.com"]}}),
+    "nonat": ("dev", {"network": {"nat": "none", "interface_endpoints": [
+        "ecr.api", "ecr.dkr", "logs", "ssm", "secretsmanager", "ssmmessages", "kms"]}}),
+}
 
 
 # Attributes of mocked resources that modules check (ARN validations) or need as real
@@ -127,21 +133,25 @@ def plan_test(aliases: list[str], region: str, override_during: str | None) -> s
 # ---- Running -----------------------------------------------------------------------
 
 
-def render_https(work: Path) -> Path:
-    """Render the prod root with a domain into a temporary project copy; return the project."""
+def render_variant(name: str, work: Path) -> Path:
+    """Render a variant's base root with its keys replaced in a temporary project copy; return the root."""
+    base, replaced = VARIANTS[name]
     project = work / "project"
-    (project / "envs" / HTTPS_BASE).mkdir(parents=True)
+    (project / "envs" / base).mkdir(parents=True)
     shutil.copy2(ROOT / "naming.yaml", project / "naming.yaml")
     shutil.copytree(ROOT / "templates", project / "templates")
     shutil.copy2(ROOT / "envs" / "common.yaml", project / "envs" / "common.yaml")
-    settings = yaml.safe_load((ROOT / "envs" / HTTPS_BASE / "env.yaml").read_text(encoding="utf-8"))
-    settings["domain"] = HTTPS_DOMAIN
-    (project / "envs" / HTTPS_BASE / "env.yaml").write_text(yaml.safe_dump(settings), encoding="utf-8")
-    proc = subprocess.run([sys.executable, str(ROOT / "render.py"), "--root", str(project), "render", HTTPS_BASE],
+    settings = yaml.safe_load((ROOT / "envs" / base / "env.yaml").read_text(encoding="utf-8"))
+    for key, value in replaced.items():
+        current = settings.get(key)
+        # A section's other keys stay as the environment has them.
+        settings[key] = {**current, **value} if isinstance(current, dict) and isinstance(value, dict) else value
+    (project / "envs" / base / "env.yaml").write_text(yaml.safe_dump(settings), encoding="utf-8")
+    proc = subprocess.run([sys.executable, str(ROOT / "render.py"), "--root", str(project), "render", base],
                           capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise StepFailed("render", useful_error(proc.stdout + proc.stderr, work) or "    (no output)")
-    return project
+    return project / "envs" / base
 
 
 def run_env(name: str, terraform_bin: str, mirror: Path, version: str, verbose: bool = False) -> bool:
@@ -151,9 +161,9 @@ def run_env(name: str, terraform_bin: str, mirror: Path, version: str, verbose: 
         step = "copy"
         try:
             started = time.perf_counter()
-            if name == "https":
+            if name in VARIANTS:
                 step = "render"
-                source_root = render_https(work) / "envs" / HTTPS_BASE
+                source_root = render_variant(name, work)
                 print(f"{name}: render ok ({time.perf_counter() - started:.1f}s)", flush=True)
             else:
                 source_root = ROOT / "envs" / name
@@ -192,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("envs", nargs="*", metavar="ENV",
                         help=f"environments to check (default: {' '.join(DEFAULT_ENVS)}); "
-                             "'https' is prod with a zone of its own")
+                             "'https' is prod with a zone of its own, 'nonat' dev without NAT")
     parser.add_argument("--mirror", type=Path, default=None,
                         help="Terraform filesystem mirror folder holding the AWS provider "
                              "(default: $TF_PLUGIN_MIRROR)")
@@ -206,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         envs = args.envs or list(DEFAULT_ENVS)
-        unknown = [e for e in envs if e != "https" and not (ROOT / "envs" / e / "providers.tf").is_file()]
+        unknown = [e for e in envs if e not in VARIANTS and not (ROOT / "envs" / e / "providers.tf").is_file()]
         if unknown:
             raise CannotRun(f"unknown environment(s): {', '.join(unknown)}")
         mirror, version = find_mirror(args.mirror)

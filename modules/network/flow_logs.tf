@@ -50,13 +50,18 @@ resource "aws_iam_role" "flow_log" {
   permissions_boundary = var.permissions_boundary_arn
 }
 
-# The log group is created above, so the role needs neither logs:CreateLogGroup nor
-# logs:DescribeLogGroups (which would require Resource "*"): only writing to this one group.
+# The documented minimum of a flow log role ("IAM role for publishing flow logs to CloudWatch
+# Logs", https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html): the service
+# calls all five actions, DescribeLogGroups and CreateLogGroup included although the group exists.
+# The guide grants them on "*"; here each is held to this group, except DescribeLogGroups, which
+# lists groups and takes the account's log-group pattern of this region ("Logs sent to CloudWatch
+# Logs", https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/AWS-logs-infrastructure-V2-CloudWatchLogs.html).
 data "aws_iam_policy_document" "flow_log" {
   statement {
     sid    = "WriteFlowLogRecords"
     effect = "Allow"
     actions = [
+      "logs:CreateLogGroup",
       "logs:CreateLogStream",
       "logs:DescribeLogStreams",
       "logs:PutLogEvents",
@@ -65,6 +70,13 @@ data "aws_iam_policy_document" "flow_log" {
       aws_cloudwatch_log_group.flow_log.arn,
       "${aws_cloudwatch_log_group.flow_log.arn}:*",
     ]
+  }
+
+  statement {
+    sid       = "FindFlowLogGroup"
+    effect    = "Allow"
+    actions   = ["logs:DescribeLogGroups"]
+    resources = ["arn:${data.aws_partition.current.partition}:logs:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:log-group:*"]
   }
 }
 

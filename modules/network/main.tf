@@ -42,32 +42,18 @@ resource "aws_default_security_group" "this" {
   }
 }
 
-# Takes over the VPC's default network ACL, which every subnet here uses. Security groups do the
-# filtering; this stateless backstop refuses remote administration from the internet (SSH 22
-# and RDP 3389, CIS AWS Foundations "no network ACL allows ingress from 0.0.0.0/0 to remote
-# server administration ports"), then allows the rest both ways: return traffic of a stateless
-# ACL comes back on ephemeral ports, and the load balancer must stay reachable on 80 and 443.
+# Takes over the VPC's default network ACL, which every subnet here uses, so its rules are those
+# below and drift is put back. It allows everything both ways: security groups (stateful, one
+# per tier, each admitting only the tier in front of it) are the filter. A stateless deny of a
+# single port would also drop return traffic: the NAT gateways and the load balancer pick their
+# source ports from 1024-65535 (VPC User Guide, "Ephemeral ports",
+# https://docs.aws.amazon.com/vpc/latest/userguide/nacl-ephemeral-ports.html), so a deny of RDP
+# 3389 dropped the replies of every connection that drew that port. Nothing here accepts SSH or
+# RDP from the internet anyway: no instance has a public address, and the load balancer and
+# the NAT gateways listen on neither port.
 resource "aws_default_network_acl" "this" {
   default_network_acl_id = aws_vpc.this.default_network_acl_id
   subnet_ids             = concat([for s in aws_subnet.public : s.id], [for s in aws_subnet.private : s.id])
-
-  ingress {
-    rule_no    = 10
-    action     = "deny"
-    protocol   = "tcp"
-    cidr_block = "0.0.0.0/0"
-    from_port  = 22
-    to_port    = 22
-  }
-
-  ingress {
-    rule_no    = 20
-    action     = "deny"
-    protocol   = "tcp"
-    cidr_block = "0.0.0.0/0"
-    from_port  = 3389
-    to_port    = 3389
-  }
 
   ingress {
     rule_no    = 100

@@ -153,14 +153,15 @@ variable "flow_log_retention_days" {
 # ---- VPC endpoints ----
 
 variable "interface_endpoints" {
-  description = "Short names of AWS services to reach through interface endpoints in the private subnets (private DNS on), e.g. [\"ecr.api\", \"ecr.dkr\", \"logs\"]. Lets an environment with nat = \"none\" still pull images and write logs. The S3 gateway endpoint is always created."
+  description = "Short names of AWS services to reach through interface endpoints in the private subnets (private DNS on), among those of interface_endpoints.yaml, e.g. [\"ecr.api\", \"ecr.dkr\", \"logs\"]. Lets an environment with nat = \"none\" still reach the AWS APIs its tasks call. The S3 gateway endpoint is always created."
   type        = list(string)
   default     = []
   nullable    = false
 
   validation {
-    condition     = alltrue([for service in var.interface_endpoints : contains(["ecr.api", "ecr.dkr", "logs", "ssm", "ssmmessages", "ec2messages", "secretsmanager", "kms", "sts", "monitoring", "events", "scheduler"], service)])
-    error_message = "interface_endpoints entries must be among: ecr.api, ecr.dkr, logs, ssm, ssmmessages, ec2messages, secretsmanager, kms, sts, monitoring, events, scheduler."
+    # The allowed names live in interface_endpoints.yaml, which the renderer reads as well.
+    condition     = alltrue([for service in var.interface_endpoints : contains(yamldecode(file("${path.module}/interface_endpoints.yaml")), service)])
+    error_message = "interface_endpoints entries must be among: ${join(", ", yamldecode(file("${path.module}/interface_endpoints.yaml")))} (modules/network/interface_endpoints.yaml)."
   }
 
   validation {

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
+import pytest
+import yaml
 from tfhelpers import blocks, data_sources, locals_of, module_fixture, outputs_of, resources, variables_of
 
 NAMES_KEYS = {
@@ -25,6 +33,8 @@ NAMES_KEYS = {
     "s3_endpoint",
 }
 
+
+ROOT = Path(__file__).resolve().parents[2]
 
 module = module_fixture("network")
 
@@ -96,24 +106,31 @@ def test_default_security_group_has_no_rules(module):
     assert "egress" not in default_sg
 
 
-def test_default_network_acl_denies_remote_administration_from_the_internet(module):
-    """Evaluated like AWS does: the lowest-numbered matching rule decides."""
+# Source ports of the clients whose replies come back through the ACL: NAT gateways and load
+# balancers 1024-65535 (VPC User Guide, "Ephemeral ports"); Fargate's Linux tasks 32768-60999.
+EPHEMERAL_PORTS = range(1024, 65536)
+
+
+def acl_decision(rules: list[dict], port: int) -> str:
+    """Evaluated like AWS does: the lowest-numbered rule that matches decides; none matching denies."""
+    for rule in sorted(rules, key=lambda r: r["rule_no"]):
+        ports = rule["protocol"] == "-1" or rule["from_port"] <= port <= rule["to_port"]
+        if rule["cidr_block"] == "0.0.0.0/0" and ports:
+            return rule["action"]
+    return "deny"
+
+
+def test_default_network_acl_never_drops_return_traffic(module):
+    """Stateless: a denied port in 1024-65535 drops the replies of NAT and load balancer connections
+    that drew it as their source port; security groups are the filter."""
     acl = resources(module, "aws_default_network_acl")["this"]
     assert acl["default_network_acl_id"] == "${aws_vpc.this.default_network_acl_id}"
     assert "aws_subnet.public" in acl["subnet_ids"] and "aws_subnet.private" in acl["subnet_ids"]
-    rules = sorted(blocks(acl, "ingress"), key=lambda r: r["rule_no"])
-
-    def decision(port: int) -> str:
-        for rule in rules:
-            ports = rule["protocol"] == "-1" or rule["from_port"] <= port <= rule["to_port"]
-            if rule["cidr_block"] == "0.0.0.0/0" and ports:
-                return rule["action"]
-        return "deny"
-
-    assert decision(22) == decision(3389) == "deny"
-    assert decision(80) == decision(443) == decision(50000) == "allow"
-    (egress,) = blocks(acl, "egress")
-    assert (egress["action"], egress["protocol"]) == ("allow", "-1")
+    for direction in ("ingress", "egress"):
+        rules = blocks(acl, direction)
+        denied = [p for p in EPHEMERAL_PORTS if acl_decision(rules, p) != "allow"]
+        assert denied == [], f"{direction}: ports dropped: {denied[:5]}"
+        assert acl_decision(rules, 80) == acl_decision(rules, 443) == "allow"
 
 
 # ---- NAT gateways ----
@@ -189,19 +206,45 @@ def test_flow_log_role_trusts_only_this_accounts_flow_logs(module):
     conditions = {c["variable"]: c for c in blocks(statement, "condition")}
     assert conditions["aws:SourceAccount"]["test"] == "StringEquals"
     assert conditions["aws:SourceAccount"]["values"] == ["${data.aws_caller_identity.current.account_id}"]
+    assert conditions["aws:SourceArn"]["test"] == "ArnLike"
+    assert conditions["aws:SourceArn"]["values"] == [
+        "arn:${data.aws_partition.current.partition}:ec2:${data.aws_region.current.region}:"
+        "${data.aws_caller_identity.current.account_id}:vpc-flow-log/*"
+    ]
     role = resources(module, "aws_iam_role")["flow_log"]
     assert role["assume_role_policy"] == "${data.aws_iam_policy_document.flow_log_assume.json}"
 
 
-def test_flow_log_permissions_are_scoped_to_its_log_group(module):
+# "IAM role for publishing flow logs to CloudWatch Logs" (VPC User Guide): at least these.
+FLOW_LOG_ACTIONS = {
+    "logs:CreateLogGroup",
+    "logs:CreateLogStream",
+    "logs:PutLogEvents",
+    "logs:DescribeLogGroups",
+    "logs:DescribeLogStreams",
+}
+ACCOUNT_LOG_GROUPS = (
+    "arn:${data.aws_partition.current.partition}:logs:${data.aws_region.current.region}:"
+    "${data.aws_caller_identity.current.account_id}:log-group:*"
+)
+
+
+def test_flow_log_role_has_the_documented_permissions_scoped_to_its_log_group(module):
     policy = data_sources(module, "aws_iam_policy_document")["flow_log"]
+    granted: dict[str, list[str]] = {}
     for statement in blocks(policy, "statement"):
         assert statement["effect"] == "Allow"
+        assert "condition" not in statement
         for action in statement["actions"]:
-            assert "*" not in action, action
-        for resource in statement["resources"]:
-            assert resource != "*"
-            assert resource.startswith("${aws_cloudwatch_log_group.flow_log.arn}"), resource
+            granted.setdefault(action, []).extend(statement["resources"])
+    assert set(granted) == FLOW_LOG_ACTIONS
+    for action, arns in granted.items():
+        if action == "logs:DescribeLogGroups":
+            # Lists groups: the account's groups of this region is as narrow as it goes.
+            assert arns == [ACCOUNT_LOG_GROUPS]
+        else:
+            assert "${aws_cloudwatch_log_group.flow_log.arn}:*" in arns, action
+            assert all(r.startswith("${aws_cloudwatch_log_group.flow_log.arn}") for r in arns), action
     attached = resources(module, "aws_iam_role_policy")["flow_log"]
     assert attached["policy"] == "${data.aws_iam_policy_document.flow_log.json}"
     assert attached["role"] == "${aws_iam_role.flow_log.id}"
@@ -260,3 +303,77 @@ def test_interface_endpoints_are_private_and_guarded(module):
     assert endpoint["security_group_ids"] == ["${aws_security_group.endpoints.id}"]
     assert "aws_subnet.private[zone].id" in endpoint["subnet_ids"]
     assert variables_of(module)["interface_endpoints"]["default"] == []
+
+
+# ---- The module's own check of interface_endpoints, run by Terraform ----
+
+MIRROR = os.environ.get("TF_PLUGIN_MIRROR")
+ENDPOINTS_TEST = """
+mock_provider "aws" {
+  mock_data "aws_region" {
+    defaults = { name = "ap-northeast-1", region = "ap-northeast-1" }
+  }
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "123456789012" }
+  }
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
+  }
+  mock_data "aws_iam_policy_document" {
+    defaults = { json = "{}" }
+  }
+}
+
+variables {
+  names = {
+    vpc = "v", internet_gateway = "i", public_subnets = ["p1", "p2"], private_subnets = ["q1", "q2"],
+    nat_gateways = ["n1", "n2"], nat_eips = ["e1", "e2"], public_route_table = "r",
+    private_route_tables = ["r1", "r2"], flow_log = "f", flow_log_group = "/f", flow_log_role = "f",
+    flow_log_policy = "f", default_security_group = "d", default_network_acl = "d",
+    endpoint_security_group = "s", s3_endpoint = "s3"
+  }
+  cidr_block               = "10.0.0.0/16"
+  availability_zones       = ["ap-northeast-1a", "ap-northeast-1c"]
+  public_subnet_cidrs      = ["10.0.0.0/24", "10.0.1.0/24"]
+  private_subnet_cidrs     = ["10.0.8.0/24", "10.0.9.0/24"]
+  nat                      = "none"
+  kms_key_arn              = "arn:aws:kms:ap-northeast-1:123456789012:key/k"
+  permissions_boundary_arn = "arn:aws:iam::123456789012:policy/b"
+}
+
+run "every_listed_service" {
+  command   = plan
+  variables { interface_endpoints = SERVICES }
+}
+
+run "an_unlisted_service" {
+  command         = plan
+  variables { interface_endpoints = ["ecr.api", "ecs"] }
+  expect_failures = [var.interface_endpoints]
+}
+"""
+
+
+@pytest.mark.skipif(not MIRROR or shutil.which("terraform") is None,
+                    reason="needs TF_PLUGIN_MIRROR (a filesystem mirror holding hashicorp/aws) and terraform")
+def test_terraform_accepts_exactly_the_services_of_the_shared_list(tmp_path: Path):
+    """The module reads interface_endpoints.yaml itself: every name there plans, another is refused."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    import tfwork
+
+    shutil.copytree(ROOT / "modules" / "network", tmp_path / "modules" / "network")
+    mirror, version = tfwork.find_mirror(MIRROR)
+    tfwork.apply_shims(tmp_path, tfwork.major(version))  # provider 5.x here: shims as in the offline plan
+    module_dir = tmp_path / "modules" / "network"
+    services = yaml.safe_load((module_dir / "interface_endpoints.yaml").read_text(encoding="utf-8"))
+    (module_dir / "tests").mkdir()
+    (module_dir / "tests" / "endpoints.tftest.hcl").write_text(
+        ENDPOINTS_TEST.replace("SERVICES", json.dumps(services)), encoding="utf-8")
+    config = tmp_path / "terraform.rc"
+    config.write_text(tfwork.cli_config(mirror), encoding="utf-8")
+    env = tfwork.terraform_env(config)
+    for args in (["init", "-backend=false", "-input=false", "-no-color"], ["test", "-no-color"]):
+        result = subprocess.run(["terraform", *args], cwd=module_dir, env=env, capture_output=True, text=True,
+                                check=False, timeout=600)
+        assert result.returncode == 0, result.stdout + result.stderr
+    assert "Success! 2 passed, 0 failed" in result.stdout
