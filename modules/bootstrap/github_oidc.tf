@@ -1,15 +1,18 @@
 # GitHub Actions reaches the environment's account through OpenID Connect: no stored access keys.
-# Two roles per environment, each trusted by exactly one kind of job of one repository:
-# - plan: pull requests' `terraform plan` of this environment (read-only, ci_policies.tf);
-# - apply: `terraform apply` of this environment, only from its branch inside its GitHub
-#   environment (required reviewers for prod), and only under the guards of ci_policies.tf.
+# Two roles per environment, each trusted by named jobs of one repository:
+# - plan: `terraform plan` of this environment (read-only, ci_policies.tf), for pull requests and
+#   for a push to the environment's branch, whose saved plan the reviewers approve before the
+#   apply job starts;
+# - apply: `terraform apply` of that saved plan, only from the environment's branch inside its
+#   GitHub environment (required reviewers for prod), and only under the guards of ci_policies.tf.
 #
 # Subject claims (docs.github.com, "OpenID Connect reference"): the repository's subject
 # template is customised once (README, "GitHub") to the keys repo, context and ref. The context
 # of a job that names an environment is "environment:NAME", of a pull request "pull_request";
 # every key after the first is written as "key:value". So an apply job of prod on main presents
-# "repo:OWNER/REPO:environment:prod:ref:refs/heads/main" and a pull request's job
-# "repo:OWNER/REPO:pull_request:ref:refs/pull/N/merge".
+# "repo:OWNER/REPO:environment:prod:ref:refs/heads/main", a pull request's job
+# "repo:OWNER/REPO:pull_request:ref:refs/pull/N/merge", and a job of a push to main that names no
+# environment (its context is its ref) "repo:OWNER/REPO:ref:refs/heads/main:ref:refs/heads/main".
 
 locals {
   github_oidc_host = "token.actions.githubusercontent.com"
@@ -20,9 +23,15 @@ locals {
   # environment's job (another GitHub environment, another branch) presents another subject.
   github_apply_subject = "repo:${var.github_repository}:environment:${var.env}:ref:refs/heads/${var.github_branch}"
 
-  # Pull requests of the repository only (no push, no environment). The colon after the name
-  # keeps "OWNER/REPO-other" out.
-  github_plan_subject = "repo:${var.github_repository}:pull_request:*"
+  # Pull requests of the repository, and the plan job of a push to this environment's branch: it
+  # plans before the GitHub environment's gate, so it names no environment (a job that names one
+  # waits for the reviewers before it starts). No other branch, no environment: the apply role
+  # alone writes. The colon after the name keeps "OWNER/REPO-other" out; git refuses "*" and "?"
+  # in branch names, so the branch subject matches itself only under StringLike.
+  github_plan_subjects = [
+    "repo:${var.github_repository}:pull_request:*",
+    "repo:${var.github_repository}:ref:refs/heads/${var.github_branch}:ref:refs/heads/${var.github_branch}",
+  ]
 }
 
 # ---- Identity provider ----
@@ -45,8 +54,8 @@ resource "aws_iam_openid_connect_provider" "github" {
 
 data "aws_iam_policy_document" "github_trust" {
   for_each = {
-    plan  = { test = "StringLike", subject = local.github_plan_subject }
-    apply = { test = "StringEquals", subject = local.github_apply_subject }
+    plan  = { test = "StringLike", subjects = local.github_plan_subjects }
+    apply = { test = "StringEquals", subjects = [local.github_apply_subject] }
   }
 
   statement {
@@ -73,7 +82,7 @@ data "aws_iam_policy_document" "github_trust" {
     condition {
       test     = each.value.test
       variable = "${local.github_oidc_host}:sub"
-      values   = [each.value.subject]
+      values   = each.value.subjects
     }
   }
 }
@@ -82,7 +91,7 @@ data "aws_iam_policy_document" "github_trust" {
 
 resource "aws_iam_role" "github_plan" {
   name                 = var.github_plan_role_name
-  description          = "GitHub Actions: terraform plan of ${var.env} for pull requests (read-only, no state lock)."
+  description          = "GitHub Actions: terraform plan of ${var.env} for pull requests and ${var.github_branch} (read-only, no state lock)."
   assume_role_policy   = data.aws_iam_policy_document.github_trust["plan"].json
   max_session_duration = 3600
 }

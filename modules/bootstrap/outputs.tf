@@ -23,7 +23,7 @@ output "github_oidc_provider_arn" {
 }
 
 output "github_plan_role_arn" {
-  description = "Role the pull-request plan jobs of this environment assume (read-only)."
+  description = "Role the plan jobs of this environment assume, for pull requests and its branch (read-only)."
   value       = aws_iam_role.github_plan.arn
 }
 

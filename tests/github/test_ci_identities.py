@@ -207,12 +207,24 @@ def test_the_apply_role_trusts_only_its_environment_from_its_branch(identities, 
 
 
 @pytest.mark.parametrize("env", ENVS)
-def test_the_plan_role_trusts_pull_requests_only(identities, env):
+def test_the_plan_role_trusts_pull_requests_and_its_branchs_plan_before_the_gate(identities, env):
     ids = identities[env]
     trust = ids.trust[ids.roles["plan"]]
+    branch = BRANCHES[env]
     assert allows(trust, ids.provider_arn, claims(f"repo:{REPO}:pull_request:ref:refs/pull/7/merge"))
-    assert not allows(trust, ids.provider_arn, claims(f"repo:{REPO}:environment:{env}:ref:refs/heads/{BRANCHES[env]}"))
-    assert not allows(trust, ids.provider_arn, claims(f"repo:{REPO}-other:pull_request:ref:refs/pull/7/merge"))
+    # the plan job of a push to the environment's branch names no environment: the reviewers
+    # approve its saved plan, so it runs before the gate
+    assert allows(trust, ids.provider_arn, claims(f"repo:{REPO}:ref:refs/heads/{branch}:ref:refs/heads/{branch}"))
+    for other in ENVS:
+        if BRANCHES[other] != branch:  # another environment's branch
+            sub = f"repo:{REPO}:ref:refs/heads/{BRANCHES[other]}:ref:refs/heads/{BRANCHES[other]}"
+            assert not allows(trust, ids.provider_arn, claims(sub)), sub
+    for sub in (f"repo:{REPO}:ref:refs/heads/feature:ref:refs/heads/feature",
+                f"repo:{REPO}:ref:refs/tags/{branch}:ref:refs/tags/{branch}",
+                f"repo:{REPO}:environment:{env}:ref:refs/heads/{branch}",
+                f"repo:{REPO}-other:pull_request:ref:refs/pull/7/merge",
+                f"repo:{REPO}-other:ref:refs/heads/{branch}:ref:refs/heads/{branch}"):
+        assert not allows(trust, ids.provider_arn, claims(sub)), sub
 
 
 @pytest.mark.parametrize("env", ENVS)

@@ -114,7 +114,8 @@ def test_terraform_permissions_are_per_job_and_least(terraform):
     assert jobs["select"]["permissions"] == {"contents": "read"}
     assert jobs["plan"]["permissions"] == {"contents": "read", "id-token": "write"}
     assert jobs["apply"]["permissions"] == {"contents": "read", "id-token": "write"}
-    assert jobs["comment"]["permissions"] == {"pull-requests": "write"}
+    # contents: the comment job checks out .github/scripts (its comment finder) and nothing else
+    assert jobs["comment"]["permissions"] == {"contents": "read", "pull-requests": "write"}
 
 
 def own_role(key: str) -> str:
@@ -162,8 +163,75 @@ def test_apply_runs_in_the_environment_with_the_apply_role(terraform):
     credentials = step_using(apply["steps"], "aws-actions/configure-aws-credentials")
     assert credentials["with"]["role-to-assume"] == own_role("apply_role_arn")
     assert apply["concurrency"]["cancel-in-progress"] is False
-    # the apply applies the plan it just showed, not a new one
-    assert 'apply -no-color tfplan' in steps_text(apply)
+
+
+def terraform_commands(job: dict[str, Any]) -> list[str]:
+    """Each `terraform -chdir=... COMMAND ARGS` line of the job's scripts, from the command on."""
+    return re.findall(r'terraform\s+-chdir="envs/\$ENV_NAME"\s+(\w[^\n|>]*)', steps_text(job))
+
+
+def test_the_reviewers_approve_a_plan_made_before_the_gate(terraform):
+    """The gated job starts only after the approval, so the plan is made before it, outside it."""
+    jobs = terraform["jobs"]
+    plan, apply = jobs["plan"], jobs["apply"]
+    # the plan job runs for pushes too, outside any GitHub environment, with the read-only role
+    assert "environment" not in plan
+    assert "github.event_name == 'push'" in plan["if"]
+    assert "plan" in apply["needs"]
+    commands = terraform_commands(plan)
+    (made,) = [c for c in commands if c.startswith("plan ")]
+    assert "-out=tfplan" in made.split() and "-lock=false" in made.split()
+    # the text the reviewers read is the saved file's, in the run's summary
+    assert "show -no-color tfplan" in [c.split(">")[0].strip() for c in commands]
+    assert '"$RUNNER_TEMP/plan.txt" > "$summary"' in steps_text(plan)
+    assert 'cat "$summary" >> "$GITHUB_STEP_SUMMARY"' in steps_text(plan)
+    # the saved plan goes to the apply job as an artifact, with the provider lock it was made with
+    (saved,) = [s for s in plan["steps"] if s.get("uses", "").startswith("actions/upload-artifact@")
+                and s["with"]["name"] == "tfplan-${{ matrix.env }}"]
+    assert saved["if"] == "github.event_name == 'push'"
+    folder = "envs/${{ matrix.env }}"
+    assert saved["with"]["path"].splitlines() == [f"{folder}/tfplan", f"{folder}/.terraform.lock.hcl"]
+    assert saved["with"]["include-hidden-files"] is True
+    assert saved["with"]["if-no-files-found"] == "error"
+    assert saved["with"]["retention-days"] <= 7  # it holds state values: short-lived
+    assert saved["with"]["overwrite"] is True     # a re-run of the plan replaces it
+
+
+def test_the_gated_job_applies_exactly_the_saved_plan(terraform):
+    apply = terraform["jobs"]["apply"]
+    steps = apply["steps"]
+    download = step_using(steps, "actions/download-artifact")
+    assert download["with"] == {"name": "tfplan-${{ matrix.env }}", "path": "envs/${{ matrix.env }}"}
+    commands = terraform_commands(apply)
+    # no plan inside the gate, and the apply takes the file as it is: no flags that change it
+    assert not [c for c in commands if c.startswith("plan")]
+    assert [c for c in commands if c.startswith("apply")] == ["apply -no-color tfplan"]
+    assert "-refresh" not in steps_text(apply)
+    order = [s.get("uses", "").split("@")[0] or s.get("name") for s in steps]
+    assert order.index("actions/download-artifact") < order.index("terraform apply of the reviewed plan")
+
+
+def test_a_failed_apply_keeps_the_state_terraform_could_not_save(terraform):
+    apply = terraform["jobs"]["apply"]
+    steps = apply["steps"]
+    names = [s.get("name") for s in steps]
+    (kept,) = [s for s in steps if s.get("uses", "").startswith("actions/upload-artifact@")]
+    # after the apply, only when it failed (or was cancelled: Terraform saves on interrupt)
+    assert names.index(kept["name"]) > names.index("terraform apply of the reviewed plan")
+    assert "failure()" in kept["if"]
+    # Terraform writes errored.tfstate in its working directory, the -chdir folder of the apply
+    (applied,) = [c for c in terraform_commands(apply) if c.startswith("apply")]
+    assert 'terraform -chdir="envs/$ENV_NAME" ' + applied in steps_text(apply)
+    assert kept["with"]["path"] == "envs/${{ matrix.env }}/errored.tfstate"
+    assert kept["with"]["if-no-files-found"] == "ignore"
+    assert kept["with"]["retention-days"] <= 7
+    # one artifact per attempt: a re-run never replaces the only copy of a state
+    assert "${{ github.run_attempt }}" in kept["with"]["name"]
+    runbook = ROOT / "docs" / "runbooks" / "lost-state.md"
+    pushes = re.findall(r"^\s*terraform state push (.*)$", runbook.read_text(encoding="utf-8"), flags=re.MULTILINE)
+    assert pushes and all(p.endswith('errored.tfstate"') and "-force" not in p for p in pushes), pushes
+    assert "docs/runbooks/lost-state.md" in steps_text(apply)
+    assert "(docs/runbooks/lost-state.md)" in (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def test_the_comment_is_found_by_the_marker_infra_github_writes(terraform):
@@ -172,6 +240,66 @@ def test_the_comment_is_found_by_the_marker_infra_github_writes(terraform):
     comment = terraform["jobs"]["comment"]
     (post,) = [s for s in comment["steps"] if "run" in s]
     assert post["env"]["MARKER"] == COMMENT_MARKER
+
+
+# ---- Pinned actions ----
+
+PINNED = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+(/[^@\s]+)?@[0-9a-f]{40}")
+
+
+def uses_lines(path: Path) -> dict[str, str]:
+    """{uses value: its release comment} of every `uses:` line of a workflow or action file."""
+    found: dict[str, str] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        match = re.match(r"\s*(?:- )?uses:\s*(\S+)\s*(?:#\s*(.*))?$", line)
+        if match:
+            found[match.group(1)] = (match.group(2) or "").strip()
+    return found
+
+
+def credentialed_uses() -> list[tuple[Path, str]]:
+    """(file, uses) of every step of a job that may receive AWS credentials (id-token: write),
+    through the local composite actions it runs (their post steps run with the credentials)."""
+    found = []
+    for path in sorted((GITHUB / "workflows").glob("*.yml")):
+        for job in load(path)["jobs"].values():
+            if (job.get("permissions") or {}).get("id-token") != "write":
+                continue
+            for step in job["steps"]:
+                uses = step.get("uses")
+                if not uses:
+                    continue
+                if uses.startswith("./"):
+                    action = ROOT / uses / "action.yml"
+                    found += [(action, s["uses"]) for s in load(action)["runs"]["steps"] if "uses" in s]
+                else:
+                    found.append((path, uses))
+    return found
+
+
+def test_actions_that_receive_aws_credentials_are_pinned_to_commits():
+    found = credentialed_uses()
+    assert {uses.split("@")[0] for _, uses in found} >= {
+        "actions/checkout", "aws-actions/configure-aws-credentials", "actions/upload-artifact",
+        "actions/download-artifact", "actions/setup-python", "hashicorp/setup-terraform", "actions/cache"}
+    for path, uses in found:
+        # a tag or branch can be moved to other code; a full commit SHA cannot
+        assert PINNED.fullmatch(uses), f"{path.name}: {uses} is not pinned to a full commit SHA"
+        release = uses_lines(path)[uses]
+        assert re.fullmatch(r"v\d+\.\d+\.\d+", release), f"{path.name}: {uses} has no '# vX.Y.Z' comment"
+
+
+def test_each_action_is_pinned_to_one_commit_everywhere(renovate):
+    files = [*(GITHUB / "workflows").glob("*.yml"), *(GITHUB / "actions").glob("*/action.yml")]
+    pins: dict[str, set[str]] = {}
+    for path in files:
+        for uses, release in uses_lines(path).items():
+            if not uses.startswith("./"):
+                assert PINNED.fullmatch(uses), f"{path.name}: {uses}"
+                pins.setdefault(uses.split("@")[0], set()).add(f"{uses.split('@')[1]} {release}")
+    assert pins and all(len(found) == 1 for found in pins.values()), pins
+    # Renovate moves the digest and its comment together
+    assert "helpers:pinGitHubActionDigests" in renovate["extends"]
 
 
 def test_pipefail_everywhere(ci, terraform):
