@@ -44,11 +44,13 @@ def alarm_keys(env: Environment) -> list[str]:
     return keys
 
 
-def _expansions(env: Environment) -> dict[str, tuple[list[str], list[str]]]:
-    """Per placeholder: (labels used in names, keys of the resulting map or [] for a list)."""
+def _expansions(env: Environment) -> dict[str, tuple[list[str], list[str] | None]]:
+    """Per placeholder: (labels used in names, keys of the resulting map, or None for a list).
+
+    A map stays a map when it is empty (no secure parameters, no jobs): templates iterate it."""
     alarms = alarm_keys(env)
     return {
-        "{az}": (list(env.network.availability_zones), []),
+        "{az}": (list(env.network.availability_zones), None),
         "{job}": ([job.name for job in env.batch.jobs], [job.name for job in env.batch.jobs]),
         "{param}": ([parameter_leaf(k) for k in env.ssm.secure_parameters], list(env.ssm.secure_parameters)),
         # Labels are [a-z0-9]+: the keys without their underscores (alb_elb_5xx -> albelb5xx).
@@ -85,7 +87,7 @@ def compute_names(rules: Rules, env: Environment, env_name: str) -> EnvNames:
                 labels, keys = expansions[purpose]
                 built = [one(module, key, kind, {**base, "purpose": label}, _label_keys(purpose))
                          for label in labels]
-                names[key] = dict(zip(keys, built, strict=True)) if keys else built
+                names[key] = built if keys is None else dict(zip(keys, built, strict=True))
             else:
                 names[key] = one(module, key, kind, {**base, "purpose": purpose}, "system")
         by_module[module] = names

@@ -180,3 +180,17 @@ def test_admin_networks_from_the_yaml_reach_the_load_balancer(project: Path, run
     with (project / "envs/dev/proxy_server.tf").open() as handle:
         (module,) = hcl2.load(handle)["module"]
     assert literal(module)["proxy_server"]["admin_allowed_cidrs"] == []
+
+
+def test_an_environment_without_generated_secrets_renders_an_empty_map(project: Path, run):
+    """`secure_parameters: []` is valid: the ssm module gets an empty map, not a list."""
+    import hcl2
+    from tfhelpers import literal
+
+    path = project / "envs/dev/env.yaml"
+    path.write_text(path.read_text().replace("ssm:\n", "ssm:\n  secure_parameters: []\n", 1))
+    result = run("render", "dev")
+    assert result.exit_code == 0, result.output
+    with (project / "envs/dev/ssm.tf").open() as handle:
+        (module,) = hcl2.load(handle)["module"]
+    assert literal(module)["ssm"]["secure_parameters"] == {}
