@@ -283,6 +283,12 @@ def test_a_record_whose_process_is_gone_is_removed_as_stale(tmp_path: Path) -> N
         in result.stdout
     assert "nothing to destroy" in result.stdout
     assert not (tmp_path / "dev").exists()
+    (tmp_path / "dev").mkdir()
+    (tmp_path / "dev" / "emulator.json").write_text("{not json", encoding="utf-8")
+    result = run_tool("destroy", "dev", local=tmp_path, timeout=60)
+    assert f"dev: the emulator record {tmp_path / 'dev' / 'emulator.json'} is unreadable; its stale record " \
+        "is removed" in result.stdout, result.stdout + result.stderr
+    assert not (tmp_path / "dev" / "emulator.json").exists()
 
 
 @needs_provider

@@ -168,8 +168,9 @@ class LocalRun:
         found = Emulator.load(self.record)
         if found is not None and found.is_ours():
             return found
-        pid = f" (pid {found.pid})" if found else ""
-        print(f"{self.env}: the recorded emulator{pid} is no longer running; its stale record is removed "
+        what = f"the recorded emulator (pid {found.pid}) is no longer running" if found else \
+            f"the emulator record {self.record} is unreadable"
+        print(f"{self.env}: {what}; its stale record is removed "
               "(its resources lived only in that process's memory)", flush=True)
         shutil.rmtree(self.folder, ignore_errors=True)
         return None
