@@ -4,11 +4,13 @@ The fast tests check the machinery without terraform: the declared emulator gaps
 match the code they work around, stand-ins keep every reference valid, the second plan's
 diffs are compared with the declared list, and the emulator is started and stopped by its
 own PID. The full runs need the AWS provider in a Terraform filesystem mirror
-(TF_PLUGIN_MIRROR, as tests/test_plan_offline.py) and are skipped without one:
+(TF_PLUGIN_MIRROR, as tests/test_plan_offline.py) and are skipped without one. Each goes through
+the commands a user types (`make apply-local`, `release-local`, `plan-local`, `destroy-local`),
+one process each, so every command after the first must find the running emulator:
 - dev with its own S3 backend against its emulated bootstrap bucket: envs/bootstrap/dev and dev applied
   from a cold emulator, a release by the deploy program, both planned again (only declared
   emulator diffs allowed), destroyed;
-- envs/bootstrap/dev through the three commands a user types (apply, plan, destroy), one process each.
+- envs/bootstrap/dev alone: applied, planned again (no change at all), destroyed.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -28,7 +31,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 import apply_local  # noqa: E402
 import emulator_gaps  # noqa: E402
 import tfwork  # noqa: E402
-from emulator import Emulator  # noqa: E402
+from emulator import Emulator, free_port  # noqa: E402
 
 TOOL = ROOT / "tools" / "apply_local.py"
 MIRROR = os.environ.get("TF_PLUGIN_MIRROR")
@@ -269,51 +272,122 @@ def test_destroy_with_no_emulator_running_says_so(tmp_path: Path) -> None:
     assert "nothing to destroy" in result.stdout
 
 
+@needs_provider
+def test_a_record_whose_process_is_gone_is_removed_as_stale(tmp_path: Path) -> None:
+    ended = subprocess.Popen(["true"])
+    ended.wait()
+    Emulator(ended.pid, free_port(), apply_local.root_settings("dev")[2]).save(tmp_path / "dev" / "emulator.json")
+    result = run_tool("destroy", "dev", local=tmp_path, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"dev: the recorded emulator (pid {ended.pid}) is no longer running; its stale record is removed" \
+        in result.stdout
+    assert "nothing to destroy" in result.stdout
+    assert not (tmp_path / "dev").exists()
+    (tmp_path / "dev").mkdir()
+    (tmp_path / "dev" / "emulator.json").write_text("{not json", encoding="utf-8")
+    result = run_tool("destroy", "dev", local=tmp_path, timeout=60)
+    assert f"dev: the emulator record {tmp_path / 'dev' / 'emulator.json'} is unreadable; its stale record " \
+        "is removed" in result.stdout, result.stdout + result.stderr
+    assert not (tmp_path / "dev" / "emulator.json").exists()
+
+
+@needs_provider
+def test_an_emulator_of_ours_that_does_not_answer_is_an_error(tmp_path: Path) -> None:
+    """Stopped (SIGSTOP), it still holds the stack: destroy and plan refuse with one line, remove
+    nothing and leave it running; stop ends it."""
+    record = tmp_path / "dev" / "emulator.json"
+    emulator = Emulator.start(apply_local.root_settings("dev")[2], tmp_path / "dev" / "emulator.log")
+    try:
+        emulator.save(record, backend="local")
+        os.kill(emulator.pid, signal.SIGSTOP)
+        for command in ("destroy", "plan"):
+            result = run_tool(command, "dev", local=tmp_path, timeout=120)
+            assert result.returncode == 2, result.stdout + result.stderr
+            assert result.stderr.splitlines() == [
+                f"apply_local: dev: the emulator (pid {emulator.pid}, {emulator.endpoint}) runs but does not answer; "
+                f"see {tmp_path / 'dev' / 'emulator.log'}; `make stop-local ENV=dev` stops it (its stack goes with it)"]
+            assert "nothing to destroy" not in result.stdout
+            assert Emulator.load(record) == emulator and emulator.is_ours()
+        stopped = run_tool("stop", "dev", local=tmp_path, timeout=120)
+        assert stopped.returncode == 0, stopped.stdout + stopped.stderr
+        assert f"emulator: stopped (pid {emulator.pid})" in stopped.stdout
+        assert not emulator.is_ours()
+        assert not (tmp_path / "dev").exists()
+    finally:
+        if emulator.is_ours():
+            os.kill(emulator.pid, signal.SIGCONT)
+        emulator.stop()
+
+
 # ---- full runs -----------------------------------------------------------------------------
 
 
 @needs_provider
 def test_dev_on_its_s3_backend_applied_released_planned_and_destroyed(tmp_path: Path) -> None:
-    report_path = tmp_path / "report.json"
+    """`make apply-local ENV=dev BACKEND=s3`, `release-local`, `plan-local`, `destroy-local`: four processes."""
+    local = tmp_path / "local"
+    record = local / "dev" / "emulator.json"
+    reports = {step: tmp_path / f"{step}.json" for step in ("apply", "release", "plan", "destroy")}
     for attempt in (1, 2):
-        result = run_tool("cycle", "dev", "--backend", "s3", "--release", "--report", str(report_path),
-                          local=tmp_path / f"local{attempt}")
-        print(result.stdout[-6000:])
-        errors = [line for line in result.stdout.splitlines() if line.strip().startswith("Error:")]
+        applied = run_tool("apply", "dev", "--backend", "s3", "--report", str(reports["apply"]), local=local)
+        print(applied.stdout[-6000:])
+        errors = [line for line in applied.stdout.splitlines() if line.strip().startswith("Error:")]
         transient = errors and all(any(p in e for p, _ in emulator_gaps.TRANSIENT) for e in errors)
-        if result.returncode == 0 or not transient or attempt == 2:
+        if applied.returncode == 0 or not transient or attempt == 2:
             break
         print(f"attempt {attempt}: a declared transient emulator failure; once more from a cold emulator")
-    assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-4000:]
-    report = json.loads(report_path.read_text(encoding="utf-8"))
+        run_tool("stop", "dev", local=local, timeout=120)
+    recorded = Emulator.load(record)
+    try:
+        assert applied.returncode == 0, applied.stdout[-8000:] + applied.stderr[-4000:]
+        assert recorded is not None and recorded.alive()
+        released = run_tool("release", "dev", "--report", str(reports["release"]), local=local)
+        assert released.returncode == 0, released.stdout[-6000:] + released.stderr
+        planned = run_tool("plan", "dev", "--report", str(reports["plan"]), local=local)
+        assert planned.returncode == 0, planned.stdout[-6000:] + planned.stderr
+        # Each command found the stack the apply left, in the same emulator.
+        for result in (released, planned):
+            assert f"emulator: pid {recorded.pid} at {recorded.endpoint} (s3 state)" in result.stdout
+            assert "no local stack is up" not in result.stdout + result.stderr
+        assert recorded.alive()
+    finally:
+        destroyed = run_tool("destroy", "dev", "--report", str(reports["destroy"]), local=local)
+        if recorded is not None and recorded.is_ours():  # never leave an emulator behind, whatever failed
+            recorded.stop()
+    assert destroyed.returncode == 0, destroyed.stdout[-6000:] + destroyed.stderr
+    assert "nothing to destroy" not in destroyed.stdout
+    assert "dev: destroy ok" in destroyed.stdout and "bootstrap/dev: destroy ok" in destroyed.stdout
+    assert f"emulator: stopped (pid {recorded.pid})" in destroyed.stdout
+    assert not recorded.is_ours()
+    assert not record.exists() and not (local / "dev").exists()
+
+    apply, release, plan = (json.loads(reports[step].read_text(encoding="utf-8"))
+                            for step in ("apply", "release", "plan"))
     # Both roots applied from a cold emulator; the stand-ins are the declared ones, no more.
-    assert report["resources"]["bootstrap/dev"]["stood_in"] == 0
-    assert report["resources"]["bootstrap/dev"]["applied"] >= 10
-    assert report["resources"]["dev"]["applied"] >= 90
-    assert report["resources"]["dev"]["stood_in"] == len(report["stood_in"]["dev"]) == len(emulator_gaps.STAND_INS)
-    # A release by the deploy program, with the settings Terraform gave its CodeBuild project:
-    # the tag parameter names the commit and the service runs the commit's images...
-    release = report["release"]
-    assert release["image_tag"] == apply_local.LOCAL_COMMIT
-    assert release["service_images"] == release["expected_images"]
-    assert all(image.endswith(f":{apply_local.LOCAL_COMMIT}") for image in release["expected_images"].values())
-    assert any(line.startswith("migrate: exit code 0") for line in release["log"])
-    # ...and the second plan, after that release, equals the declared emulator diffs: no task
-    # definition goes back to another image, nothing unexpected, nothing stale.
-    assert report["unexpected_diffs"] == {"bootstrap/dev": [], "dev": []}
-    assert report["stale"] == []
+    assert apply["resources"]["bootstrap/dev"]["stood_in"] == 0
+    assert apply["resources"]["bootstrap/dev"]["applied"] >= 10
+    assert apply["resources"]["dev"]["applied"] >= 90
+    assert apply["resources"]["dev"]["stood_in"] == len(apply["stood_in"]["dev"]) == len(emulator_gaps.STAND_INS)
     # dev's state went through its own backend block into the bootstrap bucket, under its key,
     # encrypted with the state key; the lock file was released.
     backend = apply_local.backend_settings(ROOT / "envs" / "dev" / "versions.tf")
-    state = report["state_object"]
+    state = apply["state_object"]
     assert (state["bucket"], state["key"]) == (backend["bucket"], backend["key"])
     assert state["encryption"] == "aws:kms"
     assert state["kms_key_id"] in (backend["kms_key_id"],) or ":key/" in state["kms_key_id"]
     assert state["lock_files_left"] == "0"
-    for step in ("bootstrap/dev apply", "dev apply", "dev plan", "dev destroy", "bootstrap/dev destroy"):
-        assert step in report["steps"]
-    assert "emulator: stopped" in result.stdout
-    assert not (tmp_path / f"local{attempt}" / "dev").exists()
+    # A release by the deploy program, with the settings Terraform gave its CodeBuild project:
+    # the tag parameter names the commit and the service runs the commit's images...
+    release = release["release"]
+    assert release["image_tag"] == apply_local.LOCAL_COMMIT
+    assert release["service_images"] == release["expected_images"]
+    assert all(image.endswith(f":{apply_local.LOCAL_COMMIT}") for image in release["expected_images"].values())
+    assert any(line.startswith("migrate: exit code 0") for line in release["log"])
+    # ...and the second plan of both roots, after that release, equals the declared emulator diffs:
+    # no task definition goes back to another image, nothing unexpected, nothing stale.
+    assert plan["unexpected_diffs"] == {"bootstrap/dev": [], "dev": []}
+    assert plan["stale"] == []
+    assert {"dev plan", "bootstrap/dev plan"} <= set(plan["steps"])
 
 
 @needs_provider

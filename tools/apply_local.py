@@ -6,12 +6,13 @@
     .venv/bin/python tools/apply_local.py destroy ENV                      # make destroy-local ENV=dev
     .venv/bin/python tools/apply_local.py release ENV [--commit SHA]       # make release-local ENV=dev
     .venv/bin/python tools/apply_local.py stop ENV                         # discard, without destroying
-    .venv/bin/python tools/apply_local.py cycle ENV [--backend s3] [--release]  # apply, plan again, destroy
     .venv/bin/python tools/apply_local.py gaps                             # the declared emulator gaps
 
 The emulator is moto's server (pinned in requirements/tools.lock) on a free loopback port,
 started for the environment and stopped by its own PID when the environment is destroyed (or
-at once, when the command that started it fails or only plans). Terraform runs with the AWS
+at once, when the command that started it only plans). The next command finds it through
+.local/ENV/emulator.json: a record whose process is gone is stale and removed; an emulator of
+ours that does not answer is an error, and nothing is removed (`stop` ends it). Terraform runs with the AWS
 provider of the filesystem mirror (TF_PLUGIN_MIRROR, as tools/plan_offline.py) in a throwaway
 copy of modules/ and the root under .local/ENV/ (git-ignored): the committed roots are never
 touched. The copy gets the same shims as the mocked plan (tools/tfwork.py), plus the declared
@@ -23,8 +24,11 @@ credential variables are removed, and every endpoint is the loopback emulator.
 root's own, unchanged S3 backend block against the emulated state bucket: the env backends
 and the bootstrap bucket are proven to agree (bucket, key, KMS key, lock file).
 
+--report FILE writes what the command did as JSON (steps and their seconds, resources applied
+and stood in, the plan's diffs, the release, the state object), for the tests.
+
 Exit status: 0 done, 1 a step failed, 2 cannot run (no mirror, no terraform, unknown
-environment, nothing to destroy is not an error).
+environment, an emulator of ours that does not answer; nothing to destroy is not an error).
 """
 
 from __future__ import annotations
@@ -156,9 +160,31 @@ class LocalRun:
 
     # ---- emulator ---------------------------------------------------------------------
 
-    def running_emulator(self) -> Emulator | None:
+    def recorded_emulator(self) -> Emulator | None:
+        """The environment's recorded emulator while its process runs; a record whose process is
+        gone (or whose PID another program now has) is stale: it and the folder are removed."""
+        if not self.record.exists():
+            return None
         found = Emulator.load(self.record)
-        return found if found and found.alive() else None
+        if found is not None and found.is_ours():
+            return found
+        what = f"the recorded emulator (pid {found.pid}) is no longer running" if found else \
+            f"the emulator record {self.record} is unreadable"
+        print(f"{self.env}: {what}; its stale record is removed "
+              "(its resources lived only in that process's memory)", flush=True)
+        shutil.rmtree(self.folder, ignore_errors=True)
+        return None
+
+    def running_emulator(self) -> Emulator | None:
+        """The recorded emulator, answering; None when none runs. One of ours that runs but does
+        not answer is an error: its stack may still be in it, so nothing is removed."""
+        found = self.recorded_emulator()
+        if found is not None and not found.answers():
+            raise EmulatorError(
+                f"{self.env}: the emulator (pid {found.pid}, {found.endpoint}) runs but does not answer; "
+                f"see {self.folder / 'emulator.log'}; `make stop-local ENV={self.env}` stops it (its stack goes "
+                "with it)")
+        return found
 
     def start_emulator(self) -> Emulator:
         """A cold emulator; whatever state an earlier one left is gone with it."""
@@ -169,17 +195,12 @@ class LocalRun:
         print(f"emulator: moto server, pid {self.emulator.pid}, {self.emulator.endpoint}", flush=True)
         return self.emulator
 
-    def stop_emulator(self, keep_files: bool = False) -> None:
-        """Stop the emulator; its work folder goes too, unless kept to look into a failure."""
+    def stop_emulator(self) -> None:
+        """Stop the emulator; its work folder (record, state, copies) goes too."""
         if self.emulator:
             self.emulator.stop()
             print(f"emulator: stopped (pid {self.emulator.pid})", flush=True)
-        if keep_files:
-            self.record.unlink(missing_ok=True)
-            shown = self.folder.relative_to(ROOT) if self.folder.is_relative_to(ROOT) else self.folder
-            print(f"{self.env}: terraform's files and the emulator's log are kept in {shown}/", flush=True)
-        else:
-            shutil.rmtree(self.folder, ignore_errors=True)
+        shutil.rmtree(self.folder, ignore_errors=True)
 
     # ---- preparing a root ---------------------------------------------------------------
 
@@ -454,14 +475,17 @@ def attach(run: LocalRun) -> bool:
 
 
 def cmd_plan(run: LocalRun) -> int:
+    """Plan every root of the running stack (with --backend s3, its bootstrap too), or ENV
+    against an empty emulated account when none runs."""
     cold = not attach(run)
     if cold:
         print(f"{run.env}: no local stack is up: planning against an empty emulated account", flush=True)
         run.start_emulator()
     try:
-        root = run.prepare(run.env)
-        run.init(root)
-        run.plan(root)
+        for name in reversed(roots_of(run)):
+            root = run.prepare(name)
+            run.init(root)
+            run.plan(root)
     finally:
         if cold:
             run.stop_emulator()
@@ -494,53 +518,25 @@ def cmd_release(run: LocalRun, commit: str) -> int:
 
 
 def cmd_stop(run: LocalRun) -> int:
-    """Stop the environment's emulator without destroying: everything in it is discarded."""
-    if attach(run):
+    """Stop the environment's emulator without destroying: everything in it is discarded.
+    It need not answer: this is the way out for one that hangs."""
+    run.emulator = run.recorded_emulator()
+    if run.emulator:
         run.stop_emulator()
     else:
         print(f"{run.env}: no emulator of this environment is running", flush=True)
     return 0
 
 
-def cmd_cycle(run: LocalRun, report_path: Path | None, commit: str | None = None) -> int:
-    """From a cold emulator: apply, (release,) plan again, destroy every root; then stop the emulator."""
-    run.start_emulator()
-    names = roots_of(run)
-    finished = False
-    try:
-        roots = {}
-        for name in names:
-            roots[name] = root = run.prepare(name)
-            run.init(root)
-            run.apply(root)
-            if root.backend == "s3":
-                run.check_state_object(root)
-        if commit:
-            run.release(roots[run.env], commit)
-        for name in reversed(names):
-            run.plan(roots[name])
-        for name in reversed(names):
-            run.destroy(roots[name])
-        finished = True
-    finally:
-        if report_path:
-            report_path.write_text(json.dumps(run.report.__dict__, indent=2) + "\n", encoding="utf-8")
-        run.stop_emulator(keep_files=not finished)
-    unexpected = {k: v for k, v in run.report.unexpected_diffs.items() if v}
-    return 1 if unexpected else 0
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=("apply", "plan", "destroy", "stop", "release", "cycle", "gaps"))
+    parser.add_argument("command", choices=("apply", "plan", "destroy", "stop", "release", "gaps"))
     parser.add_argument("env", nargs="?", default="dev", help="environment root under envs/ (default: dev)")
     parser.add_argument("--backend", choices=("local", "s3"), default="local",
                         help="local state (default), or the root's own S3 backend against an emulated "
                              "bootstrap bucket (applies envs/bootstrap first)")
     parser.add_argument("--mirror", default=None, help="Terraform filesystem mirror (default: $TF_PLUGIN_MIRROR)")
-    parser.add_argument("--report", type=Path, default=None, help="cycle: write a JSON report here")
-    parser.add_argument("--release", action="store_true",
-                        help="cycle: a release by the deploy program after the apply, before the second plan")
+    parser.add_argument("--report", type=Path, default=None, help="write what the command did here, as JSON")
     parser.add_argument("--commit", default=LOCAL_COMMIT,
                         help="release: the commit SHA the release deploys (default: a fixed placeholder)")
     parser.add_argument("-v", "--verbose", action="store_true", help="print terraform's full output")
@@ -568,16 +564,17 @@ def main(argv: list[str] | None = None) -> int:
             status = cmd_destroy(run)
         elif args.command == "stop":
             status = cmd_stop(run)
-        elif args.command == "release":
-            status = cmd_release(run, args.commit)
         else:
-            status = cmd_cycle(run, args.report, args.commit if args.release else None)
+            status = cmd_release(run, args.commit)
     except StepFailed as exc:
         print(f"{exc.step} FAILED\n{exc.detail}", flush=True)
         return 1
     except (EmulatorError, CannotRun) as exc:
         print(f"apply_local: {exc}", file=sys.stderr)
         return 2
+    finally:
+        if args.report:
+            args.report.write_text(json.dumps(run.report.__dict__, indent=2) + "\n", encoding="utf-8")
     print(f"{args.command} {args.env}: {'done' if status == 0 else 'FAILED'} in "
           f"{time.perf_counter() - started:.0f}s", flush=True)
     return status

@@ -6,6 +6,11 @@ One server process per run: started on a free 127.0.0.1 port, asked for readines
 stopped by its own PID (never by name or port, so another program on the machine is never
 touched). Its PID and port are kept in a small JSON file so that `make apply-local` can
 leave the emulated stack up and `make destroy-local` can find it again.
+
+Liveness is an STS GetCallerIdentity call, which moto answers from its account setting (the
+placeholder keys belong to no emulated user), whatever the emulated account holds; moto's own
+/moto-api/data.json serialises every stored resource and fails (HTTP 500) once some kinds
+exist, as a full environment has them.
 """
 
 from __future__ import annotations
@@ -17,8 +22,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -29,6 +32,9 @@ REAL_ACCOUNT_VARIABLES = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_CONFIG_FILE
                           "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
                           "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_STS")
 START_TIMEOUT = 60.0
+# One liveness call: a connection is refused at once when nothing listens; a stopped or wedged
+# process accepts it (the kernel's backlog) and never replies, which the read timeout ends.
+PROBE_TIMEOUT = 5.0
 # moto's server with the declared patches (tools/emulator_gaps.py, SERVER_PATCHES).
 SERVER = Path(__file__).resolve().parent / "emulator_server.py"
 
@@ -61,10 +67,10 @@ class Emulator:
                     "AWS_EC2_METADATA_DISABLED": "true"})
         return env
 
-    def boto3_client(self, service: str, region: str):
+    def boto3_client(self, service: str, region: str, config=None):
         import boto3
 
-        return boto3.client(service, endpoint_url=self.endpoint, region_name=region,
+        return boto3.client(service, endpoint_url=self.endpoint, region_name=region, config=config,
                             aws_access_key_id="testing", aws_secret_access_key="testing",
                             aws_session_token="testing")
 
@@ -97,10 +103,15 @@ class Emulator:
         return emulator
 
     def answers(self) -> bool:
+        """The emulator serves AWS calls, as the emulated account (one STS call, no retry)."""
+        from botocore.config import Config
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        sts = self.boto3_client("sts", "us-east-1", config=Config(
+            connect_timeout=PROBE_TIMEOUT, read_timeout=PROBE_TIMEOUT, retries={"total_max_attempts": 1}))
         try:
-            with urllib.request.urlopen(f"{self.endpoint}/moto-api/data.json", timeout=5) as response:
-                return response.status == 200
-        except (urllib.error.URLError, OSError):
+            return sts.get_caller_identity().get("Account") == self.account_id
+        except (BotoCoreError, ClientError, OSError):
             return False
 
     def is_ours(self) -> bool:
@@ -118,6 +129,7 @@ class Emulator:
         if not self.is_ours():
             return
         os.kill(self.pid, signal.SIGTERM)
+        os.kill(self.pid, signal.SIGCONT)  # a stopped process acts on SIGTERM only once it runs again
         deadline = time.monotonic() + timeout
         while self.is_ours() and time.monotonic() < deadline:
             try:  # reap it when it is our own child

@@ -466,7 +466,7 @@ KNOWN_DIFFS: tuple[KnownDiff, ...] = (
 # Errors the emulator has produced only under heavy machine load, never in a quiet run: a create
 # sent twice (the AWS SDK resends a request whose connection the single-process emulator dropped)
 # and then refused as a duplicate. The whole run cannot simply continue (the emulator holds a
-# resource the state does not), so tests/test_apply_local.py runs the cycle once more, from a
+# resource the state does not), so tests/test_apply_local.py runs the apply once more, from a
 # cold emulator, when a failure matches one of these and nothing else.
 TRANSIENT: tuple[tuple[str, str], ...] = (
     ("FlowLogAlreadyExists", "CreateFlowLogs resent after a dropped connection (seen once, with three "
