@@ -83,14 +83,15 @@ def test_an_empty_machine_lists_everything_required_with_how_to_get_it(tmp_path:
     assert result.stderr == "doctor: 7 required prerequisite(s) missing\n"
 
 
-def test_plan_offline_stops_at_an_old_terraform_with_one_line(tmp_path: Path):
+@pytest.mark.parametrize("tool, args", [("plan_offline", ("dev",)), ("apply_local", ("apply", "dev"))])
+def test_tools_stop_at_an_old_terraform_with_one_line(tmp_path: Path, tool: str, args: tuple[str, ...]):
     fake(tmp_path, "terraform", "Terraform v1.0.3")
     mirror = tmp_path / "mirror" / "registry.terraform.io" / "hashicorp" / "aws" / "6.0.0" / "linux_amd64"
     mirror.mkdir(parents=True)
     (mirror / "terraform-provider-aws_v6.0.0").write_text("")
-    result = run(ROOT / "tools" / "plan_offline.py", tmp_path, "dev", TF_PLUGIN_MIRROR=str(tmp_path / "mirror"))
+    result = run(ROOT / "tools" / f"{tool}.py", tmp_path, *args, TF_PLUGIN_MIRROR=str(tmp_path / "mirror"))
     assert result.returncode == 2
-    assert result.stderr == (f"plan_offline: terraform: {tmp_path}/terraform is 1.0.3; the roots need >= 1.11 "
+    assert result.stderr == (f"{tool}: terraform: {tmp_path}/terraform is 1.0.3; the roots need >= 1.11 "
                              f"({HINT})\n")
 
 

@@ -131,10 +131,18 @@ def find_mirror(value: str | Path | None) -> tuple[Path, str]:
 
 
 def terraform_binary() -> str:
-    found = shutil.which("terraform")
-    if not found:
-        raise CannotRun("terraform is not on PATH")
-    return found
+    """The terraform on PATH, if it is as new as the roots require (one check: infra/terraform.py)."""
+    import sys
+
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from infra.errors import RenderError
+    from infra.terraform import terraform_binary as checked_binary
+
+    try:
+        return checked_binary()
+    except RenderError as exc:
+        raise CannotRun(str(exc)) from None
 
 
 def cli_config(mirror: Path) -> str:
