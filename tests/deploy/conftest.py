@@ -124,9 +124,11 @@ class Scheduler:
     """What ECS does between two polls that moto does not: stop tasks, finish rollouts."""
 
     migrate_exit_code: int | None = 0  # None: the task never stops
+    migrate_steps: int = 1  # polls a migration task runs for before it stops
     rollout: str = "COMPLETED"  # COMPLETED | FAILED | NEVER
     migrations: list[str] = field(default_factory=list)  # task definition ARNs the migrations ran
     _ids: Any = field(default_factory=lambda: itertools.count(1))
+    _polled: dict[str, int] = field(default_factory=dict)  # task ARN -> steps seen running
 
     @property
     def backend(self) -> Any:
@@ -135,8 +137,10 @@ class Scheduler:
     def step(self) -> None:
         for task in self.backend.tasks.get(CLUSTER, {}).values():
             if task.started_by.startswith("deploy-") and task.status != "STOPPED":
-                self.migrations.append(task.task_definition_arn)
-                if self.migrate_exit_code is not None:
+                if task.task_arn not in self._polled:
+                    self.migrations.append(task.task_definition_arn)
+                self._polled[task.task_arn] = self._polled.get(task.task_arn, 0) + 1
+                if self.migrate_exit_code is not None and self._polled[task.task_arn] >= self.migrate_steps:
                     task.status = "STOPPED"
                     task.containers[0].exitCode = self.migrate_exit_code
                     task.stopped_reason = "Essential container in task exited"

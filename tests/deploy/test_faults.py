@@ -4,10 +4,13 @@ DescribeTasks does not know yet, and an error while the migration runs."""
 
 from __future__ import annotations
 
+import re
+
 import boto3
 import pytest
 from botocore.exceptions import ClientError
 from conftest import COMMITS, FAMILIES, REGION, images
+from tfhelpers import load_module, locals_of
 
 from deploy.__main__ import make_clients
 from deploy.errors import DeployError
@@ -108,6 +111,40 @@ def test_a_failed_rollback_is_one_line_and_leaves_the_new_release_whole_for_a_re
         account.release(B, push=False, deploy_timeout_seconds=60)
     assert account.running()["taskDefinitionArn"] == good
     assert_consistent(account, A)
+
+
+# ---- The build's own timeout ----
+
+
+def release_timeout_minutes(migrate: int, deploy: int) -> int:
+    """The deploy CodeBuild project's timeout, as modules/codepipeline computes it."""
+    values = locals_of(load_module("codepipeline"))
+    assert values["projects"]["deploy"]["timeout"] == "${local.release_timeout}"
+    expression = values["release_timeout"].removeprefix("${").removesuffix("}")
+    names = {"var.migrate_timeout": migrate, "var.deploy_timeout": deploy,
+             "local.release_margin_minutes": values["release_margin_minutes"]}
+    arithmetic = re.sub(r"[a-z_]+\.[a-z_]+", lambda m: str(names[m.group(0)]), expression)
+    assert re.fullmatch(r"[0-9 +*]+", arithmetic), arithmetic
+    return eval(arithmetic)  # noqa: S307 - digits, spaces, + and * only
+
+
+@pytest.mark.parametrize(("migrate", "deploy"), [(3, 2), (2, 5)])
+def test_the_slowest_failing_release_ends_before_codebuild_stops_it(account, migrate, deploy):
+    """A migration that takes almost its whole timeout, a rollout without a verdict, a rollback
+    without one either: the program still ends, having rolled back, with 5 minutes of the
+    build's timeout to spare for provisioning and the install phase."""
+    account.release(A)
+    start = account.now
+    poll = account.settings(B).poll_seconds
+    account.scheduler.migrate_steps = int(migrate * 60 / poll) - 1
+    account.scheduler.rollout = "NEVER"
+
+    with pytest.raises(DeployError, match="rolled back to .* did not complete"):
+        account.release(B, migrate_timeout_seconds=migrate * 60, deploy_timeout_seconds=deploy * 60)
+
+    assert account.tag() == A
+    assert account.now - start <= (release_timeout_minutes(migrate, deploy) - 5) * 60
+    assert account.now - start >= (migrate - 1 + 2 * deploy) * 60  # it did wait out each step
 
 
 # ---- Throttling ----
