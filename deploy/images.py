@@ -17,8 +17,16 @@ from typing import Any
 
 from .errors import DeployError
 
-# One source for modules/ecs/ecr.tf's protecting rule too (tests/modules/test_ecs.py compares them).
+# modules/ecs/ecr.tf repeats it in its protecting rule (tests/modules/test_ecs.py keeps them equal).
 MARK_PREFIX = "deployed-"
+
+# The manifest types the Build stage pushes (docker build: Docker v2 or OCI, single or index).
+MEDIA_TYPES = [
+    "application/vnd.docker.distribution.manifest.v2+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.oci.image.index.v1+json",
+]
 
 
 class Images:
@@ -85,11 +93,3 @@ class Images:
                         removed += [f"{repository}:{t}" for t in stale]
         return removed
 
-
-# The manifest types the Build stage pushes (docker build: Docker v2 or OCI, single or index).
-MEDIA_TYPES = [
-    "application/vnd.docker.distribution.manifest.v2+json",
-    "application/vnd.docker.distribution.manifest.list.v2+json",
-    "application/vnd.oci.image.manifest.v1+json",
-    "application/vnd.oci.image.index.v1+json",
-]
