@@ -17,7 +17,7 @@ from .errors import DeployError
 @dataclass(frozen=True)
 class Revision:
     arn: str
-    registered: bool  # True when this run registered it (and must deregister it on failure)
+    registered: bool  # True when this run registered it
 
 
 def container_images(definition: dict[str, Any]) -> dict[str, str]:
@@ -73,9 +73,8 @@ class TaskDefinitions:
         return Revision(registered["taskDefinitionArn"], registered=True)
 
     def deregister(self, revision: Revision) -> None:
-        """Undo a registration of this run, so the family's latest ACTIVE revision is the last good one."""
-        if revision.registered:
-            self.ecs.deregister_task_definition(taskDefinition=revision.arn)
+        """Undo a release's revision, so the family's latest ACTIVE revision is the last good one."""
+        self.ecs.deregister_task_definition(taskDefinition=revision.arn)
 
     def images_of(self, arn: str) -> dict[str, str]:
         return container_images(self.ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"])

@@ -240,10 +240,20 @@ data "aws_iam_policy_document" "build" {
 data "aws_iam_policy_document" "deploy" {
   source_policy_documents = [data.aws_iam_policy_document.build_common.json]
 
+  # The release checks the commit's images exist, and marks the images it deploys with a
+  # second tag the repositories' lifecycle policy keeps (deploy/images.py): the manifest is read
+  # (BatchGetImage) and put again under that tag (PutImage); the mark leaves older releases'
+  # images by deleting that tag alone (BatchDeleteImage of a tag keeps the image while it has
+  # another tag, ECR API reference). No layer upload: the layers are already there.
   statement {
-    sid       = "FindImages"
-    effect    = "Allow"
-    actions   = ["ecr:DescribeImages"]
+    sid    = "FindAndMarkImages"
+    effect = "Allow"
+    actions = [
+      "ecr:BatchDeleteImage",
+      "ecr:BatchGetImage",
+      "ecr:DescribeImages",
+      "ecr:PutImage",
+    ]
     resources = [var.app_repository_arn, var.proxy_repository_arn]
   }
 

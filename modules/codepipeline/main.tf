@@ -9,6 +9,12 @@ locals {
 
   container_names = { app = "app", proxy = "proxy" }
 
+  # The release's own worst case, so CodeBuild never stops it before its rollback: the
+  # migration's wait, the rollout's, the rollback's (each bounded by the program), and a margin
+  # for provisioning, the install phase and AWS calls retried with backoff.
+  release_margin_minutes = 10
+  release_timeout        = var.migrate_timeout + 2 * var.deploy_timeout + local.release_margin_minutes
+
   # Each stage's CodeBuild project: its buildspec in the repository, its role, the environment
   # variables its buildspec reads (none is a secret, so all are PLAINTEXT) and whether it needs
   # the Docker daemon (privileged mode).
@@ -19,6 +25,7 @@ locals {
       buildspec   = "app/buildspec-test.yml"
       role_arn    = aws_iam_role.this["test"].arn
       privileged  = false
+      timeout     = var.build_timeout
       environment = {}
     }
     build = {
@@ -28,6 +35,7 @@ locals {
       role_arn    = aws_iam_role.this["build"].arn
       # Docker builds need the Docker daemon, which only runs in privileged mode.
       privileged = true
+      timeout    = var.build_timeout
       environment = {
         APP_REPOSITORY_URL   = var.app_repository_url
         PROXY_REPOSITORY_URL = var.proxy_repository_url
@@ -39,6 +47,7 @@ locals {
       buildspec   = "deploy/buildspec.yml"
       role_arn    = aws_iam_role.this["deploy"].arn
       privileged  = false
+      timeout     = local.release_timeout
       environment = {
         CLUSTER_NAME            = var.cluster_name
         SERVICE_NAME            = var.service_name
@@ -107,7 +116,7 @@ resource "aws_codebuild_project" "this" {
   name          = each.value.name
   description   = each.value.description
   service_role  = each.value.role_arn
-  build_timeout = var.build_timeout
+  build_timeout = each.value.timeout
 
   # One build per project at a time: with the pipeline's QUEUED mode this also keeps a manual
   # StartBuild from running a second migration alongside a release.

@@ -135,7 +135,7 @@ variable "build_image" {
 }
 
 variable "build_timeout" {
-  description = "Minutes before CodeBuild stops one of the builds (tests; image builds and pushes; the release with its migration and rollout)."
+  description = "Minutes before CodeBuild stops the test build or the image build. The release build's timeout follows from migrate_timeout and deploy_timeout (migrate_timeout + 2 x deploy_timeout + 10), so it is never stopped before its rollback."
   type        = number
   default     = 30
 
@@ -318,7 +318,7 @@ variable "migrate_timeout" {
 }
 
 variable "deploy_timeout" {
-  description = "Minutes the deploy program waits for ECS to report the service deployment COMPLETED before it rolls back and fails the release."
+  description = "Minutes the deploy program waits for ECS to report the service deployment COMPLETED before it rolls back and fails the release; it waits as long again for the rollback."
   type        = number
   default     = 30
 

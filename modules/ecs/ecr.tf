@@ -6,13 +6,32 @@ locals {
     proxy = var.names.proxy_repository
   }
 
-  # Rules are applied by ascending rulePriority and an image is expired by one rule at most.
-  # The two rules select disjoint images (untagged / tagged), so their order does not matter;
-  # a rule with tagStatus "any" would have to carry the highest priority, none is needed.
+  # The release program (deploy/images.py) tags the images it deploys, and the ones they
+  # replaced (a rollback's target), "deployed-<commit>", and removes that tag from any other
+  # image, so at most a few images carry it. Rules apply by ascending rulePriority, and "an image
+  # that matches the tagging requirements of a rule cannot be expired by a rule with a lower
+  # priority" (ECR User Guide, "Lifecycle policies"): rule 1 selects the marked images, so the
+  # count of rule 3 (builds nobody released, pushed later) never reaches the running image or
+  # the one a rollback needs. Rule 1 keeps more than the two the program leaves, for marks a
+  # killed release left behind; it sorts by push time, which is why the program must not let
+  # marks pile up (an older commit deployed again would be the first to go).
+  deployed_tag_prefix  = "deployed-"
+  deployed_images_kept = 5
   ecr_lifecycle_policy = {
     rules = [
       {
         rulePriority = 1
+        description  = "Keep the released images (the running one and the previous one), tagged ${local.deployed_tag_prefix}<commit> by the release"
+        selection = {
+          tagStatus     = "tagged"
+          tagPrefixList = [local.deployed_tag_prefix]
+          countType     = "imageCountMoreThan"
+          countNumber   = local.deployed_images_kept
+        }
+        action = { type = "expire" }
+      },
+      {
+        rulePriority = 2
         description  = "Expire untagged images (superseded layers, failed pushes) one day after push"
         selection = {
           tagStatus   = "untagged"
@@ -23,8 +42,8 @@ locals {
         action = { type = "expire" }
       },
       {
-        rulePriority = 2
-        description  = "Keep the ${var.ecr_keep_images} most recently pushed tagged images"
+        rulePriority = 3
+        description  = "Keep the ${var.ecr_keep_images} most recently pushed other tagged images"
         selection = {
           tagStatus      = "tagged"
           tagPatternList = ["*"]

@@ -6,7 +6,9 @@ ECS (a migration task stops with a chosen exit code; a deployment completes, fai
 circuit-breaker rollback, or never settles). `Terraform` plays `terraform apply` on the task
 definitions: the desired revision is the settings plus the image tag read from the parameter,
 compared against the family's latest ACTIVE revision (track_latest), registered when different,
-and the service follows it.
+and the service follows it. `Faults` answers chosen AWS calls in AWS's place (throttling,
+refusals, a task DescribeTasks does not know yet), and `Account.kill_mid_rollout` leaves what a
+release killed after its UpdateService leaves.
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ from __future__ import annotations
 import itertools
 import json
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
 import pytest
+from botocore.awsrequest import AWSResponse
 from moto import mock_aws
 from moto.ecs.models import EC2ContainerServiceBackend, ecs_backends
 from moto.moto_api import state_manager
@@ -120,9 +124,11 @@ class Scheduler:
     """What ECS does between two polls that moto does not: stop tasks, finish rollouts."""
 
     migrate_exit_code: int | None = 0  # None: the task never stops
+    migrate_steps: int = 1  # polls a migration task runs for before it stops
     rollout: str = "COMPLETED"  # COMPLETED | FAILED | NEVER
     migrations: list[str] = field(default_factory=list)  # task definition ARNs the migrations ran
     _ids: Any = field(default_factory=lambda: itertools.count(1))
+    _polled: dict[str, int] = field(default_factory=dict)  # task ARN -> steps seen running
 
     @property
     def backend(self) -> Any:
@@ -131,8 +137,10 @@ class Scheduler:
     def step(self) -> None:
         for task in self.backend.tasks.get(CLUSTER, {}).values():
             if task.started_by.startswith("deploy-") and task.status != "STOPPED":
-                self.migrations.append(task.task_definition_arn)
-                if self.migrate_exit_code is not None:
+                if task.task_arn not in self._polled:
+                    self.migrations.append(task.task_definition_arn)
+                self._polled[task.task_arn] = self._polled.get(task.task_arn, 0) + 1
+                if self.migrate_exit_code is not None and self._polled[task.task_arn] >= self.migrate_steps:
                     task.status = "STOPPED"
                     task.containers[0].exitCode = self.migrate_exit_code
                     task.stopped_reason = "Essential container in task exited"
@@ -145,7 +153,8 @@ class Scheduler:
             service.deployments = [primary]
         else:
             # The circuit breaker gives up on the new revision and rolls back to the previous one.
-            previous = next(d for d in service.deployments if d["status"] == "ACTIVE")
+            previous = next(d for d in service.deployments
+                            if d["status"] == "ACTIVE" and d.get("rolloutState") == "COMPLETED")
             service.task_definition = previous["taskDefinition"]
             service.deployments = [
                 {**previous, "status": "PRIMARY", "rolloutState": "COMPLETED"},
@@ -159,9 +168,76 @@ class Scheduler:
         primary = next(d for d in service.deployments if d["status"] == "PRIMARY")
         if primary["taskDefinition"] == service.task_definition:
             return
-        new = {**primary, "id": f"ecs-svc/{next(self._ids)}", "taskDefinition": service.task_definition,
-               "status": "PRIMARY", "rolloutState": "IN_PROGRESS"}
-        service.deployments = [new, {**primary, "status": "ACTIVE"}]
+        number = next(self._ids)
+        new = {**primary, "id": f"ecs-svc/{number}", "taskDefinition": service.task_definition,
+               "status": "PRIMARY", "rolloutState": "IN_PROGRESS",
+               "createdAt": datetime.now(UTC) + timedelta(minutes=number)}
+        # Earlier deployments stay until the new one completes (a rollback during a rollout
+        # leaves three: the rollback, the interrupted one and the one that completed before).
+        service.deployments = [new, *({**d, "status": "ACTIVE"} for d in service.deployments)]
+
+
+class _Body:
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    def stream(self, **_: Any) -> Any:
+        yield self.body
+
+
+@dataclass
+class Faults:
+    """AWS's answer to chosen calls, given in its place.
+
+    Each plan answers the next `times` attempts of one operation, once `after` (another
+    operation) has been called since the plan was made, if given. A refusal (an error code) is
+    given before the call reaches the emulator, so it changes nothing (botocore's before-call
+    event). A throttle or a response body is given per attempt (before-send), where the client's
+    retry handling sees it as it would see AWS's; the emulator still runs those calls, which is
+    why only read-only operations get them.
+    """
+
+    plans: list[dict[str, Any]] = field(default_factory=list)
+    seen: list[str] = field(default_factory=list)  # operations called, in order
+
+    def plan(self, operation: str, answer: str | dict[str, Any], times: int = 1, after: str | None = None) -> None:
+        self.plans.append({"operation": operation, "answer": answer, "left": times, "after": after,
+                           "since": len(self.seen), "per_attempt": answer == "ThrottlingException" or
+                           isinstance(answer, dict)})
+
+    def left(self) -> int:
+        return sum(plan["left"] for plan in self.plans)
+
+    def attach(self, *clients: Any) -> None:
+        for client in clients:
+            prefix = client.meta.service_model.service_id.hyphenize()
+            client.meta.events.register_first(f"before-call.{prefix}", self._call)
+            client.meta.events.register_first(f"before-send.{prefix}", self._attempt)
+
+    def _due(self, operation: str, per_attempt: bool) -> Any:
+        for plan in self.plans:
+            if plan["operation"] == operation and plan["left"] and plan["per_attempt"] == per_attempt and (
+                    plan["after"] is None or plan["after"] in self.seen[plan["since"]:-1]):
+                plan["left"] -= 1
+                return plan["answer"]
+        return None
+
+    def _call(self, model: Any, **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+        self.seen.append(model.name)
+        code = self._due(model.name, per_attempt=False)
+        if code is None:
+            return None
+        error = {"Error": {"Code": code, "Message": f"{code} (injected)"}, "ResponseMetadata": {"HTTPStatusCode": 400}}
+        return AWSResponse("https://injected", 400, {}, _Body(b"")), error
+
+    def _attempt(self, request: Any, event_name: str, **_: Any) -> AWSResponse | None:
+        answer = self._due(event_name.rsplit(".", 1)[1], per_attempt=True)
+        if answer is None:
+            return None
+        throttled = isinstance(answer, str)
+        status, body = (400, {"__type": answer, "message": "Rate exceeded"}) if throttled else (200, answer)
+        headers = {"x-amzn-RequestId": "injected", "Content-Type": "application/x-amz-json-1.1"}
+        return AWSResponse(request.url, status, headers, _Body(json.dumps(body).encode()))
 
 
 @dataclass
@@ -173,9 +249,12 @@ class Account:
     security_group: str
     terraform: Terraform
     scheduler: Scheduler
+    faults: Faults
     now: float = 0.0
+    pushed: list[str] = field(default_factory=list)  # commits in the order their images were pushed
 
     def push(self, commit: str, containers: tuple[str, ...] = ("app", "proxy")) -> None:
+        self.pushed.append(commit)
         for name in containers:
             digest = "sha256:" + (commit + name.encode().hex()).ljust(64, "0")[:64]
             manifest = json.dumps({"schemaVersion": 2, "mediaType": MANIFEST_TYPE, "config": {"digest": digest}})
@@ -192,20 +271,34 @@ class Account:
         values.update(overrides)
         return Settings(**values)
 
-    def release(self, commit: str, push: bool = True, **overrides: Any) -> list[str]:
+    def release(self, commit: str, push: bool = True, clients: Clients | None = None, **overrides: Any) -> list[str]:
         """Run one release of `commit`; return its log lines. Raises what the release raises."""
         if push:
             self.push(commit)
         lines: list[str] = []
+        self.program(commit, lines, clients, **overrides).run()
+        return lines
 
+    def program(self, commit: str, lines: list[str], clients: Clients | None = None, **overrides: Any) -> Release:
         def sleep(seconds: float) -> None:
             self.now += seconds
             self.scheduler.step()
 
-        release = Release(self.settings(commit, **overrides), Clients(self.ecs, self.ecr, self.ssm),
-                          log=lines.append, sleep=sleep, clock=lambda: self.now)
-        release.run()
-        return lines
+        return Release(self.settings(commit, **overrides), clients or Clients(self.ecs, self.ecr, self.ssm),
+                       log=lines.append, sleep=sleep, clock=lambda: self.now)
+
+    def kill_mid_rollout(self, commit: str) -> str:
+        """What a release of `commit` leaves when CodeBuild kills it right after its UpdateService:
+        migrated, tag published, the service rolling out its revision (returned), nothing undone."""
+        self.push(commit)
+        release = self.program(commit, [])
+        s = release.settings
+        migrate = release.revisions.with_images(s.migrate_family, s.images, s.app_container)
+        release.migrate(migrate.arn)
+        release.publish_tag(commit)
+        arn = release.revisions.with_images(s.service_family, s.images, s.app_container).arn
+        self.ecs.update_service(cluster=CLUSTER, service=SERVICE, taskDefinition=arn)
+        return arn
 
     # ---- What the tests look at ----
 
@@ -216,6 +309,9 @@ class Account:
         latest = self.terraform.latest(FAMILIES[key])
         assert latest is not None
         return latest
+
+    def migration_tasks(self) -> list[Any]:
+        return [t for t in self.scheduler.backend.tasks.get(CLUSTER, {}).values() if t.started_by.startswith("deploy-")]
 
     def running(self) -> dict[str, Any]:
         arn = self.ecs.describe_services(cluster=CLUSTER, services=[SERVICE])["services"][0]["taskDefinition"]
@@ -271,5 +367,7 @@ def account(monkeypatch: pytest.MonkeyPatch) -> Any:
             desiredCount=1, launchType="FARGATE",
             networkConfiguration={"awsvpcConfiguration": {"subnets": [subnet], "securityGroups": [group]}},
         )
-        yield Account(ecs, ecr, ssm, subnet, group, terraform, scheduler)
+        faults = Faults()
+        faults.attach(ecs, ecr, ssm)
+        yield Account(ecs, ecr, ssm, subnet, group, terraform, scheduler, faults)
         state_manager.unset_transition(model_name="ecs::task")

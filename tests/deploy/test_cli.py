@@ -62,8 +62,8 @@ def test_a_release_whose_images_are_missing_fails_with_one_line_and_changes_noth
 
 
 def test_an_aws_error_is_one_line_too(endpoint):
-    """Images present but no task definition family: the first ECS call's refusal is reported
-    as one line, not a traceback."""
+    """Images present but no cluster: the first ECS call's refusal (reading the service's last
+    good release) is reported as one line, not a traceback."""
     ecr = boto3.client("ecr", endpoint_url=endpoint, region_name="ap-northeast-1",
                        aws_access_key_id="testing", aws_secret_access_key="testing")
     ssm = boto3.client("ssm", endpoint_url=endpoint, region_name="ap-northeast-1",
@@ -81,4 +81,14 @@ def test_an_aws_error_is_one_line_too(endpoint):
 
     assert result.returncode == 1, result.stdout + result.stderr
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr, result.stderr
-    assert "no ACTIVE revision" in result.stderr
+    assert "ClusterNotFoundException" in result.stderr and "DescribeServices" in result.stderr
+
+
+def test_help_prints_the_usage_and_exits_0():
+    result = subprocess.run([sys.executable, "-m", "deploy", "--help"], cwd=ROOT, capture_output=True, text=True,
+                            timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("usage: python -m deploy")
+    for name in ("COMMIT_ID", "MIGRATE_TIMEOUT_MINUTES", "exit status: 0 released, 1"):
+        assert name in result.stdout
+    assert result.stderr == ""

@@ -172,6 +172,21 @@ def test_one_project_per_stage_each_with_its_own_role_and_buildspec(project, pro
     assert "vpc_config" not in project
 
 
+def test_the_release_build_outlasts_the_releases_own_waits(project, projects, parsed):
+    """CodeBuild must never stop the release before its rollback: the deploy project's timeout
+    follows from the timeouts the program waits for (tests/deploy/test_faults.py runs the
+    slowest failing release against it); the other builds keep build_timeout."""
+    assert project["build_timeout"] == "${each.value.timeout}"
+    assert projects["test"]["timeout"] == projects["build"]["timeout"] == "${var.build_timeout}"
+    assert projects["deploy"]["timeout"] == "${local.release_timeout}"
+    release = locals_of(parsed)["release_timeout"]
+    assert "var.migrate_timeout" in release and "2 * var.deploy_timeout" in release
+    # The longest release (240 + 2 x 60 + margin) stays within CodeBuild's limit of 2160 minutes.
+    variables = variables_of(parsed)
+    for name, limit in (("migrate_timeout", 240), ("deploy_timeout", 60)):
+        assert f"var.{name} <= {limit}" in variables[name]["validation"][0]["condition"]
+
+
 def test_builds_are_encrypted_and_logged_with_the_key(parsed, project):
     assert project["encryption_key"] == "${var.kms_key_arn}"
     (artifacts,) = blocks(project, "artifacts")
@@ -350,7 +365,12 @@ def test_deploy_role_runs_only_the_migration_in_the_cluster_and_updates_only_its
     for sid in ("TagNewRevisions", "TagMigrationTask"):
         (condition,) = blocks(deploy[sid], "condition")
         assert condition["variable"] == "ecs:CreateAction", sid
-    assert not any(a.startswith("ecr:") and a != "ecr:DescribeImages" for s in deploy.values() for a in s["actions"])
+    # ECR: find the commit's images and move the lifecycle mark (deploy/images.py), in the two
+    # repositories only; no layer upload, no repository settings.
+    ecr = [s for s in deploy.values() if any(a.startswith("ecr:") for a in s["actions"])]
+    assert [s["sid"] for s in ecr] == ["FindAndMarkImages"]
+    assert set(ecr[0]["actions"]) == {"ecr:DescribeImages", "ecr:BatchGetImage", "ecr:PutImage", "ecr:BatchDeleteImage"}
+    assert set(ecr[0]["resources"]) == {"${var.app_repository_arn}", "${var.proxy_repository_arn}"}
 
 
 def test_pipeline_role_starts_only_its_builds_and_publishes_only_for_approval(parsed):
