@@ -34,11 +34,16 @@ preload_app = env.bool("GUNICORN_PRELOAD", True)
 
 
 def when_ready(server) -> None:
-    """In the master, after the preload and before the first fork: load what Django would
-    otherwise load lazily in every worker (config/warmup.py), then move every object loaded
-    so far out of the garbage collector's sight (gc.freeze, as Python's gc documentation
-    suggests before a fork), so a worker's collections do not write to, and so copy, the
-    pages it shares with the master."""
+    """In the master, after the preload and before the first fork: start the liveness
+    listener (config/liveness.py: /healthz on gunicorn's port + 1, answered by the master, so a
+    database outage that keeps every worker waiting cannot fail the health checks); load what
+    Django would otherwise load lazily in every worker (config/warmup.py), then move every
+    object loaded so far out of the garbage collector's sight (gc.freeze, as Python's gc
+    documentation suggests before a fork), so a worker's collections do not write to, and so
+    copy, the pages it shares with the master."""
+    from config import liveness
+
+    liveness.start(server, bind)
     if server.cfg.preload_app:
         from config.warmup import warm
 
