@@ -33,6 +33,7 @@ import time
 
 STALE_FACTOR = 2
 _RECV_TIMEOUT = 1.0  # one slow caller delays the next by at most this
+_NO_WORKER_WAIT = 2.0
 _PATHS = (b"/healthz", b"/healthz/")
 _listeners: list[HealthListener] = []
 
@@ -66,7 +67,7 @@ class HealthListener:
         _listeners.append(self)
         self.thread.start()
 
-    def status(self) -> tuple[int, str, bytes]:
+    def heartbeat_ages(self) -> list[float]:
         now = time.monotonic()
         ages = []
         for worker in list(self.arbiter.WORKERS.values()):
@@ -74,6 +75,15 @@ class HealthListener:
                 ages.append(now - worker.tmp.last_update())
             except (OSError, ValueError):  # a worker being reaped
                 continue
+        return ages
+
+    def status(self) -> tuple[int, str, bytes]:
+        # At start the listener opens just before the first fork, and a worker being replaced
+        # leaves none for a moment: wait for one (within the callers' 3 s), as a request to
+        # gunicorn's own port would.
+        deadline = time.monotonic() + _NO_WORKER_WAIT
+        while not (ages := self.heartbeat_ages()) and time.monotonic() < deadline:
+            time.sleep(0.05)
         if not ages:
             return 503, "Service Unavailable", b"no worker"
         if min(ages) > self.stale_after:
