@@ -24,6 +24,14 @@ bind = env.str("GUNICORN_BIND", "127.0.0.1:8000")
 # core, for 40 % more memory; in the task the database and Redis are network round trips
 # away, and a second worker per vCPU uses the CPU while the first one waits.
 # The environments set GUNICORN_WORKERS from their task size; this default is for elsewhere.
+# Sync workers stay although a database outage can keep all of them waiting: liveness does not
+# need a worker (the master answers /healthz, config/liveness.py) and the database circuit
+# (config/db/circuit.py) turns the wait into an immediate 503 after each worker's first failure.
+# gthread would bound neither: /healthz would still queue for a free thread, and gunicorn's
+# timeout no longer kills a request thread stuck on a dead socket. Measured (`tools/bench.py
+# pair dboutage --base-ref <before>`, 3 paired rounds of 5 s, load average ~9 on 2 cores):
+# list page with 100 TODOs 32 -> 30 req/s (0.94), with 1,000 TODOs 28 -> 29 req/s (1.04),
+# i.e. no change beyond the noise; /healthz (now the master's) 509 -> 1,373 req/s.
 workers = env.int("GUNICORN_WORKERS", min(2 * len(os.sched_getaffinity(0)), 8))
 threads = env.int("GUNICORN_THREADS", 1)
 
