@@ -24,6 +24,14 @@ bind = env.str("GUNICORN_BIND", "127.0.0.1:8000")
 # core, for 40 % more memory; in the task the database and Redis are network round trips
 # away, and a second worker per vCPU uses the CPU while the first one waits.
 # The environments set GUNICORN_WORKERS from their task size; this default is for elsewhere.
+# Sync workers stay although a database outage can keep all of them waiting: liveness does not
+# need a worker (the master answers /healthz, config/liveness.py) and the database circuit
+# (config/db/circuit.py) turns the wait into an immediate 503 after each worker's first failure.
+# gthread would bound neither: /healthz would still queue for a free thread, and gunicorn's
+# timeout no longer kills a request thread stuck on a dead socket. Measured (`tools/bench.py
+# pair dboutage --base-ref <before>`, 3 paired rounds of 5 s, load average ~9 on 2 cores):
+# list page with 100 TODOs 32 -> 30 req/s (0.94), with 1,000 TODOs 28 -> 29 req/s (1.04),
+# i.e. no change beyond the noise; /healthz (now the master's) 509 -> 1,373 req/s.
 workers = env.int("GUNICORN_WORKERS", min(2 * len(os.sched_getaffinity(0)), 8))
 threads = env.int("GUNICORN_THREADS", 1)
 
@@ -34,11 +42,16 @@ preload_app = env.bool("GUNICORN_PRELOAD", True)
 
 
 def when_ready(server) -> None:
-    """In the master, after the preload and before the first fork: load what Django would
-    otherwise load lazily in every worker (config/warmup.py), then move every object loaded
-    so far out of the garbage collector's sight (gc.freeze, as Python's gc documentation
-    suggests before a fork), so a worker's collections do not write to, and so copy, the
-    pages it shares with the master."""
+    """In the master, after the preload and before the first fork: start the liveness
+    listener (config/liveness.py: /healthz on gunicorn's port + 1, answered by the master, so a
+    database outage that keeps every worker waiting cannot fail the health checks); load what
+    Django would otherwise load lazily in every worker (config/warmup.py), then move every
+    object loaded so far out of the garbage collector's sight (gc.freeze, as Python's gc
+    documentation suggests before a fork), so a worker's collections do not write to, and so
+    copy, the pages it shares with the master."""
+    from config import liveness
+
+    liveness.start(server, bind)
     if server.cfg.preload_app:
         from config.warmup import warm
 

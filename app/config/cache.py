@@ -27,7 +27,8 @@ from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 logger = logging.getLogger(__name__)
 
 # What an unreachable, restarting or failing-over server raises (BusyLoadingError is a
-# ConnectionError; a replica promoted late refuses writes with ReadOnlyError).
+# ConnectionError; a demoted primary, or a replica promoted late, refuses writes with
+# ReadOnlyError, and the connection is then closed: see _reconnect).
 UNAVAILABLE = (redis.ConnectionError, redis.TimeoutError, redis.ReadOnlyError)
 MAX_STALE_KEYS = 10_000
 
@@ -122,11 +123,26 @@ class ResilientRedisCache(RedisCache):
                 self._delete_stale()
             result = call()
         except UNAVAILABLE as exc:
+            if isinstance(exc, redis.ReadOnlyError):
+                self._reconnect(exc)
             availability.failed(exc, self.retry_after, keys)
             return fallback()
         if availability.down:
             availability.recovered()
         return result
+
+    def _reconnect(self, exc: Exception) -> None:
+        """The server has become a replica: after an ElastiCache failover the old primary is
+        demoted, but a connection to it stays open (redis-py closes a connection on socket
+        errors, not on a refused write), so every write would fail on it until the socket died,
+        up to ElastiCache's 12-hour limit for IAM connections. Closing this cache's pools makes
+        the next command connect anew, to whatever the primary endpoint names now."""
+        for pool in self._cache._pools.values():
+            pool.disconnect()
+        logger.warning(
+            "cache server refused a write as a replica; reconnecting to the primary endpoint",
+            extra={"event": "cache_failover", "error": repr(exc)},
+        )
 
     def _delete_stale(self) -> None:
         """Before anything is read again, delete what a dropped write may have left outdated."""

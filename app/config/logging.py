@@ -61,6 +61,7 @@ def logging_config(level: str = "INFO") -> dict[str, Any]:
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"json": {"()": "config.logging.JsonFormatter"}},
+        "filters": {"db_unavailable": {"()": "config.db.outage.DatabaseUnavailableFilter"}},
         "handlers": {
             "stdout": {
                 "class": "logging.StreamHandler",
@@ -71,6 +72,9 @@ def logging_config(level: str = "INFO") -> dict[str, Any]:
         "root": {"handlers": ["stdout"], "level": level},
         "loggers": {
             "django": {"level": level, "propagate": True},
+            # A 503 for a lost database: one db_unavailable line per interval, not a traceback
+            # per request (config/db/outage.py).
+            "django.request": {"level": level, "propagate": True, "filters": ["db_unavailable"]},
             # Django's dev server logger would duplicate gunicorn's access log.
             "django.server": {"level": "WARNING", "propagate": True},
             "todo": {"level": level, "propagate": True},

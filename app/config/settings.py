@@ -126,8 +126,28 @@ if _default_db["ENGINE"] == "django.db.backends.postgresql":
                 "DATABASE_IAM_AUTH needs AWS_REGION (the region that signs the token)."
             )
         _default_db["IAM_AUTH"], _default_db["IAM_REGION"] = True, _aws_region
-    # Bounded so that readiness answers 503 promptly instead of hanging on a dead host.
-    _default_db["OPTIONS"].setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", 5))
+    # A vanished primary (an RDS failover moves the endpoint; the old address answers nothing)
+    # must fail a request in seconds, not hang it until gunicorn kills the worker (30 s):
+    # - connect_timeout bounds a new connection;
+    # - tcp_user_timeout (ms) bounds a query on a pooled connection whose packets go
+    #   unacknowledged: libpq then drops it instead of retransmitting for ~15 minutes;
+    # - TCP keepalives find an idle pooled connection dead within 10 + 3 x 5 s, so its next
+    #   use fails at once. A DATABASE_URL query parameter of the same name wins over these.
+    # Worst case for one request: tcp_user_timeout + connect_timeout (15 s) < gunicorn's 30 s.
+    # https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ-PARAMKEYWORDS
+    _tcp_options = {
+        "connect_timeout": env.int("DATABASE_CONNECT_TIMEOUT", 5),
+        "tcp_user_timeout": 1000 * env.int("DATABASE_TCP_TIMEOUT", 10),
+        "keepalives": 1,
+        "keepalives_idle": 10,
+        "keepalives_interval": 5,
+        "keepalives_count": 3,
+    }
+    for _name, _value in _tcp_options.items():
+        _default_db["OPTIONS"].setdefault(_name, _value)
+    # After a connection attempt finds no server, new connections are refused at once (a 503
+    # page without the wait) for about this long before one tries again (config/db/circuit.py).
+    _default_db["RETRY_SECONDS"] = env.int("DATABASE_RETRY_SECONDS", 5)
     _default_db["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", 60)
     _default_db["CONN_HEALTH_CHECKS"] = True
     _default_db["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", None)}

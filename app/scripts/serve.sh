@@ -32,9 +32,10 @@ if [[ "$(id -u)" == "0" ]]; then
     NGINX_GLOBALS+=" user root;"
 fi
 
-# Only the machine-specific values change; the rest is the file the proxy image ships.
+# Only the machine-specific values change (gunicorn's liveness listener is on its port + 1); the rest is the file the proxy image ships.
 sed -e "s|listen 8080 |listen $PORT |" \
     -e "s|server 127.0.0.1:8000;|server 127.0.0.1:$GUNICORN_PORT;|" \
+    -e "s|server 127.0.0.1:8001;|server 127.0.0.1:$((GUNICORN_PORT + 1));|" \
     -e "s|/srv/static/|$STATIC_ROOT/|" \
     -e "s|/tmp/nginx.pid|$RUN_DIR/nginx.pid|" \
     -e "s|/tmp/nginx_|$RUN_DIR/|" \

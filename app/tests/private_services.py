@@ -37,7 +37,10 @@ def server_binary(name: str) -> str | None:
 class PrivatePostgres:
     """initdb once; start() and stop() as often as a test likes, always on the same port."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1", prefix: tuple[str, ...] = ()) -> None:
+        """`prefix` runs the server's commands through another (nsenter: in a network
+        namespace); `host` is the one address it listens on."""
+        self.host = host
         self.initdb, self.pg_ctl = server_binary("initdb"), server_binary("pg_ctl")
         require(
             bool(self.initdb and self.pg_ctl), "PostgreSQL server binaries (initdb, pg_ctl) missing"
@@ -50,17 +53,18 @@ class PrivatePostgres:
                 require(False, "running as root and there is no `postgres` user to run PostgreSQL")
             require(shutil.which("runuser") is not None, "running as root and runuser is missing")
             self.as_postgres = [shutil.which("runuser"), "-u", "postgres", "--"]
+        self.as_postgres = [*prefix, *self.as_postgres]
         self.root = Path(tempfile.mkdtemp(prefix="fault-pg-"))
         self.data, self.log = self.root / "data", self.root / "server.log"
         self.port = free_port()
-        if self.as_postgres:
+        if os.geteuid() == 0:
             shutil.chown(self.root, "postgres", "postgres")
         self._run(self.initdb, "-D", str(self.data), "--auth=trust", "--username=postgres",
                   "--encoding=UTF8", "--locale=C", "--no-sync")  # fmt: skip
 
     @property
     def url(self) -> str:
-        return f"postgres://postgres@127.0.0.1:{self.port}/postgres"
+        return f"postgres://postgres@{self.host}:{self.port}/postgres"
 
     def _run(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
         result = subprocess.run(
@@ -76,7 +80,7 @@ class PrivatePostgres:
         return result
 
     def start(self) -> None:
-        options = f"-p {self.port} -k {shlex.quote(str(self.root))} -c listen_addresses=127.0.0.1"
+        options = f"-p {self.port} -k {shlex.quote(str(self.root))} -c listen_addresses={self.host}"
         self._run(self.pg_ctl, "-D", str(self.data), "-l", str(self.log), "-o", options,
                   "-w", "-t", "60", "start", timeout=90)  # fmt: skip
 

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from config import cache as resilient
 from tests.private_services import PrivateRedis
+from tests.tcp_proxy import MovingEndpoint
 
 
 @pytest.fixture
@@ -92,6 +93,43 @@ def test_a_key_written_during_an_outage_is_not_served_stale_afterwards(tolerant,
     assert tolerant.get("session") is None
     assert tolerant.availability.stale == set()
     assert tolerant.availability.down is False
+
+
+def test_after_a_failover_writes_leave_the_demoted_primary_for_the_new_one(monkeypatch):
+    """An ElastiCache failover: the primary endpoint now names the promoted replica, and the
+    old primary, demoted to a replica, keeps the connections it had and refuses their writes.
+    The cache must connect anew instead of failing every write on the old socket."""
+    monkeypatch.setattr(resilient, "_availability", {})
+    old, new = PrivateRedis(), PrivateRedis()
+    endpoint = None
+    try:
+        old.start()
+        new.start()
+        endpoint = MovingEndpoint(old.port)
+        cache = resilient.ResilientRedisCache(
+            f"redis://127.0.0.1:{endpoint.port}/0",
+            {
+                "KEY_PREFIX": "t",
+                "RETRY_AFTER": 0,
+                "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+            },
+        )
+        cache.set("before", 1)
+        assert cache.get("before") == 1
+
+        endpoint.move_to(new.port)
+        redis.Redis(port=old.port).replicaof("127.0.0.1", new.port)
+        # The first write may meet the demoted primary (and is dropped); the next ones land.
+        for attempt in range(3):
+            cache.set("after", attempt)
+        promoted = redis.Redis(port=new.port)
+        assert promoted.get(cache.make_key("after")) == b"2", "writes still go to the replica"
+        assert cache.get("after") == 2
+    finally:
+        if endpoint:
+            endpoint.close()
+        old.remove()
+        new.remove()
 
 
 @pytest.mark.django_db

@@ -16,14 +16,18 @@ pytestmark = pytest.mark.slow
 class Browserless:
     """Plain HTTP with a cookie jar that, like a browser on localhost, keeps Secure cookies."""
 
-    def __init__(self, base_url: str):
+    def __init__(self, base_url: str, timeout: float = 15):
         parts = urlsplit(base_url)
-        self.host, self.port = parts.hostname, parts.port
+        self.host, self.port, self.timeout = parts.hostname, parts.port, timeout
+        self.host_header = f"{self.host}:{self.port}"
         self.cookies: dict[str, str] = {}
 
+    def connection(self) -> http.client.HTTPConnection:
+        return http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+
     def request(self, method: str, path: str, form: dict | None = None, headers=None):
-        conn = http.client.HTTPConnection(self.host, self.port, timeout=15)
-        all_headers = {"Host": f"{self.host}:{self.port}", **(headers or {})}
+        conn = self.connection()
+        all_headers = {"Host": self.host_header, **(headers or {})}
         if self.cookies:
             all_headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         body = None

@@ -68,9 +68,11 @@ locals {
     mountPoints = concat(local.app_container_base.mountPoints, [
       for volume, path in local.exec_agent_volumes : { sourceVolume = volume, containerPath = path, readOnly = false }
     ])
-    # The image has python but no curl.
+    # The image has python but no curl. gunicorn's master answers liveness on its port + 1
+    # (app/config/liveness.py), not a request worker: a database outage that keeps every worker
+    # waiting does not get the task replaced, while a dead or frozen gunicorn still does.
     healthCheck = {
-      command     = ["CMD", "python", "-c", "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:${var.app_port}/healthz', timeout=3)"]
+      command     = ["CMD", "python", "-c", "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:${var.app_port + 1}/healthz', timeout=3)"]
       interval    = 15
       timeout     = 5
       retries     = 3

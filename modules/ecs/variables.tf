@@ -260,13 +260,13 @@ variable "cpu_architecture" {
 }
 
 variable "app_port" {
-  description = "Port gunicorn listens on at 127.0.0.1 inside the task."
+  description = "Port gunicorn listens on at 127.0.0.1 inside the task; its liveness listener takes the next one."
   type        = number
   default     = 8000
 
   validation {
-    condition     = var.app_port >= 1024 && var.app_port <= 65535
-    error_message = "app_port must be an unprivileged port (1024-65535)."
+    condition     = var.app_port >= 1024 && var.app_port <= 65534
+    error_message = "app_port must be an unprivileged port (1024-65534): the next port is gunicorn's liveness listener."
   }
 }
 
@@ -276,8 +276,8 @@ variable "proxy_port" {
   default     = 8080
 
   validation {
-    condition     = var.proxy_port >= 1024 && var.proxy_port <= 65535 && var.proxy_port != var.app_port
-    error_message = "proxy_port must be an unprivileged port (1024-65535) other than app_port."
+    condition     = var.proxy_port >= 1024 && var.proxy_port <= 65535 && !contains([var.app_port, var.app_port + 1], var.proxy_port)
+    error_message = "proxy_port must be an unprivileged port (1024-65535) other than app_port and app_port + 1."
   }
 }
 

@@ -257,7 +257,8 @@ def test_proxy_waits_for_a_healthy_app(local_values):
     assert depends == [{"containerName": "${local.app_container_base.name}", "condition": "HEALTHY"}]
     command = local_values["app_service_settings"]["healthCheck"]["command"]
     assert command[:3] == ["CMD", "python", "-c"]
-    assert "http://127.0.0.1:${var.app_port}/healthz" in command[3]
+    # gunicorn's master answers liveness on its port + 1 (app/config/liveness.py).
+    assert "http://127.0.0.1:${var.app_port + 1}/healthz" in command[3]
 
 
 def test_containers_log_to_their_groups(local_values):

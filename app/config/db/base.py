@@ -31,6 +31,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db.backends.postgresql import base
 
 from config.db import iam
+from config.db.circuit import circuit_for
 
 logger = logging.getLogger(__name__)
 
@@ -127,6 +128,21 @@ class DatabaseWrapper(base.DatabaseWrapper):
         return params
 
     def get_new_connection(self, conn_params: dict[str, Any]) -> Any:
+        # Refused at once while the database is known to be down (config/db/circuit.py), as the
+        # driver's OperationalError: Django and the 503 page treat it like the failure itself.
+        return circuit_for(self.alias).call(
+            lambda: self._new_connection(conn_params),
+            outage=self._is_outage,
+            refuse=self.Database.OperationalError,
+            retry_after=self.settings_dict.get("RETRY_SECONDS", 5),
+        )
+
+    def _is_outage(self, exc: Exception) -> bool | None:
+        if isinstance(exc, self.Database.OperationalError):
+            return not is_authentication_failure(exc)
+        return None
+
+    def _new_connection(self, conn_params: dict[str, Any]) -> Any:
         try:
             return super().get_new_connection(conn_params)
         except self.Database.OperationalError as exc:
