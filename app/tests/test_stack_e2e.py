@@ -80,6 +80,20 @@ def test_readyz_answers_inside_the_task(live_stack):
     assert '"status": "ok"' in body
 
 
+@pytest.mark.parametrize("path", ["/%61dmin/", "/%2561dmin/", "//admin/", "/./admin/", "/x/../admin/login/"])
+def test_a_disguised_admin_path_is_refused(web, path):
+    """The load balancer's /admin* allow-list matches the path as sent; nginx and Django decode
+    and normalise it. A path that is the admin only once decoded never reaches Django."""
+    response, _ = web.request("GET", path)
+    assert response.status in (400, 404), (path, response.status)
+    assert "/admin/login/" not in (response.getheader("Location") or "")
+
+
+def test_the_admin_path_as_sent_still_reaches_the_admin(web):
+    response, _ = web.request("GET", "/admin/")
+    assert response.status == 302 and "/admin/login/" in response.getheader("Location")
+
+
 def test_login_page(web):
     response, body = web.request("GET", "/accounts/login/")
     assert response.status == 200
