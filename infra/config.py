@@ -280,9 +280,10 @@ class Codepipeline(Strict):
 
 # ---- WAF ----
 
-# The rules of modules/waf's web ACL: four AWS managed rule groups and the rate limit on the
-# login pages. An env.yaml may set any of them apart from `waf.mode`.
-WafRule = Literal["common", "known_bad_inputs", "sqli", "ip_reputation", "login_rate"]
+# The rules of modules/waf's web ACL that may count instead of block: three AWS managed rule
+# groups and the rate limit on the login pages (KnownBadInputs always blocks: exploit payloads
+# only). An env.yaml may set any of them apart from `waf.mode`.
+WafRule = Literal["common", "sqli", "ip_reputation", "login_rate"]
 WAF_RULES: tuple[str, ...] = get_args(WafRule)
 WafAction = Literal["block", "count"]
 

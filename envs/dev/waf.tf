@@ -14,11 +14,10 @@ module "waf" {
 
   # block, or count: matches pass, only counted and logged (waf.mode, per rule waf.rules).
   rule_actions = {
-    common           = "count"
-    known_bad_inputs = "count"
-    sqli             = "count"
-    ip_reputation    = "count"
-    login_rate       = "count"
+    common        = "count"
+    sqli          = "count"
+    ip_reputation = "count"
+    login_rate    = "count"
   }
   login_rate = {
     limit  = 100

@@ -14,11 +14,10 @@ module "waf" {
 
   # block, or count: matches pass, only counted and logged (waf.mode, per rule waf.rules).
   rule_actions = {
-    common           = "block"
-    known_bad_inputs = "block"
-    sqli             = "block"
-    ip_reputation    = "block"
-    login_rate       = "block"
+    common        = "block"
+    sqli          = "block"
+    ip_reputation = "block"
+    login_rate    = "block"
   }
   login_rate = {
     limit  = 100

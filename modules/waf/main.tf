@@ -3,15 +3,15 @@ data "aws_region" "current" {}
 data "aws_partition" "current" {}
 
 locals {
-  # Managed rule groups by rule key (var.rule_actions), in evaluation order. The IP reputation list
+  # Managed rule groups by rule key (var.rule_actions), in evaluation order (KnownBadInputs, always
+  # blocking, is written out below). The IP reputation list
   # is first: it is the cheapest to evaluate and drops known-bad sources before the rest inspect
   # bodies. Each costs WCU from the ACL's 5,000 (AWS WAF Developer Guide, "AWS Managed Rules
   # rule groups list"): 25 + 700 + 200 + 200, far below it.
   managed_rule_groups = {
-    ip_reputation    = { priority = 10, name = "AWSManagedRulesAmazonIpReputationList" }
-    common           = { priority = 20, name = "AWSManagedRulesCommonRuleSet" }
-    known_bad_inputs = { priority = 30, name = "AWSManagedRulesKnownBadInputsRuleSet" }
-    sqli             = { priority = 40, name = "AWSManagedRulesSQLiRuleSet" }
+    ip_reputation = { priority = 10, name = "AWSManagedRulesAmazonIpReputationList" }
+    common        = { priority = 20, name = "AWSManagedRulesCommonRuleSet" }
+    sqli          = { priority = 40, name = "AWSManagedRulesSQLiRuleSet" }
   }
 
   # The Django login pages: the app's (/accounts/login/, app/todo/auth_urls.py under
@@ -66,6 +66,31 @@ resource "aws_wafv2_web_acl" "this" {
         metric_name                = rule.value.name
         sampled_requests_enabled   = true
       }
+    }
+  }
+
+  # Always blocks, whatever var.rule_actions says: its rules match exploit payloads only (Log4Shell
+  # CVE-2021-44228, Java deserialization, requests for exploitable paths), never a real user's
+  # request, so counting them would only let attacks through (checkov CKV_AWS_192).
+  rule {
+    name     = "AWSManagedRulesKnownBadInputsRuleSet"
+    priority = 30
+
+    override_action {
+      none {}
+    }
+
+    statement {
+      managed_rule_group_statement {
+        vendor_name = "AWS"
+        name        = "AWSManagedRulesKnownBadInputsRuleSet"
+      }
+    }
+
+    visibility_config {
+      cloudwatch_metrics_enabled = true
+      metric_name                = "AWSManagedRulesKnownBadInputsRuleSet"
+      sampled_requests_enabled   = true
     }
   }
 

@@ -33,13 +33,12 @@ variable "alb_arn" {
 }
 
 variable "rule_actions" {
-  description = "Per rule, \"block\" or \"count\": the managed rule groups common (AWSManagedRulesCommonRuleSet), known_bad_inputs, sqli, ip_reputation, and the login rate rule login_rate. count lets matching requests through, counted and logged."
+  description = "Per rule, \"block\" or \"count\": the managed rule groups common (AWSManagedRulesCommonRuleSet), sqli (AWSManagedRulesSQLiRuleSet), ip_reputation (AWSManagedRulesAmazonIpReputationList), and the login rate rule login_rate. count lets matching requests through, counted and logged. AWSManagedRulesKnownBadInputsRuleSet always blocks."
   type = object({
-    common           = string
-    known_bad_inputs = string
-    sqli             = string
-    ip_reputation    = string
-    login_rate       = string
+    common        = string
+    sqli          = string
+    ip_reputation = string
+    login_rate    = string
   })
   nullable = false
 
