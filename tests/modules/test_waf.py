@@ -83,3 +83,12 @@ def test_log_delivery_may_write_to_this_log_group_only(parsed):
     assert statement["resources"] == ["${local.log_group_arn}:log-stream:*"]
     assert statement["principals"][0]["identifiers"] == ["delivery.logs.amazonaws.com"]
     assert {c["variable"] for c in statement["condition"]} == {"aws:SourceAccount", "aws:SourceArn"}
+
+
+def test_long_japanese_notes_are_not_blocked_by_the_body_size_rule(parsed):
+    """2,000 Japanese characters URL-encoded are 18 KB, over SizeRestrictions_BODY's 8 KB."""
+    from tfhelpers import unquote  # noqa: PLC0415
+
+    rule = next(r for r in blocks(_acl(parsed), "dynamic") if r.get("rule"))["rule"]
+    text = str(rule)
+    assert "SizeRestrictions_BODY" in text and "action_to_use" in text and 'rule.key == "common"' in unquote(text)
