@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import ipaddress
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -277,6 +277,38 @@ class Codepipeline(Strict):
     _ret = field_validator("log_retention_days")(classmethod(lambda cls, v: _retention(v)))
 
 
+# ---- WAF ----
+
+# The rules of modules/waf's web ACL that may count instead of block: three AWS managed rule
+# groups and the rate limit on the login pages (KnownBadInputs always blocks: exploit payloads
+# only). An env.yaml may set any of them apart from `waf.mode`.
+WafRule = Literal["common", "sqli", "ip_reputation", "login_rate"]
+WAF_RULES: tuple[str, ...] = get_args(WafRule)
+WafAction = Literal["block", "count"]
+
+
+class Waf(Strict):
+    """The web ACL in front of the load balancer (modules/waf)."""
+
+    enabled: bool
+    # block: matching requests get 403; count: they pass and are only counted and logged, to
+    # see what a rule would block before it does.
+    mode: WafAction
+    rules: dict[WafRule, WafAction]
+    # Requests from one IP address to the login pages per window. WAF's lowest limit is 10 and
+    # its windows are 60, 120, 300 or 600 seconds (AWS WAF Developer Guide, "Rate-based rule
+    # high-level settings").
+    login_rate_limit: int = Field(ge=10, le=2_000_000_000)
+    login_rate_window: Literal[60, 120, 300, 600]
+    log_retention_days: int
+
+    _ret = field_validator("log_retention_days")(classmethod(lambda cls, v: _retention(v)))
+
+    def actions(self) -> dict[str, str]:
+        """The action of every rule: its own from `rules`, else `mode`."""
+        return {rule: self.rules.get(rule, self.mode) for rule in WAF_RULES}
+
+
 # CloudWatch evaluates at most one day of periods per alarm.
 ALARM_HORIZON_SECONDS = 86400
 
@@ -341,6 +373,9 @@ class Alarms(Strict):
     app_readiness_failed: Alarm
     app_db_credentials: Alarm
     proxy_5xx: Alarm
+    # Only while waf.enabled (infra/names.py alarm_keys): the web ACL's metrics.
+    waf_blocked_requests: Alarm
+    waf_login_rate_limited: Alarm
 
 
 class Monitoring(Strict):
@@ -365,6 +400,7 @@ class Environment(Strict):
     network: Network
     domain: Domain | None
     proxy: Proxy
+    waf: Waf
     ecs: Ecs
     batch: Batch
     rds: Rds

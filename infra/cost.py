@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .config import LOG_ALARMS, Environment
+from .config import LOG_ALARMS, WAF_RULES, Environment
 from .errors import RenderError
 from .loader import read_yaml
 from .names import EnvNames
@@ -302,6 +302,9 @@ def logs(x: Inputs) -> Line:
         (x.a("flow_log_gb_per_month"), "STANDARD", env.network.flow_log_retention_days),
         (x.a("other_log_gb_per_month"), "STANDARD", others),
     ]
+    if env.waf.enabled:  # one record per request the web ACL inspects
+        streams.append((x.a("requests_per_month") * x.a("waf_log_kb_per_request") / 1e6, "STANDARD",
+                        env.waf.log_retention_days))
     ingest = sum(gb * x.p("logs_ingest_gb", cls, blame="envs: ecs.log_group_class") for gb, cls, _ in streams)
     # Steady state: a month's logs are kept for retention/30 months, compressed.
     stored = sum(gb * days / 30 for gb, _, days in streams) * x.a("log_compression_ratio")
@@ -328,6 +331,15 @@ def dns(x: Inputs) -> Line:
     return Line("dns", zones * x.p("route53_zone_month"), f"{zones} hosted zone(s)")
 
 
+def waf(x: Inputs) -> Line:
+    if not x.env.waf.enabled:
+        return Line("waf", 0.0, "no web ACL")
+    rules = len(WAF_RULES) + 1  # the rules YAML may switch, and the always-blocking known bad inputs group
+    requests = x.a("requests_per_month")
+    usd = x.p("waf_web_acl_month") + rules * x.p("waf_rule_month") + requests / 1e6 * x.p("waf_requests_million")
+    return Line("waf", usd, f"1 web ACL, {rules} rules, {requests:,.0f} requests inspected")
+
+
 def monitoring(x: Inputs) -> Line:
     alarms, dashboards = x.kinds["aws_cloudwatch_metric_alarm"], x.kinds["aws_cloudwatch_dashboard"]
     metrics = len(LOG_ALARMS)  # one custom metric per log metric filter
@@ -349,6 +361,7 @@ LINES: dict[str, tuple[str, Callable[[Inputs], Line]]] = {
     "pipeline": ("CodeBuild + CodePipeline", pipeline),
     "storage": ("ECR + S3 storage", storage),
     "dns": ("Route 53 zone", dns),
+    "waf": ("AWS WAF", waf),
     "monitoring": ("CloudWatch alarms + dashboards", monitoring),
 }
 LINE_KEYS = tuple(LINES)

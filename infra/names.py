@@ -37,9 +37,12 @@ def cache_members(env: Environment) -> list[str]:
 
 
 def alarm_keys(env: Environment) -> list[str]:
-    """One key per alarm of modules/monitoring: the cache alarms once per member cluster ("cache_cpu_001")."""
+    """One key per alarm of modules/monitoring: the cache alarms once per member cluster ("cache_cpu_001"),
+    the waf ones only with a web ACL."""
     keys: list[str] = []
     for kind in type(env.monitoring.alarms).model_fields:
+        if kind.startswith("waf_") and not env.waf.enabled:
+            continue  # no web ACL, nothing to watch
         keys += [f"{kind}_{member}" for member in cache_members(env)] if kind.startswith("cache_") else [kind]
     return keys
 

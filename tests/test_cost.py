@@ -38,6 +38,7 @@ FIXTURE_PRICES = {
     "alarm_month": 0.1, "custom_metric_month": 0.3, "dashboard_month": 3.0, "route53_zone_month": 0.5,
     "s3_standard_gb_month": 0.02,
     "ecr_storage_gb_month": 0.1, "codebuild_small_minute": 0.01, "codepipeline_action_minute": 0.002,
+    "waf_web_acl_month": 5.0, "waf_rule_month": 1.0, "waf_requests_million": 0.6,
 }
 FIXTURE_ASSUMPTIONS = {
     "requests_per_month": 360_000, "response_kb": 100, "nat_data_gb_per_month": 10,
@@ -45,7 +46,7 @@ FIXTURE_ASSUMPTIONS = {
     "other_log_gb_per_month": 1, "log_compression_ratio": 0.5, "deploys_per_month": 10, "build_minutes": 5,
     "pipeline_action_minutes": 10, "migrate_task_minutes": 6, "batch_runs_per_job_per_month": 30,
     "batch_task_minutes": 4, "image_mb": 1024, "s3_gb": 10, "secret_reads_per_task_hour": 10,
-    "kms_requests_per_month": 20_000,
+    "kms_requests_per_month": 20_000, "waf_log_kb_per_request": 2,
 }
 
 
@@ -132,7 +133,7 @@ def test_elasticache_nodes_by_engine():
 def test_kms_secrets_logs_pipeline_storage():
     result = lines("dev", ecs={"desired_count": 2, "max_capacity": 2, "log_retention_days": 30,
                                "log_group_class": "STANDARD", "ecr_keep_images": 5},
-                   network={"flow_log_retention_days": 60})
+                   network={"flow_log_retention_days": 60}, waf={"enabled": False})
     assert result["kms"] == pytest.approx(1 * 1.0 + 2 * 0.05)  # the ssm module's key
     # the RDS-managed master secret; 2 tasks x 10 reads an hour x 100 hours
     assert result["secrets"] == pytest.approx(1 * 0.4 + 2000 / 10_000 * 0.05)
@@ -220,3 +221,15 @@ def test_the_price_table_names_a_page_for_every_figure():
             entry["page"].startswith("https://docs.aws.amazon.com/"), key
         if entry["checked"] == "assumption":
             assert entry.get("note"), key
+
+
+def test_waf_prices_the_acl_its_rules_and_every_inspected_request():
+    # 1 ACL + 5 rules (4 managed groups and the login rate rule) + 0.36 million requests inspected.
+    assert lines("prod")["waf"] == pytest.approx(5.0 + 5 * 1.0 + 0.36 * 0.6)
+    assert lines("prod", waf={"enabled": False})["waf"] == 0
+
+
+def test_waf_log_is_ingested_with_every_inspected_request():
+    # 360,000 requests x 2 KB = 0.72 GB at 0.5 a GB ingested.
+    with_log, without = lines("prod")["logs"], lines("prod", waf={"enabled": False})["logs"]
+    assert with_log - without == pytest.approx(0.72 * 0.5 + 0.72 * 90 / 30 * 0.5 * 0.03)

@@ -33,6 +33,8 @@ module "monitoring" {
       app_readiness_failed           = "todo-dev-ops-alarm-appreadinessfailed-cw"
       app_db_credentials             = "todo-dev-ops-alarm-appdbcredentials-cw"
       proxy_5xx                      = "todo-dev-ops-alarm-proxy5xx-cw"
+      waf_blocked_requests           = "todo-dev-ops-alarm-wafblockedrequests-cw"
+      waf_login_rate_limited         = "todo-dev-ops-alarm-wafloginratelimited-cw"
     }
     rules = {
       deployment = "todo-dev-ops-event-deployment-rule"
@@ -196,6 +198,18 @@ module "monitoring" {
       evaluation_periods  = 1
       datapoints_to_alarm = 1
     }
+    waf_blocked_requests = {
+      threshold           = 100.0
+      period              = 300
+      evaluation_periods  = 1
+      datapoints_to_alarm = 1
+    }
+    waf_login_rate_limited = {
+      threshold           = 0.0
+      period              = 300
+      evaluation_periods  = 1
+      datapoints_to_alarm = 1
+    }
   }
 
   # What is watched. Names are the renderer's literals, not the owning modules' outputs: the
@@ -209,6 +223,11 @@ module "monitoring" {
   dead_letter_queue_name  = "todo-dev-app-batch-dlq-sqs"
   db_instance_identifier  = "todo-dev-data-db-main-rds"
   pipeline_name           = "todo-dev-cicd-deploy-main-pipeline"
+  # null without a web ACL (waf.enabled false): no waf_* alarms.
+  waf = {
+    web_acl_name           = module.waf.web_acl_name
+    login_rate_metric_name = module.waf.login_rate_metric_name
+  }
   # Outputs, not literals: a metric filter needs its log group to exist. No cycle: the log
   # groups depend on nothing of this module (only the ecs service does, for its rollback alarms).
   log_group_names = {

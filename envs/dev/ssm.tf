@@ -9,9 +9,13 @@ module "ssm" {
     kms_alias = "alias/todo-dev-sec-app-main-kms"
   }
   deletion_window_in_days = 7
-  # The key may encrypt this environment's log groups (path-style names) and those RDS names itself.
-  log_group_prefix              = "/todo/dev/"
-  additional_log_group_prefixes = ["/aws/rds/instance/todo-dev-data-db-main-rds/"]
+  # The key may encrypt this environment's log groups (path-style names), those RDS names itself
+  # and the web ACL's, whose name must start with "aws-waf-logs-".
+  log_group_prefix = "/todo/dev/"
+  additional_log_group_prefixes = [
+    "/aws/rds/instance/todo-dev-data-db-main-rds/",
+    "aws-waf-logs-todo-dev-web-waf-main-acl",
+  ]
 
   secure_parameters = {
     SECRET_KEY = { name = "/todo/dev/app/web/secret-key" }
@@ -47,6 +51,8 @@ module "ssm" {
       "todo-dev-ops-alarm-appreadinessfailed-cw",
       "todo-dev-ops-alarm-appdbcredentials-cw",
       "todo-dev-ops-alarm-proxy5xx-cw",
+      "todo-dev-ops-alarm-wafblockedrequests-cw",
+      "todo-dev-ops-alarm-wafloginratelimited-cw",
     ]
   }
 }

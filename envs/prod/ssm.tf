@@ -9,9 +9,13 @@ module "ssm" {
     kms_alias = "alias/todo-prod-sec-app-main-kms"
   }
   deletion_window_in_days = 30
-  # The key may encrypt this environment's log groups (path-style names) and those RDS names itself.
-  log_group_prefix              = "/todo/prod/"
-  additional_log_group_prefixes = ["/aws/rds/instance/todo-prod-data-db-main-rds/"]
+  # The key may encrypt this environment's log groups (path-style names), those RDS names itself
+  # and the web ACL's, whose name must start with "aws-waf-logs-".
+  log_group_prefix = "/todo/prod/"
+  additional_log_group_prefixes = [
+    "/aws/rds/instance/todo-prod-data-db-main-rds/",
+    "aws-waf-logs-todo-prod-web-waf-main-acl",
+  ]
 
   secure_parameters = {
     SECRET_KEY = { name = "/todo/prod/app/web/secret-key" }
@@ -51,6 +55,8 @@ module "ssm" {
       "todo-prod-ops-alarm-appreadinessfailed-cw",
       "todo-prod-ops-alarm-appdbcredentials-cw",
       "todo-prod-ops-alarm-proxy5xx-cw",
+      "todo-prod-ops-alarm-wafblockedrequests-cw",
+      "todo-prod-ops-alarm-wafloginratelimited-cw",
     ]
   }
 }

@@ -37,6 +37,8 @@ module "monitoring" {
       app_readiness_failed           = "todo-stg-ops-alarm-appreadinessfailed-cw"
       app_db_credentials             = "todo-stg-ops-alarm-appdbcredentials-cw"
       proxy_5xx                      = "todo-stg-ops-alarm-proxy5xx-cw"
+      waf_blocked_requests           = "todo-stg-ops-alarm-wafblockedrequests-cw"
+      waf_login_rate_limited         = "todo-stg-ops-alarm-wafloginratelimited-cw"
     }
     rules = {
       deployment = "todo-stg-ops-event-deployment-rule"
@@ -200,6 +202,18 @@ module "monitoring" {
       evaluation_periods  = 1
       datapoints_to_alarm = 1
     }
+    waf_blocked_requests = {
+      threshold           = 100.0
+      period              = 300
+      evaluation_periods  = 1
+      datapoints_to_alarm = 1
+    }
+    waf_login_rate_limited = {
+      threshold           = 0.0
+      period              = 300
+      evaluation_periods  = 1
+      datapoints_to_alarm = 1
+    }
   }
 
   # What is watched. Names are the renderer's literals, not the owning modules' outputs: the
@@ -213,6 +227,11 @@ module "monitoring" {
   dead_letter_queue_name  = "todo-stg-app-batch-dlq-sqs"
   db_instance_identifier  = "todo-stg-data-db-main-rds"
   pipeline_name           = "todo-stg-cicd-deploy-main-pipeline"
+  # null without a web ACL (waf.enabled false): no waf_* alarms.
+  waf = {
+    web_acl_name           = module.waf.web_acl_name
+    login_rate_metric_name = module.waf.login_rate_metric_name
+  }
   # Outputs, not literals: a metric filter needs its log group to exist. No cycle: the log
   # groups depend on nothing of this module (only the ecs service does, for its rollback alarms).
   log_group_names = {

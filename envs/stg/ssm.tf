@@ -9,9 +9,13 @@ module "ssm" {
     kms_alias = "alias/todo-stg-sec-app-main-kms"
   }
   deletion_window_in_days = 30
-  # The key may encrypt this environment's log groups (path-style names) and those RDS names itself.
-  log_group_prefix              = "/todo/stg/"
-  additional_log_group_prefixes = ["/aws/rds/instance/todo-stg-data-db-main-rds/"]
+  # The key may encrypt this environment's log groups (path-style names), those RDS names itself
+  # and the web ACL's, whose name must start with "aws-waf-logs-".
+  log_group_prefix = "/todo/stg/"
+  additional_log_group_prefixes = [
+    "/aws/rds/instance/todo-stg-data-db-main-rds/",
+    "aws-waf-logs-todo-stg-web-waf-main-acl",
+  ]
 
   secure_parameters = {
     SECRET_KEY = { name = "/todo/stg/app/web/secret-key" }
@@ -51,6 +55,8 @@ module "ssm" {
       "todo-stg-ops-alarm-appreadinessfailed-cw",
       "todo-stg-ops-alarm-appdbcredentials-cw",
       "todo-stg-ops-alarm-proxy5xx-cw",
+      "todo-stg-ops-alarm-wafblockedrequests-cw",
+      "todo-stg-ops-alarm-wafloginratelimited-cw",
     ]
   }
 }

@@ -8,12 +8,19 @@ locals {
   target_dimensions = { LoadBalancer = var.alb_arn_suffix, TargetGroup = var.target_group_arn_suffix }
   ecs_dimensions    = { ClusterName = var.cluster_name, ServiceName = var.service_name }
   rds_dimensions    = { DBInstanceIdentifier = var.db_instance_identifier }
+  # A REGIONAL web ACL's metrics carry Region, Rule and WebACL; Rule "ALL" is every rule together
+  # (AWS WAF Developer Guide, "AWS WAF metrics and dimensions").
+  waf_dimensions = var.waf == null ? {} : {
+    all   = { Region = local.region, WebACL = var.waf.web_acl_name, Rule = "ALL" }
+    login = { Region = local.region, WebACL = var.waf.web_acl_name, Rule = var.waf.login_rate_metric_name }
+  }
 
   # The catalogue: what each alarm of var.alarms watches. The threshold comes from var.alarms in
   # `unit`, times `scale` into the metric's own unit. `missing` is what a period without data
   # means for that metric, chosen per alarm (the README table lists every row with its reason).
   # `metrics` are queried with the alarm's period; `expression`, when set, combines them.
   # `per_cache_member`: one alarm per member cluster of the replication group.
+  # `waf`: only with a web ACL (var.waf), whose metrics it watches.
   # `log`, when set, makes the metric out of log lines: a metric filter on var.log_group_names
   # [group] counts the JSON lines that match `pattern` (CloudWatch Logs user guide, "Using filter
   # patterns to match terms in JSON log events": `{ $.field = "text" }`, numeric `>=`, `&&`).
@@ -31,6 +38,7 @@ locals {
       missing_why      = "no requests, no errors"
       why              = "The app answers with server errors; also rolls a deployment back."
       per_cache_member = false
+      waf              = false
       log              = null
     }
     alb_elb_5xx = {
@@ -46,6 +54,7 @@ locals {
       missing_why      = "reported only when there are errors"
       why              = "The load balancer itself fails requests: no healthy target, target timeouts or resets."
       per_cache_member = false
+      waf              = false
       log              = null
     }
     alb_p99_latency = {
@@ -61,6 +70,7 @@ locals {
       missing_why      = "no requests"
       why              = "The slowest requests are slow enough for users to notice or for the proxy to time out."
       per_cache_member = false
+      waf              = false
       log              = null
     }
     alb_unhealthy_hosts = {
@@ -76,6 +86,7 @@ locals {
       missing_why      = "no targets registered; ecs_running_tasks covers that"
       why              = "A task fails its health check; also rolls a deployment back."
       per_cache_member = false
+      waf              = false
       log              = null
     }
     alb_rejected_connections = {
@@ -91,6 +102,7 @@ locals {
       missing_why      = "reported only when connections are rejected"
       why              = "The load balancer reached its connection limit and turned clients away."
       per_cache_member = false
+      waf              = false
       log              = null
     }
     ecs_running_tasks = {
@@ -106,6 +118,7 @@ locals {
       missing_why      = "Container Insights reports every minute while the service exists"
       why              = "Tasks crash or cannot start (image, secrets, capacity), so the service runs short."
       per_cache_member = false
+      waf              = false
       log              = null
     }
     ecs_cpu = {
@@ -121,6 +134,7 @@ locals {
       missing_why      = "a gap says nothing about load; ecs_running_tasks covers absent tasks"
       why              = "Autoscaling is at its maximum or too slow for the load."
       per_cache_member = false
+      waf              = false
       log              = null
     }
     ecs_memory = {
@@ -136,6 +150,7 @@ locals {
       missing_why      = "a gap says nothing about memory; ecs_running_tasks covers absent tasks"
       why              = "Tasks near their memory limit are killed (OutOfMemory) and restarted."
       per_cache_member = false
+      waf              = false
       log              = null
     }
     rds_cpu = {
@@ -151,6 +166,7 @@ locals {
       missing_why      = "a gap (reboot, failover) is reported by the database rule"
       why              = "Queries saturate the instance (a missing index, a runaway job); burstable classes also spend CPU credits."
       per_cache_member = false
+      waf              = false
       log              = null
     }
     rds_free_storage = {
@@ -166,6 +182,7 @@ locals {
       missing_why      = "a gap is not a full disk"
       why              = "Storage autoscaling reached max_allocated_storage or cannot keep up; a full volume stops writes."
       per_cache_member = false
+      waf              = false
       log              = null
     }
     rds_freeable_memory = {
@@ -181,6 +198,7 @@ locals {
       missing_why      = "a gap is not a memory shortage"
       why              = "The instance swaps or kills backends: too many connections or work_mem for its class."
       per_cache_member = false
+      waf              = false
       log              = null
     }
     rds_connections = {
@@ -196,6 +214,7 @@ locals {
       missing_why      = "a gap is not a connection surge"
       why              = "Close to max_connections, new tasks and jobs cannot connect."
       per_cache_member = false
+      waf              = false
       log              = null
     }
     rds_read_latency = {
@@ -211,6 +230,7 @@ locals {
       missing_why      = "a gap is not slow storage"
       why              = "Storage is the bottleneck (gp3 throughput or IOPS exhausted), so every query slows."
       per_cache_member = false
+      waf              = false
       log              = null
     }
     rds_write_latency = {
@@ -226,6 +246,7 @@ locals {
       missing_why      = "a gap is not slow storage"
       why              = "Commits wait on storage (or on the Multi-AZ standby), so every write slows."
       per_cache_member = false
+      waf              = false
       log              = null
     }
     cache_cpu = {
@@ -241,6 +262,7 @@ locals {
       missing_why      = "a gap (node replacement) is reported on the cache topic"
       why              = "The single engine thread is saturated, so every cache call waits."
       per_cache_member = true
+      waf              = false
       log              = null
     }
     cache_memory = {
@@ -256,6 +278,7 @@ locals {
       missing_why      = "a gap is not a full cache"
       why              = "Near maxmemory the engine evicts keys (sessions, cached pages) it would keep."
       per_cache_member = true
+      waf              = false
       log              = null
     }
     cache_evictions = {
@@ -271,6 +294,7 @@ locals {
       missing_why      = "no data, no evictions"
       why              = "Sustained evictions: the node is too small for the working set."
       per_cache_member = true
+      waf              = false
       log              = null
     }
     cache_connections = {
@@ -286,6 +310,7 @@ locals {
       missing_why      = "a gap is not a connection surge"
       why              = "Connections leak or pile up (every task and worker holds its own)."
       per_cache_member = true
+      waf              = false
       log              = null
     }
     dlq_messages = {
@@ -301,6 +326,7 @@ locals {
       missing_why      = "SQS stops reporting an idle, empty queue"
       why              = "A scheduled job could not be started even after its retries."
       per_cache_member = false
+      waf              = false
       log              = null
     }
     app_login_throttle_unavailable = {
@@ -316,6 +342,7 @@ locals {
       missing_why      = "a line is counted only when it is logged"
       why              = "Logins are not throttled: the cache that counts failed attempts is unreachable, so password guessing goes unchecked."
       per_cache_member = false
+      waf              = false
       log              = { group = "app", pattern = "{ $.event = \"login_throttle_unavailable\" }" }
     }
     app_cache_down = {
@@ -331,6 +358,7 @@ locals {
       missing_why      = "a line is counted only when it is logged"
       why              = "A task cannot reach the cache (network, TLS or its IAM token) and serves without it: slower pages, no login throttling."
       per_cache_member = false
+      waf              = false
       log              = { group = "app", pattern = "{ $.event = \"cache_down\" }" }
     }
     app_db_unavailable = {
@@ -346,6 +374,7 @@ locals {
       missing_why      = "a line is counted only when it is logged"
       why              = "The app answers 503: the database is unreachable or refuses the task's IAM token (token failures log no event of their own)."
       per_cache_member = false
+      waf              = false
       log              = { group = "app", pattern = "{ $.event = \"db_unavailable\" }" }
     }
     app_readiness_failed = {
@@ -361,6 +390,7 @@ locals {
       missing_why      = "a line is counted only when it is logged"
       why              = "The readiness check (database and cache, run inside a task) failed."
       per_cache_member = false
+      waf              = false
       log              = { group = "app", pattern = "{ $.event = \"readiness_failed\" }" }
     }
     app_db_credentials = {
@@ -376,6 +406,7 @@ locals {
       missing_why      = "a line is counted only when it is logged"
       why              = "The migration cannot read the master credentials (an IAM or KMS denial, or an outage), so releases fail; the line has no event field, so its message is matched."
       per_cache_member = false
+      waf              = false
       log              = { group = "batch", pattern = "{ $.message = \"database credentials unavailable from Secrets Manager\" }" }
     }
     proxy_5xx = {
@@ -391,7 +422,42 @@ locals {
       missing_why      = "a line is counted only when it is logged"
       why              = "nginx answered with server errors, its own (502, 504: gunicorn down or slow) or the app's; nginx logs every request once, gunicorn's access log is off in the tasks."
       per_cache_member = false
+      waf              = false
       log              = { group = "proxy", pattern = "{ $.logger = \"nginx.access\" && $.status >= 500 }" }
+    }
+    waf_blocked_requests = {
+      namespace        = "AWS/WAFV2"
+      metric           = "BlockedRequests (all rules)"
+      metrics          = { m = { name = "BlockedRequests", stat = "Sum" } }
+      expression       = null
+      dimensions       = try(local.waf_dimensions.all, null)
+      comparison       = "GreaterThanThreshold"
+      unit             = "requests"
+      scale            = 1
+      missing          = "notBreaching"
+      missing_why      = "reported only when a request is blocked"
+      why              = "The web ACL blocks a spike of requests: an attack, or a rule blocking real users (a rule in count mode blocks nothing)."
+      per_cache_member = false
+      waf              = true
+      runbook          = "waf.md#waf_blocked_requests"
+      log              = null
+    }
+    waf_login_rate_limited = {
+      namespace        = "AWS/WAFV2"
+      metric           = "login rate rule BlockedRequests + CountedRequests"
+      metrics          = { blocked = { name = "BlockedRequests", stat = "Sum" }, counted = { name = "CountedRequests", stat = "Sum" } }
+      expression       = "FILL(blocked, 0) + FILL(counted, 0)"
+      dimensions       = try(local.waf_dimensions.login, null)
+      comparison       = "GreaterThanThreshold"
+      unit             = "requests"
+      scale            = 1
+      missing          = "notBreaching"
+      missing_why      = "reported only when the rule acts"
+      why              = "One address sent more login requests than waf.login_rate_limit allows: password guessing, in block and in count mode."
+      per_cache_member = false
+      waf              = true
+      runbook          = "waf.md#waf_login_rate_limited"
+      log              = null
     }
   }
 
@@ -399,7 +465,7 @@ locals {
   alarms = merge(
     {
       for kind, spec in local.alarm_kinds : kind => merge(spec, { kind = kind, dimensions = spec.dimensions, target = "" })
-      if !spec.per_cache_member
+      if !spec.per_cache_member && (!spec.waf || var.waf != null)
     },
     {
       for pair in setproduct([for kind, spec in local.alarm_kinds : kind if spec.per_cache_member], keys(var.cache_cluster_ids)) :

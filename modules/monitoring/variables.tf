@@ -184,6 +184,15 @@ variable "log_group_names" {
   nullable = false
 }
 
+variable "waf" {
+  description = "The web ACL in front of the load balancer (modules/waf outputs): its name (the WebACL dimension) and the login rate rule's metric name (its Rule dimension). null: no web ACL and no waf_* alarms (names.alarms then leaves them out; `alarms` still sets them)."
+  type = object({
+    web_acl_name           = string
+    login_rate_metric_name = string
+  })
+  default = null
+}
+
 variable "pipeline_name" {
   description = "Name of the deploy pipeline: a failed execution is reported."
   type        = string

@@ -44,14 +44,15 @@ variable "log_group_prefix" {
 }
 
 variable "additional_log_group_prefixes" {
-  description = "Further log group name prefixes the key may encrypt, for log groups whose names AWS fixes (e.g. \"/aws/rds/instance/<id>/\")."
+  description = "Further log group name prefixes the key may encrypt, for log groups whose names AWS fixes (e.g. \"/aws/rds/instance/<id>/\", or a WAF log group's \"aws-waf-logs-<name>\")."
   type        = list(string)
   default     = []
   nullable    = false
 
   validation {
-    condition     = alltrue([for p in var.additional_log_group_prefixes : can(regex("^/[A-Za-z0-9_./#-]*/$", p))])
-    error_message = "Each additional log group prefix must start and end with \"/\" and use only [A-Za-z0-9_./#-]."
+    # WAF logs only to log groups named "aws-waf-logs-..." (AWS WAF Developer Guide), outside any path.
+    condition     = alltrue([for p in var.additional_log_group_prefixes : can(regex("^(/[A-Za-z0-9_./#-]*/|aws-waf-logs-[A-Za-z0-9_./#-]+)$", p))])
+    error_message = "Each additional log group prefix must start and end with \"/\", or start with \"aws-waf-logs-\", and use only [A-Za-z0-9_./#-]."
   }
 }
 

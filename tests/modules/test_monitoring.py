@@ -428,14 +428,16 @@ def test_monitoring_depends_on_no_module_it_watches_so_the_ecs_module_can_depend
     for env in ENVS:
         monitoring = rendered_module(env, "monitoring")
         # Besides the key and the load balancer, only the log groups' names: a metric filter needs
-        # its group to exist, and the log groups depend on nothing of this module.
-        assert module_references(monitoring) == {"ssm", "proxy_server", "ecs", "batch"}, env
+        # its group to exist, and the log groups depend on nothing of this module. The web ACL's name
+        # (waf), whose module depends only on the load balancer and the key.
+        assert module_references(monitoring) == {"ssm", "proxy_server", "ecs", "batch", "waf"}, env
+        assert module_references(rendered_module(env, "waf")) == {"ssm", "proxy_server"}, env
         assert monitoring["log_group_names"] == {
             "app": "${module.ecs.app_log_group_name}",
             "proxy": "${module.ecs.proxy_log_group_name}",
             "batch": "${module.batch.log_group_name}",
         }, env
-        rest = {k: v for k, v in monitoring.items() if k != "log_group_names"}
+        rest = {k: v for k, v in monitoring.items() if k not in ("log_group_names", "waf")}
         assert module_references(rest) == {"ssm", "proxy_server"}, env
         ecs = rendered_module(env, "ecs")
         assert ecs["deployment_alarm_names"] == "${module.monitoring.deployment_alarm_names}"
