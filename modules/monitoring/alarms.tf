@@ -17,6 +17,8 @@ locals {
   # `log`, when set, makes the metric out of log lines: a metric filter on var.log_group_names
   # [group] counts the JSON lines that match `pattern` (CloudWatch Logs user guide, "Using filter
   # patterns to match terms in JSON log events": `{ $.field = "text" }`, numeric `>=`, `&&`).
+  # `runbook`: the section of docs/runbooks/ that says what to check and how to recover
+  # (<file>.md#<heading anchor>); every alarm's description ends with its link.
   alarm_kinds = {
     alb_target_5xx_rate = {
       namespace        = "AWS/ApplicationELB"
@@ -32,6 +34,7 @@ locals {
       why              = "The app answers with server errors; also rolls a deployment back."
       per_cache_member = false
       log              = null
+      runbook          = "web.md#alb_target_5xx_rate"
     }
     alb_elb_5xx = {
       namespace        = "AWS/ApplicationELB"
@@ -47,6 +50,7 @@ locals {
       why              = "The load balancer itself fails requests: no healthy target, target timeouts or resets."
       per_cache_member = false
       log              = null
+      runbook          = "web.md#alb_elb_5xx"
     }
     alb_p99_latency = {
       namespace        = "AWS/ApplicationELB"
@@ -62,6 +66,7 @@ locals {
       why              = "The slowest requests are slow enough for users to notice or for the proxy to time out."
       per_cache_member = false
       log              = null
+      runbook          = "web.md#alb_p99_latency"
     }
     alb_unhealthy_hosts = {
       namespace        = "AWS/ApplicationELB"
@@ -77,6 +82,7 @@ locals {
       why              = "A task fails its health check; also rolls a deployment back."
       per_cache_member = false
       log              = null
+      runbook          = "web.md#alb_unhealthy_hosts"
     }
     alb_rejected_connections = {
       namespace        = "AWS/ApplicationELB"
@@ -92,6 +98,7 @@ locals {
       why              = "The load balancer reached its connection limit and turned clients away."
       per_cache_member = false
       log              = null
+      runbook          = "web.md#alb_rejected_connections"
     }
     ecs_running_tasks = {
       namespace        = "ECS/ContainerInsights"
@@ -107,6 +114,7 @@ locals {
       why              = "Tasks crash or cannot start (image, secrets, capacity), so the service runs short."
       per_cache_member = false
       log              = null
+      runbook          = "service.md#ecs_running_tasks"
     }
     ecs_cpu = {
       namespace        = "AWS/ECS"
@@ -122,6 +130,7 @@ locals {
       why              = "Autoscaling is at its maximum or too slow for the load."
       per_cache_member = false
       log              = null
+      runbook          = "service.md#ecs_cpu"
     }
     ecs_memory = {
       namespace        = "AWS/ECS"
@@ -137,6 +146,7 @@ locals {
       why              = "Tasks near their memory limit are killed (OutOfMemory) and restarted."
       per_cache_member = false
       log              = null
+      runbook          = "service.md#ecs_memory"
     }
     rds_cpu = {
       namespace        = "AWS/RDS"
@@ -152,6 +162,7 @@ locals {
       why              = "Queries saturate the instance (a missing index, a runaway job); burstable classes also spend CPU credits."
       per_cache_member = false
       log              = null
+      runbook          = "database.md#rds_cpu"
     }
     rds_free_storage = {
       namespace        = "AWS/RDS"
@@ -167,6 +178,7 @@ locals {
       why              = "Storage autoscaling reached max_allocated_storage or cannot keep up; a full volume stops writes."
       per_cache_member = false
       log              = null
+      runbook          = "database.md#rds_free_storage"
     }
     rds_freeable_memory = {
       namespace        = "AWS/RDS"
@@ -182,6 +194,7 @@ locals {
       why              = "The instance swaps or kills backends: too many connections or work_mem for its class."
       per_cache_member = false
       log              = null
+      runbook          = "database.md#rds_freeable_memory"
     }
     rds_connections = {
       namespace        = "AWS/RDS"
@@ -197,6 +210,7 @@ locals {
       why              = "Close to max_connections, new tasks and jobs cannot connect."
       per_cache_member = false
       log              = null
+      runbook          = "database.md#rds_connections"
     }
     rds_read_latency = {
       namespace        = "AWS/RDS"
@@ -212,6 +226,7 @@ locals {
       why              = "Storage is the bottleneck (gp3 throughput or IOPS exhausted), so every query slows."
       per_cache_member = false
       log              = null
+      runbook          = "database.md#rds_read_latency"
     }
     rds_write_latency = {
       namespace        = "AWS/RDS"
@@ -227,6 +242,7 @@ locals {
       why              = "Commits wait on storage (or on the Multi-AZ standby), so every write slows."
       per_cache_member = false
       log              = null
+      runbook          = "database.md#rds_write_latency"
     }
     cache_cpu = {
       namespace        = "AWS/ElastiCache"
@@ -242,6 +258,7 @@ locals {
       why              = "The single engine thread is saturated, so every cache call waits."
       per_cache_member = true
       log              = null
+      runbook          = "cache.md#cache_cpu"
     }
     cache_memory = {
       namespace        = "AWS/ElastiCache"
@@ -257,6 +274,7 @@ locals {
       why              = "Near maxmemory the engine evicts keys (sessions, cached pages) it would keep."
       per_cache_member = true
       log              = null
+      runbook          = "cache.md#cache_memory"
     }
     cache_evictions = {
       namespace        = "AWS/ElastiCache"
@@ -272,6 +290,7 @@ locals {
       why              = "Sustained evictions: the node is too small for the working set."
       per_cache_member = true
       log              = null
+      runbook          = "cache.md#cache_evictions"
     }
     cache_connections = {
       namespace        = "AWS/ElastiCache"
@@ -287,6 +306,7 @@ locals {
       why              = "Connections leak or pile up (every task and worker holds its own)."
       per_cache_member = true
       log              = null
+      runbook          = "cache.md#cache_connections"
     }
     dlq_messages = {
       namespace        = "AWS/SQS"
@@ -302,6 +322,7 @@ locals {
       why              = "A scheduled job could not be started even after its retries."
       per_cache_member = false
       log              = null
+      runbook          = "jobs.md#dlq_messages"
     }
     app_login_throttle_unavailable = {
       namespace        = local.log_namespace
@@ -317,6 +338,7 @@ locals {
       why              = "Logins are not throttled: the cache that counts failed attempts is unreachable, so password guessing goes unchecked."
       per_cache_member = false
       log              = { group = "app", pattern = "{ $.event = \"login_throttle_unavailable\" }" }
+      runbook          = "cache.md#app_login_throttle_unavailable"
     }
     app_cache_down = {
       namespace        = local.log_namespace
@@ -332,6 +354,7 @@ locals {
       why              = "A task cannot reach the cache (network, TLS or its IAM token) and serves without it: slower pages, no login throttling."
       per_cache_member = false
       log              = { group = "app", pattern = "{ $.event = \"cache_down\" }" }
+      runbook          = "cache.md#app_cache_down"
     }
     app_db_unavailable = {
       namespace        = local.log_namespace
@@ -347,6 +370,7 @@ locals {
       why              = "The app answers 503: the database is unreachable or refuses the task's IAM token (token failures log no event of their own)."
       per_cache_member = false
       log              = { group = "app", pattern = "{ $.event = \"db_unavailable\" }" }
+      runbook          = "database.md#app_db_unavailable"
     }
     app_readiness_failed = {
       namespace        = local.log_namespace
@@ -362,6 +386,7 @@ locals {
       why              = "The readiness check (database and cache, run inside a task) failed."
       per_cache_member = false
       log              = { group = "app", pattern = "{ $.event = \"readiness_failed\" }" }
+      runbook          = "web.md#app_readiness_failed"
     }
     app_db_credentials = {
       namespace        = local.log_namespace
@@ -377,6 +402,7 @@ locals {
       why              = "The migration cannot read the master credentials (an IAM or KMS denial, or an outage), so releases fail; the line has no event field, so its message is matched."
       per_cache_member = false
       log              = { group = "batch", pattern = "{ $.message = \"database credentials unavailable from Secrets Manager\" }" }
+      runbook          = "jobs.md#app_db_credentials"
     }
     proxy_5xx = {
       namespace        = local.log_namespace
@@ -392,6 +418,7 @@ locals {
       why              = "nginx answered with server errors, its own (502, 504: gunicorn down or slow) or the app's; nginx logs every request once, gunicorn's access log is off in the tasks."
       per_cache_member = false
       log              = { group = "proxy", pattern = "{ $.logger = \"nginx.access\" && $.status >= 500 }" }
+      runbook          = "web.md#proxy_5xx"
     }
   }
 
@@ -416,21 +443,33 @@ locals {
   deployment_alarm_kinds = ["alb_target_5xx_rate", "alb_unhealthy_hosts"]
 
   comparison_signs = { GreaterThanThreshold = ">", LessThanThreshold = "<" }
+
+  alarm_descriptions = {
+    for key, alarm in local.alarms : key => format("%s %s %s %s%s. %s Runbook: %s%s",
+      alarm.metric, local.comparison_signs[alarm.comparison], var.alarms[alarm.kind].threshold,
+    alarm.unit, alarm.target, alarm.why, var.runbook_base_url, alarm.runbook)
+  }
 }
 
 resource "aws_cloudwatch_metric_alarm" "this" {
   for_each = local.alarms
 
-  alarm_name = var.names.alarms[each.key]
-  alarm_description = format("%s %s %s %s%s. %s",
-    each.value.metric, local.comparison_signs[each.value.comparison], var.alarms[each.value.kind].threshold,
-  each.value.unit, each.value.target, each.value.why)
+  alarm_name        = var.names.alarms[each.key]
+  alarm_description = local.alarm_descriptions[each.key]
 
   comparison_operator = each.value.comparison
   threshold           = var.alarms[each.value.kind].threshold * each.value.scale
   evaluation_periods  = var.alarms[each.value.kind].evaluation_periods
   datapoints_to_alarm = var.alarms[each.value.kind].datapoints_to_alarm
   treat_missing_data  = each.value.missing
+
+  lifecycle {
+    # PutMetricAlarm: AlarmDescription is at most 1024 characters; fail the plan, not the apply.
+    precondition {
+      condition     = length(local.alarm_descriptions[each.key]) <= 1024
+      error_message = "The description of alarm ${each.key} is longer than CloudWatch's 1024 characters: shorten its `why` or runbook_base_url."
+    }
+  }
 
   # Recovery is news too; INSUFFICIENT_DATA is not (treat_missing_data decides what gaps mean).
   alarm_actions = [aws_sns_topic.alerts.arn]
