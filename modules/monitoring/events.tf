@@ -92,6 +92,13 @@ locals {
   }
 
   rds_event_categories = ["availability", "failover", "failure", "low storage", "maintenance", "recovery"]
+
+  # Each template with its runbook's link before the closing quote: still one JSON string, as
+  # runbook_base_url holds no quote or backslash (validated).
+  event_lines = {
+    for key, rule in local.rules :
+    key => format("%s Runbook: %s%s\"", trimsuffix(rule.template, "\""), var.runbook_base_url, rule.runbook)
+  }
 }
 
 resource "aws_cloudwatch_event_rule" "this" {
@@ -110,8 +117,7 @@ resource "aws_cloudwatch_event_target" "this" {
   arn       = aws_sns_topic.alerts.arn
 
   input_transformer {
-    input_paths = each.value.input_paths
-    # The template is one JSON string; runbook_base_url holds no quote or backslash (validated).
-    input_template = format("%s Runbook: %s%s\"", trimsuffix(each.value.template, "\""), var.runbook_base_url, each.value.runbook)
+    input_paths    = each.value.input_paths
+    input_template = local.event_lines[each.key]
   }
 }
