@@ -230,3 +230,9 @@ def test_repeated_headings_get_numbered_anchors(tmp_path):
     page = tmp_path / "page.md"
     page.write_text("# A\n## Recover\nx\n## Recover\ny\n```sh\n# not a heading\n```\n")
     assert list(sections(page)) == ["a", "recover", "recover-1"]
+
+
+def test_a_part_without_text_counts_as_missing(tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text("## alarm\n### What it means\nx\n### Check first\n```sh\nls\n```\n### Recover\n\n## next\n")
+    assert missing_parts(sections(page)["alarm"]) == ["Recover (empty)"]
