@@ -215,6 +215,8 @@ module "monitoring" {
       datapoints_to_alarm = 1
     }
   }
+  # The runbooks of the branch this environment deploys from: the version that matches its code.
+  runbook_base_url = "https://github.com/example-org/django-todo-aws/blob/release/docs/runbooks/"
 
   # What is watched. Names are the renderer's literals, not the owning modules' outputs: the
   # ecs module depends on this one (alarm-based rollback), so this one must not depend on it.

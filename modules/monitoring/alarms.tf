@@ -24,6 +24,8 @@ locals {
   # `log`, when set, makes the metric out of log lines: a metric filter on var.log_group_names
   # [group] counts the JSON lines that match `pattern` (CloudWatch Logs user guide, "Using filter
   # patterns to match terms in JSON log events": `{ $.field = "text" }`, numeric `>=`, `&&`).
+  # `runbook`: the section of docs/runbooks/ that says what to check and how to recover
+  # (<file>.md#<heading anchor>); every alarm's description ends with its link.
   alarm_kinds = {
     alb_target_5xx_rate = {
       namespace        = "AWS/ApplicationELB"
@@ -40,6 +42,7 @@ locals {
       per_cache_member = false
       waf              = false
       log              = null
+      runbook          = "web.md#alb_target_5xx_rate"
     }
     alb_elb_5xx = {
       namespace        = "AWS/ApplicationELB"
@@ -56,6 +59,7 @@ locals {
       per_cache_member = false
       waf              = false
       log              = null
+      runbook          = "web.md#alb_elb_5xx"
     }
     alb_p99_latency = {
       namespace        = "AWS/ApplicationELB"
@@ -72,6 +76,7 @@ locals {
       per_cache_member = false
       waf              = false
       log              = null
+      runbook          = "web.md#alb_p99_latency"
     }
     alb_unhealthy_hosts = {
       namespace        = "AWS/ApplicationELB"
@@ -88,6 +93,7 @@ locals {
       per_cache_member = false
       waf              = false
       log              = null
+      runbook          = "web.md#alb_unhealthy_hosts"
     }
     alb_rejected_connections = {
       namespace        = "AWS/ApplicationELB"
@@ -104,6 +110,7 @@ locals {
       per_cache_member = false
       waf              = false
       log              = null
+      runbook          = "web.md#alb_rejected_connections"
     }
     ecs_running_tasks = {
       namespace        = "ECS/ContainerInsights"
@@ -120,6 +127,7 @@ locals {
       per_cache_member = false
       waf              = false
       log              = null
+      runbook          = "service.md#ecs_running_tasks"
     }
     ecs_cpu = {
       namespace        = "AWS/ECS"
@@ -136,6 +144,7 @@ locals {
       per_cache_member = false
       waf              = false
       log              = null
+      runbook          = "service.md#ecs_cpu"
     }
     ecs_memory = {
       namespace        = "AWS/ECS"
@@ -152,6 +161,7 @@ locals {
       per_cache_member = false
       waf              = false
       log              = null
+      runbook          = "service.md#ecs_memory"
     }
     rds_cpu = {
       namespace        = "AWS/RDS"
@@ -168,6 +178,7 @@ locals {
       per_cache_member = false
       waf              = false
       log              = null
+      runbook          = "database.md#rds_cpu"
     }
     rds_free_storage = {
       namespace        = "AWS/RDS"
@@ -184,6 +195,7 @@ locals {
       per_cache_member = false
       waf              = false
       log              = null
+      runbook          = "database.md#rds_free_storage"
     }
     rds_freeable_memory = {
       namespace        = "AWS/RDS"
@@ -200,6 +212,7 @@ locals {
       per_cache_member = false
       waf              = false
       log              = null
+      runbook          = "database.md#rds_freeable_memory"
     }
     rds_connections = {
       namespace        = "AWS/RDS"
@@ -216,6 +229,7 @@ locals {
       per_cache_member = false
       waf              = false
       log              = null
+      runbook          = "database.md#rds_connections"
     }
     rds_read_latency = {
       namespace        = "AWS/RDS"
@@ -232,6 +246,7 @@ locals {
       per_cache_member = false
       waf              = false
       log              = null
+      runbook          = "database.md#rds_read_latency"
     }
     rds_write_latency = {
       namespace        = "AWS/RDS"
@@ -248,6 +263,7 @@ locals {
       per_cache_member = false
       waf              = false
       log              = null
+      runbook          = "database.md#rds_write_latency"
     }
     cache_cpu = {
       namespace        = "AWS/ElastiCache"
@@ -264,6 +280,7 @@ locals {
       per_cache_member = true
       waf              = false
       log              = null
+      runbook          = "cache.md#cache_cpu"
     }
     cache_memory = {
       namespace        = "AWS/ElastiCache"
@@ -280,6 +297,7 @@ locals {
       per_cache_member = true
       waf              = false
       log              = null
+      runbook          = "cache.md#cache_memory"
     }
     cache_evictions = {
       namespace        = "AWS/ElastiCache"
@@ -296,6 +314,7 @@ locals {
       per_cache_member = true
       waf              = false
       log              = null
+      runbook          = "cache.md#cache_evictions"
     }
     cache_connections = {
       namespace        = "AWS/ElastiCache"
@@ -312,6 +331,7 @@ locals {
       per_cache_member = true
       waf              = false
       log              = null
+      runbook          = "cache.md#cache_connections"
     }
     dlq_messages = {
       namespace        = "AWS/SQS"
@@ -328,6 +348,7 @@ locals {
       per_cache_member = false
       waf              = false
       log              = null
+      runbook          = "jobs.md#dlq_messages"
     }
     app_login_throttle_unavailable = {
       namespace        = local.log_namespace
@@ -344,6 +365,7 @@ locals {
       per_cache_member = false
       waf              = false
       log              = { group = "app", pattern = "{ $.event = \"login_throttle_unavailable\" }" }
+      runbook          = "cache.md#app_login_throttle_unavailable"
     }
     app_cache_down = {
       namespace        = local.log_namespace
@@ -360,6 +382,7 @@ locals {
       per_cache_member = false
       waf              = false
       log              = { group = "app", pattern = "{ $.event = \"cache_down\" }" }
+      runbook          = "cache.md#app_cache_down"
     }
     app_db_unavailable = {
       namespace        = local.log_namespace
@@ -376,6 +399,7 @@ locals {
       per_cache_member = false
       waf              = false
       log              = { group = "app", pattern = "{ $.event = \"db_unavailable\" }" }
+      runbook          = "database.md#app_db_unavailable"
     }
     app_readiness_failed = {
       namespace        = local.log_namespace
@@ -392,6 +416,7 @@ locals {
       per_cache_member = false
       waf              = false
       log              = { group = "app", pattern = "{ $.event = \"readiness_failed\" }" }
+      runbook          = "web.md#app_readiness_failed"
     }
     app_db_credentials = {
       namespace        = local.log_namespace
@@ -408,6 +433,7 @@ locals {
       per_cache_member = false
       waf              = false
       log              = { group = "batch", pattern = "{ $.message = \"database credentials unavailable from Secrets Manager\" }" }
+      runbook          = "jobs.md#app_db_credentials"
     }
     proxy_5xx = {
       namespace        = local.log_namespace
@@ -424,6 +450,7 @@ locals {
       per_cache_member = false
       waf              = false
       log              = { group = "proxy", pattern = "{ $.logger = \"nginx.access\" && $.status >= 500 }" }
+      runbook          = "web.md#proxy_5xx"
     }
     waf_blocked_requests = {
       namespace        = "AWS/WAFV2"
@@ -482,21 +509,33 @@ locals {
   deployment_alarm_kinds = ["alb_target_5xx_rate", "alb_unhealthy_hosts"]
 
   comparison_signs = { GreaterThanThreshold = ">", LessThanThreshold = "<" }
+
+  alarm_descriptions = {
+    for key, alarm in local.alarms : key => format("%s %s %s %s%s. %s Runbook: %s%s",
+      alarm.metric, local.comparison_signs[alarm.comparison], var.alarms[alarm.kind].threshold,
+    alarm.unit, alarm.target, alarm.why, var.runbook_base_url, alarm.runbook)
+  }
 }
 
 resource "aws_cloudwatch_metric_alarm" "this" {
   for_each = local.alarms
 
-  alarm_name = var.names.alarms[each.key]
-  alarm_description = format("%s %s %s %s%s. %s",
-    each.value.metric, local.comparison_signs[each.value.comparison], var.alarms[each.value.kind].threshold,
-  each.value.unit, each.value.target, each.value.why)
+  alarm_name        = var.names.alarms[each.key]
+  alarm_description = local.alarm_descriptions[each.key]
 
   comparison_operator = each.value.comparison
   threshold           = var.alarms[each.value.kind].threshold * each.value.scale
   evaluation_periods  = var.alarms[each.value.kind].evaluation_periods
   datapoints_to_alarm = var.alarms[each.value.kind].datapoints_to_alarm
   treat_missing_data  = each.value.missing
+
+  lifecycle {
+    # PutMetricAlarm: AlarmDescription is at most 1024 characters; fail the plan, not the apply.
+    precondition {
+      condition     = length(local.alarm_descriptions[each.key]) <= 1024
+      error_message = "The description of alarm ${each.key} is longer than CloudWatch's 1024 characters: shorten its `why` or runbook_base_url."
+    }
+  }
 
   # Recovery is news too; INSUFFICIENT_DATA is not (treat_missing_data decides what gaps mean).
   alarm_actions = [aws_sns_topic.alerts.arn]

@@ -3,11 +3,13 @@
 locals {
   # Every rule sends one readable line to the alert topic: an input transformer picks fields of
   # the event (input_paths) and fills them into a JSON string (template), which SNS delivers as
-  # the message body. A path absent from an event leaves its placeholder empty.
+  # the message body. A path absent from an event leaves its placeholder empty. `runbook`: the
+  # section of docs/runbooks/ the line ends with a link to.
   rules = {
     # The circuit breaker or a deployment alarm failed a deployment; with rollback on, ECS
     # returns to the last completed deployment and says why in `reason`.
     deployment = {
+      runbook     = "service.md#deployment-failed"
       description = "ECS deployment of ${var.service_name} failed (and rolled back)"
       pattern = jsonencode({
         source        = ["aws.ecs"]
@@ -26,6 +28,7 @@ locals {
     # match an array when any element matches, so "anything-but 0" on the containers' exit codes
     # catches a non-zero exit; a task that never started has no exit code, hence the stop code.
     task = {
+      runbook     = "jobs.md#task-stopped"
       description = "A scheduled job or the migration task stopped with a non-zero exit code or failed to start"
       pattern = jsonencode({
         source        = ["aws.ecs"]
@@ -50,6 +53,7 @@ locals {
     }
 
     pipeline = {
+      runbook     = "release.md#pipeline-failed"
       description = "Pipeline ${var.pipeline_name} failed"
       pattern = jsonencode({
         source        = ["aws.codepipeline"]
@@ -69,6 +73,7 @@ locals {
     # the RDS user guide's DB instance event example), the envelope every AWS event carries;
     # the form of detail.SourceIdentifier (identifier or ARN) differs between AWS's own pages.
     database = {
+      runbook     = "database.md#database-event"
       description = "RDS instance ${var.db_instance_identifier}: ${join(", ", local.rds_event_categories)}"
       pattern = jsonencode({
         source        = ["aws.rds"]
@@ -87,6 +92,13 @@ locals {
   }
 
   rds_event_categories = ["availability", "failover", "failure", "low storage", "maintenance", "recovery"]
+
+  # Each template with its runbook's link before the closing quote: still one JSON string, as
+  # runbook_base_url holds no quote or backslash (validated).
+  event_lines = {
+    for key, rule in local.rules :
+    key => format("%s Runbook: %s%s\"", trimsuffix(rule.template, "\""), var.runbook_base_url, rule.runbook)
+  }
 }
 
 resource "aws_cloudwatch_event_rule" "this" {
@@ -106,6 +118,6 @@ resource "aws_cloudwatch_event_target" "this" {
 
   input_transformer {
     input_paths    = each.value.input_paths
-    input_template = each.value.template
+    input_template = local.event_lines[each.key]
   }
 }

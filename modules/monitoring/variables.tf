@@ -54,6 +54,19 @@ variable "alert_label" {
   }
 }
 
+variable "runbook_base_url" {
+  description = "Where docs/runbooks/ is read, ending in '/': every alarm description and event line ends with this followed by its runbook section (<file>.md#<anchor>), e.g. \"https://github.com/<owner>/<repo>/blob/<branch>/docs/runbooks/\"."
+  type        = string
+  nullable    = false
+
+  validation {
+    # Printed into the JSON strings of the input templates: no quote, backslash or space. 300
+    # characters leave every alarm description within CloudWatch's 1024 (checked per alarm).
+    condition     = can(regex("^[^\\s\"\\\\]{1,300}/$", var.runbook_base_url))
+    error_message = "runbook_base_url: at most 300 characters without spaces, quotes or backslashes, ending in '/'."
+  }
+}
+
 # ---- Encryption ----
 
 variable "kms_key_arn" {

@@ -255,7 +255,9 @@ def test_every_rule_sends_a_one_line_message_to_the_topic(parsed):
     assert target["arn"] == TOPIC_ARN
     assert target["rule"] == "${aws_cloudwatch_event_rule.this[each.key].name}"
     (transformer,) = blocks(target, "input_transformer")
-    assert transformer == {"input_paths": "${each.value.input_paths}", "input_template": "${each.value.template}"}
+    assert transformer == {
+        "input_paths": "${each.value.input_paths}", "input_template": "${local.event_lines[each.key]}",
+    }
     for key, rule in locals_of(parsed)["rules"].items():
         template = rule["template"]  # as written in HCL: the quotes escaped
         # A JSON string (SNS delivers it as the message): quoted, one line, every placeholder fed.
