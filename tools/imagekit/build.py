@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from . import bases
-from .podman import ROOT, ImageError, log, podman
+from .podman import ROOT, log, podman
 
 APP_DIR = ROOT / "app"
 TARGETS = {"app": "localhost/todo-app:local", "proxy": "localhost/todo-proxy:local"}
@@ -97,7 +97,8 @@ def build(targets: list[str] | None = None, cache: bool = True) -> dict[str, obj
         for target in targets or list(TARGETS):
             started = time.monotonic()
             log(f"building {TARGETS[target]} (target {target})")
-            podman("build", "--quiet", "--layers" if cache else "--no-cache", "--network=host", "--pull=never", *host_ca_volumes(home),
+            podman("build", "--quiet", "--layers" if cache else "--no-cache", "--network=host", "--pull=never",
+                   *host_ca_volumes(home),
                    *(f"--build-arg={k}={v}" for k, v in build_args.items()),
                    "--target", target, "--tag", TARGETS[target], "--file", str(APP_DIR / "Dockerfile"),
                    str(APP_DIR), timeout=3600)
