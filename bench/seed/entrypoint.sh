@@ -6,5 +6,7 @@
 poetry run python manage.py migrate
 poetry run python manage.py collectstatic --no-input
 
+# The seed's own construct, kept as written.
+# shellcheck disable=SC2015
 nginx -t && nginx || (nginx -t && exit 1)
 exec poetry run gunicorn --workers 3 --bind 0.0.0.0:8000 config.wsgi:application

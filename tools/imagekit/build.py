@@ -104,4 +104,4 @@ def build(targets: list[str] | None = None, cache: bool = True) -> dict[str, obj
                    str(APP_DIR), timeout=3600)
             timings[target] = round(time.monotonic() - started, 1)
             log(f"  {TARGETS[target]} built in {timings[target]} s")
-    return {"seconds": timings, "stand_ins": notes}
+    return {"seconds": timings, "stand_ins": notes, "bases": base_args}

@@ -123,8 +123,9 @@ def run_flags(container: Container) -> list[str]:
     return flags
 
 
-def _urls() -> tuple[str, str]:
-    database_url, redis_url = os.environ.get("DATABASE_URL", ""), os.environ.get("REDIS_URL", "")
+def _urls(database_url: str | None, redis_url: str | None) -> tuple[str, str]:
+    database_url = database_url or os.environ.get("DATABASE_URL", "")
+    redis_url = redis_url or os.environ.get("REDIS_URL", "")
     if not database_url.startswith(("postgres://", "postgresql://")) or not redis_url.startswith("redis"):
         raise ImageError("make up needs DATABASE_URL (postgres://...) and REDIS_URL (redis://...)")
     return database_url, redis_url
@@ -137,9 +138,10 @@ def _port_free(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) != 0
 
 
-def up(timeout: float = 120) -> dict[str, float]:
-    """Migration task, then app (until healthy), then proxy; returns the seconds each step took."""
-    database_url, redis_url = _urls()
+def up(database_url: str | None = None, redis_url: str | None = None, timeout: float = 120) -> dict[str, float]:
+    """Migration task, then app (until healthy), then proxy; returns the seconds each step took.
+    The URLs default to DATABASE_URL and REDIS_URL."""
+    database_url, redis_url = _urls(database_url, redis_url)
     down(quiet=True)
     for port in (APP_PORT, PROXY_PORT):
         if not _port_free(port):
