@@ -105,6 +105,21 @@ check-deploy: ## manage.py check --deploy with production-like settings
 lint-app: ## hadolint, shellcheck and nginx -t on the app's container files
 	$(MAKE) -C app lint-app
 
+# ---- Images: app/Dockerfile built and run with podman (no Docker daemon) -----
+# Stand-in base images are built from Debian when the registries are unreachable (see README).
+IMAGE_PACKAGES := podman buildah runc uidmap catatonit mmdebstrap
+.PHONY: images up down
+
+images: $(VENV)/.stamp ## Build the app and proxy images of app/Dockerfile with podman
+	tools/debian-packages.sh $(IMAGE_PACKAGES)
+	$(PY) tools/images.py build
+
+up: images ## Run migrate, app and proxy as the ECS task does, on :8080 (needs DATABASE_URL, REDIS_URL)
+	$(PY) tools/images.py up
+
+down: $(VENV)/.stamp ## Stop and remove the containers of `make up`
+	$(PY) tools/images.py down
+
 # ---- Team tooling: GitHub workflows, pre-commit, cost -------------------------
 # npm ci installs exactly package-lock.json (integrity hashes, no registry address in it).
 node_modules/.stamp: package-lock.json

@@ -94,10 +94,14 @@ def full(args: argparse.Namespace) -> None:
                                              seconds=args.seconds, connections=args.connections, log=log)
         log("cold start")
         results["cold_start"] = cold_starts(variant, services, workdir, args.cold_rounds, with_seed=True)
+        if not args.no_images:
+            results["images"] = image_figures(services)
     results["machine_after"] = report.machine()
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     markdown = report.results_table(results)
+    if "images" in results:
+        markdown += "\n\n" + image_markdown(results["images"])
     print(markdown)
     if not args.no_readme:
         pairs = report.pairs_markdown()
@@ -105,6 +109,34 @@ def full(args: argparse.Namespace) -> None:
                               "(`tools/bench.py pair`):\n\n" + pairs if pairs else "")
         if report.update_readme(section):
             log("README.md: Performance section updated")
+        if "images" in results and "skipped" not in results["images"]:
+            from imagekit import bench as imagebench
+
+            imagebench.update_readme(image_markdown(results["images"]))
+
+
+def image_figures(services) -> dict:
+    """The images (tools/imagekit/bench.py) beside the seed's, on this run's scratch database;
+    skipped, with the reason in the results, where containers cannot run."""
+    from imagekit import bench as imagebench
+    from imagekit.podman import ImageError, unavailable_reason
+
+    if reason := unavailable_reason():
+        log(f"images: skipped ({reason})")
+        return {"skipped": reason}
+    log("images: build, sizes and start, beside the seed's image")
+    try:
+        return imagebench.measure(services.database_url, services.redis_url)
+    except ImageError as exc:
+        raise BenchError(f"images: {exc}") from exc
+
+
+def image_markdown(figures: dict) -> str:
+    from imagekit import bench as imagebench
+
+    if "skipped" in figures:
+        return f"Images: not measured ({figures['skipped']})."
+    return imagebench.markdown(figures)
 
 
 def _app_env(services) -> dict[str, str]:
@@ -171,6 +203,7 @@ def main() -> None:
     sub = parser.add_subparsers(dest="command")
     parser.add_argument("--render-runs", type=int, default=5)
     parser.add_argument("--no-readme", action="store_true", help="do not update README.md's table")
+    parser.add_argument("--no-images", action="store_true", help="skip building and starting the images")
     paired = sub.add_parser("pair", help="before/after of one change, in paired runs")
     paired.add_argument("name")
     paired.add_argument("--description", default="")

@@ -11,6 +11,7 @@ import uuid
 import pytest
 from django.contrib.auth import get_user_model
 
+from tests.containers import container_stack  # noqa: F401  (fixture)
 from tests.helpers import (
     APP_DIR,
     PYTHON,

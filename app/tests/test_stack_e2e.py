@@ -1,4 +1,5 @@
-"""Through the real stack: nginx (the proxy image's config) -> gunicorn (the app's config)."""
+"""Through the real stack: nginx (the proxy image's config) -> gunicorn (the app's config), run by
+scripts/serve.sh and as the images themselves (tests/containers.py)."""
 
 from __future__ import annotations
 
@@ -50,9 +51,15 @@ def csrf_token(html: str) -> str:
     return match.group(1)
 
 
+@pytest.fixture(params=["serve", "containers"])
+def stack(request):
+    """Each flow through both stacks: scripts/serve.sh, and the images run as the ECS task."""
+    return request.getfixturevalue("live_stack" if request.param == "serve" else "container_stack")
+
+
 @pytest.fixture
-def web(live_stack):
-    return Browserless(live_stack.base_url)
+def web(stack):
+    return Browserless(stack.base_url)
 
 
 def test_healthz_through_nginx(web):
@@ -73,8 +80,8 @@ def test_readyz_is_not_reachable_through_nginx(web, path):
     assert "status" not in body
 
 
-def test_readyz_answers_inside_the_task(live_stack):
-    app = Browserless(live_stack.app_url)
+def test_readyz_answers_inside_the_task(stack):
+    app = Browserless(stack.app_url)
     response, body = app.request("GET", "/readyz")
     assert response.status == 200
     assert '"status": "ok"' in body
@@ -115,14 +122,14 @@ def test_missing_static_file_is_404(web):
     assert response.status == 404
 
 
-def test_login_then_create_over_http_with_csrf(web, live_stack):
+def test_login_then_create_over_http_with_csrf(web, stack):
     _, page = web.request("GET", "/accounts/login/")
     response, _ = web.request(
         "POST",
         "/accounts/login/",
         {
-            "username": live_stack.username,
-            "password": live_stack.password,
+            "username": stack.username,
+            "password": stack.password,
             "csrfmiddlewaretoken": csrf_token(page),
         },
     )
@@ -140,14 +147,14 @@ def test_login_then_create_over_http_with_csrf(web, live_stack):
     assert "nginx 経由で作成" in listing
 
 
-def test_post_without_csrf_token_is_rejected_through_nginx(web, live_stack):
+def test_post_without_csrf_token_is_rejected_through_nginx(web, stack):
     _, page = web.request("GET", "/accounts/login/")
     web.request(
         "POST",
         "/accounts/login/",
         {
-            "username": live_stack.username,
-            "password": live_stack.password,
+            "username": stack.username,
+            "password": stack.password,
             "csrfmiddlewaretoken": csrf_token(page),
         },
     )
@@ -155,7 +162,7 @@ def test_post_without_csrf_token_is_rejected_through_nginx(web, live_stack):
     assert response.status == 403
 
 
-def test_each_request_is_logged_once_as_json_by_nginx(web, live_stack):
+def test_each_request_is_logged_once_as_json_by_nginx(web, stack):
     import json
     import uuid
 
@@ -163,10 +170,10 @@ def test_each_request_is_logged_once_as_json_by_nginx(web, live_stack):
     web.request("GET", marker)
     # nginx buffers its access lines for up to a second; allow more under load.
     deadline = time.monotonic() + 15
-    while f'"query":"{marker.split("?")[1]}"' not in live_stack.log():
+    while f'"query":"{marker.split("?")[1]}"' not in stack.log():
         assert time.monotonic() < deadline, "no access line from nginx"
         time.sleep(0.1)
-    lines = [json.loads(line) for line in live_stack.log().splitlines() if line.startswith("{")]
+    lines = [json.loads(line) for line in stack.log().splitlines() if line.startswith("{")]
     access = [entry for entry in lines if entry.get("message") == "request"]
     mine = [entry for entry in access if entry.get("query") == marker.split("?")[1]]
     assert [(entry["logger"], entry["path"], entry["status"]) for entry in mine] == [
