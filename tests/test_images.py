@@ -81,9 +81,21 @@ def test_the_one_writable_mount_is_the_scratch_volume(containers, local):
     assert [(m["containerPath"], m["readOnly"]) for m in mounts] == [(local.scratch, False)]
 
 
+def module_default(name: str):
+    variables = _load(ROOT / "modules" / "ecs" / "variables.tf")["variable"]
+    return next(v[name]["default"] for v in variables if name in v)
+
+
+def module_command(command: list[str]) -> list[str]:
+    """The module's health check with its port expressions at the module's default app_port."""
+    port = module_default("app_port")
+    return [part.replace("${var.app_port + 1}", str(port + 1)).replace("${var.app_port}", str(port))
+            for part in command]
+
+
 def test_health_check_matches(containers):
     check = containers["app"]["healthCheck"]
-    assert list(task.APP.health_command) == check["command"]
+    assert list(task.APP.health_command) == module_command(check["command"])
     assert task.APP.health == {k: check[k] for k in ("interval", "timeout", "retries", "startPeriod")}
     # ECS starts the proxy once the app is HEALTHY; `up` waits for the same check.
     assert [d["condition"] for d in containers["proxy"]["dependsOn"]] == ["HEALTHY"]
@@ -91,7 +103,7 @@ def test_health_check_matches(containers):
 
 
 def test_ports_are_the_modules_defaults(containers):
-    assert f"127.0.0.1:{task.APP_PORT}/" in containers["app"]["healthCheck"]["command"][-1]
+    assert f"127.0.0.1:{task.LIVENESS_PORT}/" in module_command(containers["app"]["healthCheck"]["command"])[-1]
     assert containers["proxy"]["portMappings"][0]["containerPort"] == task.PROXY_PORT
 
 

@@ -23,6 +23,8 @@ from .podman import ImageError, container_running, log, podman
 
 PREFIX = "todo-local"
 APP_PORT, PROXY_PORT = 8000, 8080
+# gunicorn's master answers liveness on the next port (app/config/liveness.py), as in the task.
+LIVENESS_PORT = APP_PORT + 1
 STATE = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "todo-images"
 
 
@@ -43,7 +45,7 @@ class Container:
 APP = Container(
     name="app", image=TARGETS["app"], user="10001",
     health_command=("CMD", "python", "-c", "import urllib.request,sys; urllib.request.urlopen("
-                    f"'http://127.0.0.1:{APP_PORT}/healthz', timeout=3)"),
+                    f"'http://127.0.0.1:{LIVENESS_PORT}/healthz', timeout=3)"),
     health={"interval": 15, "timeout": 5, "retries": 3, "startPeriod": 30},
 )
 PROXY = Container(name="proxy", image=TARGETS["proxy"], user="101")
