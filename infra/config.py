@@ -345,10 +345,6 @@ class VaultLock(Strict):
     def _lock(self) -> VaultLock:
         if self.min_retention_days > self.max_retention_days:
             raise ValueError("min_retention_days must not exceed max_retention_days")
-        if self.mode == "compliance" and not self.i_understand_compliance_mode_is_irreversible:
-            raise ValueError("mode compliance cannot be undone once grace_days have passed (not even by the "
-                             "account's root user); set i_understand_compliance_mode_is_irreversible: true "
-                             "to opt in (docs/recovery.md, \"Vault Lock\")")
         return self
 
 
@@ -389,6 +385,11 @@ def backup_problems(env: Environment) -> list[tuple[tuple[str, ...], str]]:
         problems.append((("backup", "copy_region"), f"is the environment's own region ({env.region}); a copy "
                                                     "protects against losing a region only in another one"))
     lock = backup.vault_lock
+    if lock.mode == "compliance" and not lock.i_understand_compliance_mode_is_irreversible:
+        problems.append((("backup", "vault_lock", "mode"), "compliance cannot be undone once grace_days have passed "
+                         "(not even by the account's root user); set vault_lock."
+                         "i_understand_compliance_mode_is_irreversible: true to opt in (docs/recovery.md, "
+                         "\"Vault Lock\")"))
     if lock.mode != "none":
         # A vault lock refuses any backup or copy job whose retention is outside its range.
         kept = {"backup.retention_days": backup.retention_days}
