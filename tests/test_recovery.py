@@ -107,4 +107,4 @@ def test_docs_show_the_current_objectives():
     result = CliRunner().invoke(render.cli, ["recovery", "--markdown"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     docs = (ROOT / "docs" / "recovery.md").read_text(encoding="utf-8")
-    assert result.stdout in docs, "docs/recovery.md: the objectives table is stale; paste `render.py recovery --markdown`"
+    assert result.stdout in docs, "docs/recovery.md: stale objectives; paste `render.py recovery --markdown`"
