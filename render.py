@@ -142,6 +142,29 @@ def cost(envs: tuple[str, ...], overrides: tuple[str, ...], markdown: bool, deta
 
 
 @cli.command()
+@click.argument("envs", nargs=-1)
+@click.option("--markdown", is_flag=True, help="A Markdown table (docs/recovery.md's).")
+def recovery(envs: tuple[str, ...], markdown: bool) -> None:
+    """Recovery objectives (RPO, RTO) of each environment's database, side by side (default: every one).
+
+    Computed from the same merged YAML that renders the roots, with the AWS figures of
+    cost/recovery.yaml.
+    """
+    from infra.recovery import format_markdown, format_text, load_figures, objectives
+
+    proj = project()
+    try:
+        rules = rules_for(proj)
+        selected = list(envs) or rules.labels["env"]
+        path = proj.root / "cost" / "recovery.yaml"
+        figures = load_figures(path, proj.rel(path))
+        results = {env: objectives(load(proj, env, rules)[1], figures) for env in selected}
+    except RenderError as exc:
+        fail(exc.problems)
+    click.echo((format_markdown if markdown else format_text)(results, figures), nl=False)
+
+
+@cli.command()
 @click.option("--check", "only_check", is_flag=True, help="Change nothing; fail when a file is not formatted.")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 def fmt(only_check: bool, paths: tuple[Path, ...]) -> None:

@@ -391,6 +391,94 @@ class Monitoring(Strict):
         return value
 
 
+# ---- Backup (AWS Backup plan of the database; modules/backup) ----
+
+# AWS Backup's limits: continuous backup (point-in-time recovery) keeps at most 35 days ("Continuous
+# backups and point-in-time recovery", AWS Backup Developer Guide); Vault Lock's compliance mode
+# needs a cooling-off period of at least 3 days (PutBackupVaultLockConfiguration, ChangeableForDays).
+CONTINUOUS_MAX_DAYS = 35
+COMPLIANCE_MIN_GRACE_DAYS = 3
+
+
+class VaultLock(Strict):
+    """Backup Vault Lock on the environment's vaults.
+
+    governance: the lock can be removed by whoever may call DeleteBackupVaultLockConfiguration;
+    compliance: after grace_days nobody can remove it or delete a recovery point before its
+    retention ends, not even the account's root user, and the vault cannot be deleted while it
+    holds any. Irreversible, hence its own switch (docs/recovery.md, "Vault Lock").
+    """
+
+    mode: Literal["none", "governance", "compliance"]
+    min_retention_days: int = Field(ge=1, le=36500)
+    max_retention_days: int = Field(ge=1, le=36500)
+    grace_days: int = Field(ge=COMPLIANCE_MIN_GRACE_DAYS, le=36500)  # compliance mode only
+    i_understand_compliance_mode_is_irreversible: bool
+
+    @model_validator(mode="after")
+    def _lock(self) -> VaultLock:
+        if self.min_retention_days > self.max_retention_days:
+            raise ValueError("min_retention_days must not exceed max_retention_days")
+        return self
+
+
+class Backup(Strict):
+    enabled: bool  # an AWS Backup plan for the database (off: RDS's own automated backups only)
+    schedule: str = Field(pattern=r"^cron\(.+\)$")  # AWS Backup cron, UTC
+    retention_days: int = Field(ge=1, le=36500)  # daily snapshot recovery points
+    # AWS Backup takes over the database's automated backups: point-in-time recovery for
+    # rds.backup_retention_days (at most 35), in the vault, under its lock and copy rules.
+    continuous: bool
+    copy_region: str | None  # a second region that receives a copy of every recovery point
+    copy_retention_days: int = Field(ge=1, le=36500)
+    vault_lock: VaultLock
+    # Deleting the database keeps its automated backups (and so its point-in-time recovery)
+    # until their retention ends, instead of deleting them with it (RDS DeleteAutomatedBackups).
+    keep_rds_backups_on_delete: bool
+
+    @field_validator("copy_region")
+    @classmethod
+    def _copy_region(cls, value: str | None) -> str | None:
+        if value is not None and value not in REGIONS:
+            close = difflib.get_close_matches(value, sorted(REGIONS), n=1)
+            hint = f' (did you mean "{close[0]}"?)' if close else ""
+            raise ValueError(f"not an AWS Region this project knows (infra/regions.py){hint}")
+        return value
+
+
+def backup_problems(env: Environment) -> list[tuple[tuple[str, ...], str]]:
+    """(key path, reason) for each backup setting that AWS would refuse or that protects nothing."""
+    backup, problems = env.backup, []
+    if not backup.enabled:
+        for key, on in (("continuous", backup.continuous), ("copy_region", backup.copy_region is not None),
+                        ("vault_lock", backup.vault_lock.mode != "none")):
+            if on:
+                problems.append((("backup", key), "needs backup.enabled: true"))
+        return problems
+    if backup.copy_region == env.region:
+        problems.append((("backup", "copy_region"), f"is the environment's own region ({env.region}); a copy "
+                                                    "protects against losing a region only in another one"))
+    lock = backup.vault_lock
+    if lock.mode == "compliance" and not lock.i_understand_compliance_mode_is_irreversible:
+        problems.append((("backup", "vault_lock", "mode"), "compliance cannot be undone once grace_days have passed "
+                         "(not even by the account's root user); set vault_lock."
+                         "i_understand_compliance_mode_is_irreversible: true to opt in (docs/recovery.md, "
+                         "\"Vault Lock\")"))
+    if lock.mode != "none":
+        # A vault lock refuses any backup or copy job whose retention is outside its range.
+        kept = {"backup.retention_days": backup.retention_days}
+        if backup.continuous:
+            kept["rds.backup_retention_days"] = env.rds.backup_retention_days
+        if backup.copy_region:
+            kept["backup.copy_retention_days"] = backup.copy_retention_days
+        for key, days in kept.items():
+            if not lock.min_retention_days <= days <= lock.max_retention_days:
+                problems.append((("backup", "vault_lock"), f"{key} ({days}) is outside min_retention_days-"
+                                 f"max_retention_days ({lock.min_retention_days}-{lock.max_retention_days}): "
+                                 "the lock would refuse those recovery points"))
+    return problems
+
+
 class Environment(Strict):
     """One environment after merging common.yaml with its env.yaml."""
 
@@ -408,6 +496,7 @@ class Environment(Strict):
     ssm: Ssm
     codepipeline: Codepipeline
     monitoring: Monitoring
+    backup: Backup
     force_destroy: bool  # let `terraform destroy` empty buckets and repositories (never in prod)
 
     @field_validator("region")

@@ -326,6 +326,32 @@ def storage(x: Inputs) -> Line:
     return Line("storage", usd, f"{images_gb:.1f} GB of images, {x.a('s3_gb'):g} GB in S3")
 
 
+def stored_backup_gb(data_gb: float, daily_change: float, days: int) -> float:
+    """A full copy, then one day's changes for every further day kept (incremental snapshots)."""
+    return data_gb * (1 + daily_change * max(days - 1, 0)) if days else 0.0
+
+
+def backup(x: Inputs) -> Line:
+    env, data, change = x.env, x.a("database_gb"), x.a("database_daily_change")
+    # RDS's automated backups (or the continuous backup AWS Backup keeps in their place): free up
+    # to the provisioned storage.
+    automated = stored_backup_gb(data, change, env.rds.backup_retention_days)
+    billed = max(automated - env.rds.allocated_storage, 0.0)
+    usd = billed * x.p("rds_backup_gb_month")
+    detail = f"{automated:.1f} GB of automated backups ({billed:.1f} GB beyond the free allowance)"
+    if env.backup.enabled:
+        snapshots = stored_backup_gb(data, change, env.backup.retention_days)
+        usd += snapshots * x.p("backup_rds_snapshot_gb_month")
+        detail += f", {snapshots:.1f} GB of daily snapshots"
+        if env.backup.copy_region:
+            copies = stored_backup_gb(data, change, env.backup.copy_retention_days)
+            transfer = data * change * 30  # a month of incremental copies crossing regions
+            usd += (copies * x.p("backup_rds_snapshot_gb_month") + transfer * x.p("inter_region_transfer_gb")
+                    + x.p("kms_key_month"))  # the copy region's own key
+            detail += f", {copies:.1f} GB copied to {env.backup.copy_region} ({transfer:.1f} GB a month)"
+    return Line("backup", usd, detail)
+
+
 def dns(x: Inputs) -> Line:
     zones = 1 if x.env.domain and x.env.domain.create_zone else 0
     return Line("dns", zones * x.p("route53_zone_month"), f"{zones} hosted zone(s)")
@@ -360,6 +386,7 @@ LINES: dict[str, tuple[str, Callable[[Inputs], Line]]] = {
     "logs": ("CloudWatch Logs", logs),
     "pipeline": ("CodeBuild + CodePipeline", pipeline),
     "storage": ("ECR + S3 storage", storage),
+    "backup": ("Database backups", backup),
     "dns": ("Route 53 zone", dns),
     "waf": ("AWS WAF", waf),
     "monitoring": ("CloudWatch alarms + dashboards", monitoring),

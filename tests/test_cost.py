@@ -39,6 +39,7 @@ FIXTURE_PRICES = {
     "s3_standard_gb_month": 0.02,
     "ecr_storage_gb_month": 0.1, "codebuild_small_minute": 0.01, "codepipeline_action_minute": 0.002,
     "waf_web_acl_month": 5.0, "waf_rule_month": 1.0, "waf_requests_million": 0.6,
+    "rds_backup_gb_month": 0.1, "backup_rds_snapshot_gb_month": 0.2, "inter_region_transfer_gb": 0.1,
 }
 FIXTURE_ASSUMPTIONS = {
     "requests_per_month": 360_000, "response_kb": 100, "nat_data_gb_per_month": 10,
@@ -47,6 +48,7 @@ FIXTURE_ASSUMPTIONS = {
     "pipeline_action_minutes": 10, "migrate_task_minutes": 6, "batch_runs_per_job_per_month": 30,
     "batch_task_minutes": 4, "image_mb": 1024, "s3_gb": 10, "secret_reads_per_task_hour": 10,
     "kms_requests_per_month": 20_000, "waf_log_kb_per_request": 2,
+    "kms_requests_per_month": 20_000, "database_gb": 10, "database_daily_change": 0.1,
 }
 
 
@@ -144,6 +146,22 @@ def test_kms_secrets_logs_pipeline_storage():
     assert result["logs"] == pytest.approx((3 + 1 + 1) * 0.5 + stored * 0.03)
     assert result["pipeline"] == pytest.approx(10 * (5 * 0.01 + 10 * 0.002))
     assert result["storage"] == pytest.approx(2 * 5 * 1.0 * 0.1 + 10 * 0.02)  # two repositories
+
+
+def test_database_backups_beyond_the_free_allowance_snapshots_and_copies():
+    # RDS only: 10 GB + 0.1 x 10 GB a day for 9 more days = 19 GB, free within 20 GB provisioned.
+    rds_only = lines("dev", rds={"backup_retention_days": 10, "allocated_storage": 20})
+    assert rds_only["backup"] == 0
+    longer = lines("dev", rds={"backup_retention_days": 35, "allocated_storage": 20})
+    assert longer["backup"] == pytest.approx((10 * (1 + 0.1 * 34) - 20) * 0.1)  # 44 GB, 24 beyond
+    planned = lines("dev", rds={"backup_retention_days": 1, "allocated_storage": 20},
+                    backup={"enabled": True, "retention_days": 5})
+    assert planned["backup"] == pytest.approx(10 * (1 + 0.1 * 4) * 0.2)  # 14 GB of daily snapshots
+    copied = lines("dev", rds={"backup_retention_days": 1, "allocated_storage": 20},
+                   backup={"enabled": True, "retention_days": 5, "copy_region": "ap-northeast-3",
+                           "copy_retention_days": 3})
+    copies = 10 * (1 + 0.1 * 2) * 0.2 + 10 * 0.1 * 30 * 0.1 + 1.0  # storage, transfer, the copy key
+    assert copied["backup"] == pytest.approx(planned["backup"] + copies)
 
 
 def test_infrequent_access_logs_ingest_cheaper():

@@ -25,7 +25,7 @@ LONGEST_BASE_URL = "https://example.org/" + "x" * 280 + "/"
 DESCRIPTION_LIMIT = 1024  # PutMetricAlarm: AlarmDescription, at most 1024 characters
 # Other documents linked from the runbooks, maintained with their own features (the web ACL,
 # backups): checked like every link once they are in the checkout.
-ELSEWHERE = {ROOT / "docs" / "recovery.md"}
+ELSEWHERE: set[Path] = set()
 
 
 # ---- Markdown as GitHub renders it ----

@@ -24,6 +24,7 @@ module "rds" {
   # (modules/bootstrap): the CI apply role may create and change roles only with it attached.
   permissions_boundary_arn = "arn:aws:iam::111111111111:policy/todo-dev-sec-role-boundary-policy"
 
+  keep_automated_backups_on_delete    = false
   engine_version                      = "17"
   instance_class                      = "db.t4g.micro"
   allocated_storage                   = 20

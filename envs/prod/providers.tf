@@ -17,6 +17,23 @@ provider "aws" {
   }
 }
 
+# The second region that receives a copy of every daily backup (backup.copy_region).
+provider "aws" {
+  alias               = "backup_copy"
+  region              = "ap-northeast-3"
+  allowed_account_ids = ["333333333333"]
+
+  default_tags {
+    tags = {
+      System     = "todo"
+      Env        = "prod"
+      ManagedBy  = "terraform"
+      Repository = "example-org/django-todo-aws"
+      Layer      = "data"
+    }
+  }
+}
+
 provider "aws" {
   alias               = "app"
   region              = "ap-northeast-1"

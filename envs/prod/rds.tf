@@ -24,6 +24,7 @@ module "rds" {
   # (modules/bootstrap): the CI apply role may create and change roles only with it attached.
   permissions_boundary_arn = "arn:aws:iam::333333333333:policy/todo-prod-sec-role-boundary-policy"
 
+  keep_automated_backups_on_delete    = true
   engine_version                      = "17"
   instance_class                      = "db.t4g.small"
   allocated_storage                   = 50

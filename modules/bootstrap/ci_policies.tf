@@ -26,8 +26,10 @@ locals {
   # Services the environment's roles are passed to, each the service principal its role trusts
   # ("Grant a user permissions to pass a role to an AWS service": iam:PassedToService): ECS task
   # definitions (execution, task and migration roles), EventBridge Scheduler schedules, CodeBuild
-  # projects and the pipeline.
+  # projects and the pipeline, and AWS Backup (a backup selection names the role AWS Backup
+  # assumes: CreateBackupSelection needs iam:PassRole on it, modules/backup).
   passed_to_services = [
+    "backup.amazonaws.com",
     "codebuild.amazonaws.com",
     "codepipeline.amazonaws.com",
     "ecs-tasks.amazonaws.com",

@@ -152,6 +152,10 @@ resource "aws_db_instance" "this" {
   copy_tags_to_snapshot   = true
   deletion_protection     = var.deletion_protection
   skip_final_snapshot     = !var.final_snapshot
+  # Deleting the instance deletes its automated backups too unless this is false; kept, they stay
+  # restorable (point in time included) until their retention ends (RDS DeleteDBInstance,
+  # DeleteAutomatedBackups).
+  delete_automated_backups = !var.keep_automated_backups_on_delete
   # One final snapshot per deletion: RDS refuses a snapshot identifier that already exists, so a
   # fixed name would make the second deletion of this environment's database fail. The renderer's
   # name (naming.yaml) gets the instance's creation time, taken once at create (ignore_changes

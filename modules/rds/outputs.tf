@@ -12,6 +12,11 @@ output "instance_identifier" {
   value       = aws_db_instance.this.identifier
 }
 
+output "instance_arn" {
+  description = "ARN of the DB instance (the AWS Backup plan selects it)."
+  value       = aws_db_instance.this.arn
+}
+
 output "address" {
   description = "Host name of the DB instance. The parameter group sets rds.force_ssl, so every connection uses TLS; the app verifies the server against the RDS CA bundle (sslmode=verify-full)."
   value       = aws_db_instance.this.address

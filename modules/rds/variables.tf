@@ -213,6 +213,13 @@ variable "final_snapshot" {
 
 # ---- Backups and maintenance ----
 
+variable "keep_automated_backups_on_delete" {
+  description = "Keep the automated backups when the instance is deleted, until their retention ends (false deletes them with it)."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
 variable "backup_retention_days" {
   description = "Days of automated backups and point-in-time recovery (1-35)."
   type        = number
