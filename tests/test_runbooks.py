@@ -9,11 +9,11 @@ what to check first and how to recover.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 import pytest
+from markdown import Section, github_anchor, relative_link_problems, sections
 from tfhelpers import ROOT, load_module, locals_of, resources, variables_of
 
 from infra.render import Project, load
@@ -23,49 +23,6 @@ PARTS = ("What it means", "Check first", "Recover")
 # The longest runbook_base_url the module's validation admits (300 characters before the '/').
 LONGEST_BASE_URL = "https://example.org/" + "x" * 280 + "/"
 DESCRIPTION_LIMIT = 1024  # PutMetricAlarm: AlarmDescription, at most 1024 characters
-# Other documents linked from the runbooks, maintained with their own features (the web ACL,
-# backups): checked like every link once they are in the checkout.
-ELSEWHERE: set[Path] = set()
-
-
-# ---- Markdown as GitHub renders it ----
-
-
-@dataclass
-class Section:
-    level: int
-    title: str
-    anchor: str
-    body: list[str]  # the lines up to the next heading of the same or a higher level
-
-
-def github_anchor(title: str) -> str:
-    """GitHub's heading id: inline markup out, lowercase, punctuation but '-' and '_' dropped,
-    spaces to '-'."""
-    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", title)  # a link keeps its text
-    return re.sub(r"[^\w\- ]", "", text.strip().lower()).replace(" ", "-")
-
-
-def sections(path: Path) -> dict[str, Section]:
-    """Every heading of a Markdown file by its anchor (GitHub numbers repeats: "-1", "-2")."""
-    headings: list[tuple[int, int, str]] = []  # (line index, level, title)
-    lines = path.read_text(encoding="utf-8").splitlines()
-    fenced = False
-    for i, line in enumerate(lines):
-        if line.lstrip().startswith("```"):
-            fenced = not fenced  # a '#' in a shell block is a comment, not a heading
-        elif not fenced and (m := re.match(r"(#{1,6}) +(.+?) *#*$", line)):
-            headings.append((i, len(m[1]), m[2]))
-    found: dict[str, Section] = {}
-    for n, (i, level, title) in enumerate(headings):
-        end = next((j for j, lv, _ in headings[n + 1:] if lv <= level), len(lines))
-        anchor = base = github_anchor(title)
-        count = 0
-        while anchor in found:
-            count += 1
-            anchor = f"{base}-{count}"
-        found[anchor] = Section(level, title, anchor, lines[i + 1:end])
-    return found
 
 
 def subheadings(section: Section) -> list[str]:
@@ -106,22 +63,6 @@ def part_lines(section: Section, title: str) -> list[str]:
     return out
 
 
-def resolve(link: str, base: Path = RUNBOOKS) -> tuple[Path, str | None]:
-    target, _, anchor = link.partition("#")
-    return (base / target).resolve() if target else None, anchor or None
-
-
-def problems_of_link(link: str, source: Path) -> str | None:
-    """Why a relative link of `source` goes nowhere, or None."""
-    path, anchor = resolve(link, source.parent)
-    path = path or source
-    if not path.exists():
-        return None if path in ELSEWHERE else f"{link}: no file {path.relative_to(ROOT)}"
-    if anchor and path.suffix == ".md" and anchor not in sections(path):
-        return f"{link}: no heading with anchor #{anchor} in {path.relative_to(ROOT)}"
-    return None
-
-
 # ---- What the monitoring module links to ----
 
 
@@ -146,7 +87,8 @@ def test_every_alarm_kind_and_event_rule_names_its_runbook_section():
 @pytest.mark.parametrize("alert", sorted(linked_alerts()))
 def test_each_runbook_link_leads_to_a_section_that_says_what_it_means_what_to_check_and_how_to_recover(alert):
     link = linked_alerts()[alert]["runbook"]
-    path, anchor = resolve(link)
+    target, _, anchor = link.partition("#")
+    path = RUNBOOKS / target
     assert path.is_file(), f"{alert}: {link}: no file docs/runbooks/{path.name}"
     found = sections(path)
     assert anchor in found, f"{alert}: {link}: no heading with that anchor; there are {sorted(found)}"
@@ -200,16 +142,13 @@ def test_the_index_lists_every_runbook():
     assert {p.name for p in runbook_files() if p.name != "README.md"} <= listed
 
 
-def test_the_top_readme_links_to_the_runbooks():
-    assert "(docs/runbooks/README.md)" in (ROOT / "README.md").read_text(encoding="utf-8")
-
-
 @pytest.mark.parametrize("path", runbook_files(), ids=lambda p: p.name)
 def test_every_relative_link_of_a_runbook_resolves(path):
-    text = re.sub(r"```.*?```", "", path.read_text(encoding="utf-8"), flags=re.S)
-    links = [link for link in re.findall(r"\]\(([^)\s]+)\)", text) if not re.match(r"[a-z]+:", link)]
-    problems = [p for link in links if (p := problems_of_link(link, path))]
-    assert not problems, problems
+    assert not relative_link_problems(path, ROOT)
+
+
+def test_the_top_readme_links_to_the_runbooks():
+    assert "(docs/runbooks/README.md)" in (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 # ---- The anchor rules the tests rely on ----
