@@ -133,7 +133,7 @@ def test_lifecycle_policy_expires_untagged_and_keeps_last_n_tagged(parsed, local
 def test_released_images_are_kept_by_the_first_rule_with_the_deploy_programs_mark(local_values):
     """The release tags its images (and the previous release's) with deploy.images.MARK_PREFIX;
     the rule that selects them comes first, so the count of the later rules never expires them
-    (tests/deploy/test_images.py evaluates the whole policy)."""
+    (tests/deploy/test_image_marks.py evaluates the whole policy)."""
     from deploy.images import MARK_PREFIX
 
     rules = sorted(local_values["ecr_lifecycle_policy"]["rules"], key=lambda r: r["rulePriority"])
