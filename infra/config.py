@@ -523,7 +523,7 @@ def https_problems(env: Environment) -> list[tuple[tuple[str, ...], str]]:
     """(key path, reason) for each way the environment breaks the HTTPS-by-default rule."""
     if env.domain is None and not env.proxy.allow_plain_http:
         return [(("domain",), "not set, so the load balancer would serve plain HTTP (passwords and session "
-                              "cookies in clear text); set domain (README, \"Serving HTTPS\") or, for a "
+                              "cookies in clear text); set domain (docs/operations.md, \"Serving HTTPS\") or, for a "
                               "throwaway environment, proxy.allow_plain_http: true")]
     if env.domain is not None and env.proxy.allow_plain_http:
         return [(("proxy", "allow_plain_http"), "true, but domain is set and the environment serves HTTPS; "

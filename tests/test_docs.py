@@ -74,8 +74,8 @@ def test_flow_log_retention_claim_matches_prod():
         assert prod["network"]["flow_log_retention_days"] >= 365
 
 
-def test_readme_operating_section_describes_the_deploy_flow_as_built():
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+def test_operating_section_describes_the_deploy_flow_as_built():
+    readme = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
     operating = readme[readme.index("### Operating"):]
     operating = operating[: operating.index("\n## ")] if "\n## " in operating else operating
     # The flow the code implements (modules/ecs/image.tf, deploy/release.py):

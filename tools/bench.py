@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Measure the serving stack, the start and the renderer, side by side in one run.
 
-    bench.py                 everything: bench/results.json, a Markdown table, README's copy
+    bench.py                 everything: bench/results.json, a Markdown table, docs/performance.md's copy
     bench.py pair NAME ...   one tuning change, before and after, in paired runs
                              (bench/pairs/NAME.json)
 
@@ -108,7 +108,7 @@ def full(args: argparse.Namespace) -> None:
         section = markdown + ("\n\nTuning changes, each measured before and after in paired runs "
                               "(`tools/bench.py pair`):\n\n" + pairs if pairs else "")
         if report.update_readme(section):
-            log("README.md: Performance section updated")
+            log("docs/performance.md: tables updated")
         if "images" in results and "skipped" not in results["images"]:
             from imagekit import bench as imagebench
 

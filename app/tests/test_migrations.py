@@ -1,6 +1,6 @@
 """Migrations run while the previous release serves traffic, and a rollback keeps the new schema.
 
-So every migration must work with the code before it (expand, then contract; README.md,
+So every migration must work with the code before it (expand, then contract; docs/operations.md,
 "Migrations"), which django-migration-linter checks here, in every `make test-app` and thus in
 the pipeline's Test stage. And the `migrate` command gives up on a table it cannot lock in time
 instead of stalling every query queued behind its ALTER.

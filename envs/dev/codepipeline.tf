@@ -25,7 +25,7 @@ module "codepipeline" {
   # Every role of the module carries the boundary of the environment's bootstrap
   # (modules/bootstrap): the CI apply role may create and change roles only with it attached.
   permissions_boundary_arn = "arn:aws:iam::111111111111:policy/todo-dev-sec-role-boundary-policy"
-  # The connection starts PENDING: approve it once in the console (README, "Apply").
+  # The connection starts PENDING: approve it once in the console (docs/operations.md, "Apply for real").
   repository = "example-org/django-todo-aws"
   branch     = "develop"
 

@@ -44,7 +44,7 @@ locals {
 # the others, found two ways: by name ("{system}-{peer}-..." and the path form
 # "/{system}/{peer}/...", naming.yaml) and by the Env tag every resource carries (default_tags),
 # for the actions whose service supports aws:ResourceTag / aws:RequestTag. Resources known only
-# by a generated id and not tagged at the call are NOT covered (README, "Accounts and blast radius").
+# by a generated id and not tagged at the call are NOT covered (docs/accounts.md).
 locals {
   # The ARN prefix of each service whose resources carry names. IAM takes neither a region nor a
   # resource that does not start with its type ("role/", "policy/"), and S3 bucket ARNs have no

@@ -7,7 +7,7 @@
 #   GitHub environment (required reviewers for prod), and only under the guards of ci_policies.tf.
 #
 # Subject claims (docs.github.com, "OpenID Connect reference"): the repository's subject
-# template is customised once (README, "GitHub") to the keys repo, context and ref. The context
+# template is customised once (docs/github.md) to the keys repo, context and ref. The context
 # of a job that names an environment is "environment:NAME", of a pull request "pull_request";
 # every key after the first is written as "key:value". So an apply job of prod on main presents
 # "repo:OWNER/REPO:environment:prod:ref:refs/heads/main", a pull request's job

@@ -231,7 +231,7 @@ def test_a_failed_apply_keeps_the_state_terraform_could_not_save(terraform):
     pushes = re.findall(r"^\s*terraform state push (.*)$", runbook.read_text(encoding="utf-8"), flags=re.MULTILINE)
     assert pushes and all(p.endswith('errored.tfstate"') and "-force" not in p for p in pushes), pushes
     assert "docs/runbooks/lost-state.md" in steps_text(apply)
-    assert "(docs/runbooks/lost-state.md)" in (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "(runbooks/lost-state.md)" in (ROOT / "docs" / "github.md").read_text(encoding="utf-8")
 
 
 def test_the_comment_is_found_by_the_marker_infra_github_writes(terraform):

@@ -246,7 +246,7 @@ def test_stg_and_prod_serve_https_by_default(project: Path, run, env: str):
     assert result.exit_code == 2
     assert result.stderr.strip() == (
         f"error: envs/{env}/env.yaml: domain: not set, so the load balancer would serve plain HTTP (passwords "
-        'and session cookies in clear text); set domain (README, "Serving HTTPS") or, for a throwaway '
+        'and session cookies in clear text); set domain (docs/operations.md, "Serving HTTPS") or, for a throwaway '
         "environment, proxy.allow_plain_http: true"
     )
 

@@ -66,11 +66,11 @@ def test_markdown_and_detail(priced: Path, run):
     assert "  RDS PostgreSQL: db.t4g.small Multi-AZ" in result.stdout
 
 
-def test_readme_shows_the_current_estimate():
-    """The README's table is what `make cost` prints today: a price or YAML change updates it."""
+def test_the_cost_page_shows_the_current_estimate():
+    """docs/cost.md's table is what `make cost` prints today: a price or YAML change updates it."""
     expected = markdown_of_the_repository()
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert expected in readme, "README.md: the cost table is stale; paste `render.py cost --markdown`"
+    page = (ROOT / "docs" / "cost.md").read_text(encoding="utf-8")
+    assert expected in page, "docs/cost.md: the cost table is stale; paste `render.py cost --markdown`"
 
 
 def markdown_of_the_repository() -> str:

@@ -1,4 +1,4 @@
-"""Markdown from bench/results.json (and bench/pairs/*.json), and the README's copy of it."""
+"""Markdown from bench/results.json (and bench/pairs/*.json), and docs/performance.md's copy of it."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 from .loadtest import TARGETS
 
 ROOT = Path(__file__).resolve().parents[2]
-README = ROOT / "README.md"
+README = ROOT / "docs" / "performance.md"
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 
 
@@ -136,7 +136,7 @@ def pairs_markdown() -> str:
 
 
 def update_readme(markdown: str) -> bool:
-    """Replaces the text between the bench markers of README.md; False when there are none."""
+    """Replaces the text between the bench markers of docs/performance.md; False when there are none."""
     text = README.read_text(encoding="utf-8")
     if START not in text or END not in text:
         return False

@@ -12,5 +12,5 @@ terraform {
 
   # No backend block, on purpose: this root creates the bucket envs/dev keeps its state in,
   # so its own state cannot live there before it exists. It stays in a local terraform.tfstate
-  # next to this file: keep it (it holds no secret); if it is lost, import (README, "Bootstrap").
+  # next to this file: keep it (it holds no secret); if it is lost, import (docs/operations.md, "Apply for real").
 }
