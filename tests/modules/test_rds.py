@@ -265,6 +265,7 @@ def test_outputs_are_what_the_env_root_needs(parsed):
         "app_username",
         "resource_id",
         "app_connect_arn",
+        "instance_arn",
     }
 
 
