@@ -15,7 +15,7 @@ from django.views import View, defaults
 from django.views.generic import CreateView, DeleteView, ListView, UpdateView
 from django.views.generic.base import ContextMixin
 
-from todo import fragments
+from todo import fragments, versions
 from todo.forms import TodoForm
 from todo.models import Todo
 
@@ -66,7 +66,11 @@ class TodoListView(OwnedTodoMixin, ListView):
 
     def get(self, request, *args, **kwargs):
         self.object_list = self.get_queryset()
-        self.todo_stats = fragments.fingerprint(super().get_queryset())
+        owner, owned = request.user.pk, super().get_queryset()
+        # The counts pagination needs, counted again only after a write (todo/versions.py).
+        self.todo_stats, token = versions.cached(
+            fragments.stats_key(owner), owner, lambda: fragments.count(owned)
+        )
         status = self.get_status()
         # The page asked for, as one that exists; ListView reads it from self.kwargs first.
         self.kwargs[self.page_kwarg] = page = fragments.page_number(
@@ -74,14 +78,15 @@ class TodoListView(OwnedTodoMixin, ListView):
             self.todo_stats.count(STATUS_FILTERS[status]),
             self.paginate_by,
         )
-        fragment_key = fragments.key(request.user.pk, status, page)
-        validator = fragments.validator(request, self.todo_stats)
+        fragment_key = fragments.key(owner, status, page)
+        validator = fragments.validator(request, token)
         cached = cache.get(fragment_key)
-        if isinstance(cached, tuple) and len(cached) == 2 and cached[0] == validator:
+        if validator and isinstance(cached, tuple) and len(cached) == 2 and cached[0] == validator:
             rows_html = cached[1]
         else:
             rows_html = render_to_string("todo/_rows.html", self.get_rows_context(), request)
-            cache.set(fragment_key, (validator, rows_html), fragments.TTL_SECONDS)
+            if validator:
+                cache.set(fragment_key, (validator, rows_html), fragments.TTL_SECONDS)
         context = ContextMixin.get_context_data(self)
         context["rows_html"] = rows_html
         context["status"] = status
