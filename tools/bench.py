@@ -88,6 +88,8 @@ def full(args: argparse.Namespace) -> None:
         if out.returncode != 0:
             raise BenchError(f"query count: {out.stderr.strip()[-300:]}")
         results["queries_per_list_page"] = json.loads(out.stdout)
+        log("in-process cost per list page, beside an empty logged-in view")
+        results["in_process"] = in_process(services)
         log("HTTP through nginx -> gunicorn")
         loadtest.seed_users(services, APP)
         results["http"] = loadtest.measure([variant], services, workdir, rounds=args.rounds,
@@ -105,6 +107,16 @@ def full(args: argparse.Namespace) -> None:
                               "(`tools/bench.py pair`):\n\n" + pairs if pairs else "")
         if report.update_readme(section):
             log("README.md: Performance section updated")
+
+
+def in_process(services, todos: int = 100, requests: int = 200) -> dict[str, dict[str, float]]:
+    """ms per request through Django's test client (every middleware, no server): the list page
+    beside a view that only needs the logged-in user, so the page's own share shows."""
+    out = subprocess.run([str(APP_PYTHON), str(loadtest.PROBE), "inprocess", str(todos), str(requests)], cwd=APP,
+                         env=_app_env(services), capture_output=True, text=True, timeout=600, check=False)
+    if out.returncode != 0:
+        raise BenchError(f"in-process timing: {out.stderr.strip()[-300:]}")
+    return json.loads(out.stdout)
 
 
 def _app_env(services) -> dict[str, str]:
