@@ -41,6 +41,17 @@ def test_any_logged_in_page_reads_the_user_from_the_cache(auth_client, django_as
         assert auth_client.get("/todos/new/").status_code == 200
 
 
+def test_a_flash_message_shows_once_and_is_never_kept(auth_client, user, make_todo):
+    make_todo(user, "一つ目")
+    auth_client.get("/")
+    response = auth_client.post("/todos/new/", {"title": "二つ目", "notes": ""}, follow=True)
+    assert "TODO を追加しました。" in response.content.decode()
+    for _ in range(2):  # the page without the message, then the same from the cache
+        page = auth_client.get("/").content.decode()
+        assert "TODO を追加しました。" not in page
+        assert set(titles(auth_client.get("/"))) == {"一つ目", "二つ目"}
+
+
 def test_a_password_change_still_ends_the_other_sessions(user):
     laptop, phone = logged_in(user), logged_in(user)
     for client in (laptop, phone):  # both now hold the user in the cache

@@ -1,4 +1,4 @@
-"""The list page's rows and pagination, cached: rendering them is most of the page's CPU.
+"""The list page, cached whole: rendering it was most of the page's CPU.
 
 One entry per user, release, filter and page, and nothing else: a query string of the
 client's own (`/?z=<random>`) names no new entry, so a user cannot fill the cache and evict
@@ -8,9 +8,10 @@ keeps two releases' markup apart while both serve during a rollout.
 
 An entry is never served out of date: it is stored with a validator, a digest of everything
 else it depends on: the CSRF secret its forms carry, and the user's version token
-(todo/versions.py), which every write to the user's TODOs replaces once it commits. The counts
-that pagination needs are cached under the same token, so a page served from the cache costs
-no query at all; a write makes the next read count and render again, in place.
+(todo/versions.py), which every write to the user (their name is in the header) or to their
+TODOs replaces once it commits. The counts that pagination needs are cached under the same
+token, so a page served from the cache costs no query at all; a write makes the next read count
+and render again, in place. A page that carries flash messages (they show once) is never kept.
 
 With the cache unreachable every page is simply rendered (config/cache.py reads as a miss).
 """

@@ -78,17 +78,28 @@ class TodoListView(OwnedTodoMixin, ListView):
             self.todo_stats.count(STATUS_FILTERS[status]),
             self.paginate_by,
         )
-        fragment_key = fragments.key(owner, status, page)
+        # Flash messages show once: a page that carries them is rendered and not kept.
+        if messages.get_messages(request):
+            return self.render_page(status)
+        page_key = fragments.key(owner, status, page)
         validator = fragments.validator(request, token)
-        cached = cache.get(fragment_key)
-        if validator and isinstance(cached, tuple) and len(cached) == 2 and cached[0] == validator:
-            rows_html = cached[1]
-        else:
-            rows_html = render_to_string("todo/_rows.html", self.get_rows_context(), request)
-            if validator:
-                cache.set(fragment_key, (validator, rows_html), fragments.TTL_SECONDS)
+        cached = cache.get(page_key) if validator else None
+        if isinstance(cached, tuple) and len(cached) == 2 and cached[0] == validator:
+            return HttpResponse(cached[1])
+        response = self.render_page(status)
+        if validator:
+            response.add_post_render_callback(
+                lambda rendered: cache.set(
+                    page_key, (validator, rendered.content), fragments.TTL_SECONDS
+                )
+            )
+        return response
+
+    def render_page(self, status: str):
         context = ContextMixin.get_context_data(self)
-        context["rows_html"] = rows_html
+        context["rows_html"] = render_to_string(
+            "todo/_rows.html", self.get_rows_context(), self.request
+        )
         context["status"] = status
         context["status_choices"] = [("all", "すべて"), ("open", "未完了"), ("done", "完了")]
         return self.render_to_response(context)
