@@ -88,6 +88,8 @@ def full(args: argparse.Namespace) -> None:
         if out.returncode != 0:
             raise BenchError(f"query count: {out.stderr.strip()[-300:]}")
         results["queries_per_list_page"] = json.loads(out.stdout)
+        log("in-process cost per list page, beside an empty logged-in view")
+        results["in_process"] = in_process(services)
         log("HTTP through nginx -> gunicorn")
         loadtest.seed_users(services, APP)
         results["http"] = loadtest.measure([variant], services, workdir, rounds=args.rounds,
@@ -137,6 +139,16 @@ def image_markdown(figures: dict) -> str:
     if "skipped" in figures:
         return f"Images: not measured ({figures['skipped']})."
     return imagebench.markdown(figures)
+
+
+def in_process(services, todos: int = 100, requests: int = 200) -> dict[str, dict[str, float]]:
+    """ms per request through Django's test client (every middleware, no server): the list page
+    beside a view that only needs the logged-in user, so the page's own share shows."""
+    out = subprocess.run([str(APP_PYTHON), str(loadtest.PROBE), "inprocess", str(todos), str(requests)], cwd=APP,
+                         env=_app_env(services), capture_output=True, text=True, timeout=600, check=False)
+    if out.returncode != 0:
+        raise BenchError(f"in-process timing: {out.stderr.strip()[-300:]}")
+    return json.loads(out.stdout)
 
 
 def _app_env(services) -> dict[str, str]:
@@ -202,7 +214,7 @@ def main() -> None:
     parser.add_argument("--cold-rounds", type=int, default=3)
     sub = parser.add_subparsers(dest="command")
     parser.add_argument("--render-runs", type=int, default=5)
-    parser.add_argument("--no-readme", action="store_true", help="do not update README.md's table")
+    parser.add_argument("--no-readme", action="store_true", help="do not update docs/performance.md's table")
     parser.add_argument("--no-images", action="store_true", help="skip building and starting the images")
     paired = sub.add_parser("pair", help="before/after of one change, in paired runs")
     paired.add_argument("name")

@@ -227,8 +227,11 @@ LOGIN_REDIRECT_URL = "todo:list"
 LOGOUT_REDIRECT_URL = "login"
 # Password guessing, on every path that authenticates (the login page, /admin/login/): the
 # axes backend comes first, so each attempt takes its ticket before any password is checked.
+# Then Django's ModelBackend reading the session's user from the cache (todo/auth_backend.py);
+# the plain ModelBackend last only resolves sessions made before the cached one was listed.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    "todo.auth_backend.CachedModelBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 # Per window of LOGIN_LOCKOUT_SECONDS: LOGIN_MAX_FAILURES attempts per (user name, client

@@ -1,4 +1,4 @@
-"""The list page's rows and pagination, cached: rendering them is most of the page's CPU.
+"""The list page, cached whole: rendering it was most of the page's CPU.
 
 One entry per user, release, filter and page, and nothing else: a query string of the
 client's own (`/?z=<random>`) names no new entry, so a user cannot fill the cache and evict
@@ -7,11 +7,11 @@ page by 20 rows of bounded size (todo.models.NOTES_MAX_LENGTH). The release (set
 keeps two releases' markup apart while both serve during a rollout.
 
 An entry is never served out of date: it is stored with a validator, a digest of everything
-else it depends on: the CSRF secret its forms carry, and a fingerprint of the user's TODOs
-(how many, how many open, the last change) read by the one aggregate query that pagination
-needs anyway. A create, edit, toggle or delete changes the fingerprint and the next read
-re-renders the entry in place, so nothing is ever invalidated by hand. A bulk update that
-bypasses `updated_at` is the one write it cannot see: the TTL bounds that.
+else it depends on: the CSRF secret its forms carry, and the user's version token
+(todo/versions.py), which every write to the user (their name is in the header) or to their
+TODOs replaces once it commits. The counts that pagination needs are cached under the same
+token, so a page served from the cache costs no query at all; a write makes the next read count
+and render again, in place. A page that carries flash messages (they show once) is never kept.
 
 With the cache unreachable every page is simply rendered (config/cache.py reads as a miss).
 """
@@ -20,21 +20,19 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.middleware.csrf import get_token
 
 TTL_SECONDS = 300
 
 
 @dataclass(frozen=True)
-class Fingerprint:
+class Counts:
     total: int
     open: int
-    changed: datetime | None
 
     def count(self, done: bool | None) -> int:
         """How many TODOs a filter shows: done=None all, False open, True done."""
@@ -43,11 +41,13 @@ class Fingerprint:
         return self.total - self.open if done else self.open
 
 
-def fingerprint(todos: QuerySet) -> Fingerprint:
-    stats = todos.aggregate(
-        total=Count("pk"), open=Count("pk", filter=Q(done=False)), changed=Max("updated_at")
-    )
-    return Fingerprint(stats["total"], stats["open"], stats["changed"])
+def count(todos: QuerySet) -> Counts:
+    stats = todos.aggregate(total=Count("pk"), open=Count("pk", filter=Q(done=False)))
+    return Counts(stats["total"], stats["open"])
+
+
+def stats_key(user_pk: int) -> str:
+    return f"todo-counts:{user_pk}"
 
 
 def key(user_pk: int, status: str, page: int) -> str:
@@ -55,13 +55,12 @@ def key(user_pk: int, status: str, page: int) -> str:
     return f"todo-rows:{settings.RELEASE_ID}:{user_pk}:{status}:{page}"
 
 
-def validator(request, todos: Fingerprint) -> str:
+def validator(request, token: str | None) -> str | None:
+    """None (cache nothing) without a version token: the cache is unreachable."""
+    if token is None:
+        return None
     get_token(request)  # the CSRF secret the fragment's forms carry, set now if new
-    parts = (
-        request.META["CSRF_COOKIE"],
-        f"{todos.total}:{todos.open}:{todos.changed.isoformat() if todos.changed else '-'}",
-    )
-    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
+    return hashlib.sha256(f"{request.META['CSRF_COOKIE']}\x00{token}".encode()).hexdigest()
 
 
 def page_number(raw: str | None, count: int, per_page: int) -> int:
@@ -78,7 +77,7 @@ def page_number(raw: str | None, count: int, per_page: int) -> int:
 
 
 class KnownCountPaginator(Paginator):
-    """A paginator told its count (from the fingerprint): no COUNT query of its own."""
+    """A paginator told its count (from the cached counts): no COUNT query of its own."""
 
     def __init__(self, *args, count: int, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -2,6 +2,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Length
 from django.db.models.lookups import LessThanOrEqual
+from django.db.models.signals import post_delete, post_save
+
+from todo import versions
 
 # Notes are shown in the list page, whose markup is cached per page: a bound on each row bounds
 # what a page can put in the cache. The form refuses more (max_length); the database, through
@@ -40,3 +43,18 @@ class Todo(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+def _replace_versions(sender, instance, **kwargs) -> None:
+    """A saved or deleted user or TODO: what is cached for that user is out of date
+    (todo/versions.py). QuerySet.delete() sends post_delete per row; update() and bulk_create()
+    send nothing, and their callers bump the owners' versions themselves."""
+    versions.bump([instance.owner_id if isinstance(instance, Todo) else instance.pk])
+
+
+for _name, _signal in (("saved", post_save), ("deleted", post_delete)):
+    _signal.connect(_replace_versions, sender=Todo, dispatch_uid=f"versions-todo-{_name}")
+    # The user: its password hash is what ends other sessions after a password change.
+    _signal.connect(
+        _replace_versions, sender=settings.AUTH_USER_MODEL, dispatch_uid=f"versions-user-{_name}"
+    )

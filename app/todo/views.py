@@ -15,7 +15,7 @@ from django.views import View, defaults
 from django.views.generic import CreateView, DeleteView, ListView, UpdateView
 from django.views.generic.base import ContextMixin
 
-from todo import fragments
+from todo import fragments, versions
 from todo.forms import TodoForm
 from todo.models import Todo
 
@@ -66,7 +66,11 @@ class TodoListView(OwnedTodoMixin, ListView):
 
     def get(self, request, *args, **kwargs):
         self.object_list = self.get_queryset()
-        self.todo_stats = fragments.fingerprint(super().get_queryset())
+        owner, owned = request.user.pk, super().get_queryset()
+        # The counts pagination needs, counted again only after a write (todo/versions.py).
+        self.todo_stats, token = versions.cached(
+            fragments.stats_key(owner), owner, lambda: fragments.count(owned)
+        )
         status = self.get_status()
         # The page asked for, as one that exists; ListView reads it from self.kwargs first.
         self.kwargs[self.page_kwarg] = page = fragments.page_number(
@@ -74,16 +78,28 @@ class TodoListView(OwnedTodoMixin, ListView):
             self.todo_stats.count(STATUS_FILTERS[status]),
             self.paginate_by,
         )
-        fragment_key = fragments.key(request.user.pk, status, page)
-        validator = fragments.validator(request, self.todo_stats)
-        cached = cache.get(fragment_key)
+        # Flash messages show once: a page that carries them is rendered and not kept.
+        if messages.get_messages(request):
+            return self.render_page(status)
+        page_key = fragments.key(owner, status, page)
+        validator = fragments.validator(request, token)
+        cached = cache.get(page_key) if validator else None
         if isinstance(cached, tuple) and len(cached) == 2 and cached[0] == validator:
-            rows_html = cached[1]
-        else:
-            rows_html = render_to_string("todo/_rows.html", self.get_rows_context(), request)
-            cache.set(fragment_key, (validator, rows_html), fragments.TTL_SECONDS)
+            return HttpResponse(cached[1])
+        response = self.render_page(status)
+        if validator:
+            response.add_post_render_callback(
+                lambda rendered: cache.set(
+                    page_key, (validator, rendered.content), fragments.TTL_SECONDS
+                )
+            )
+        return response
+
+    def render_page(self, status: str):
         context = ContextMixin.get_context_data(self)
-        context["rows_html"] = rows_html
+        context["rows_html"] = render_to_string(
+            "todo/_rows.html", self.get_rows_context(), self.request
+        )
         context["status"] = status
         context["status_choices"] = [("all", "すべて"), ("open", "未完了"), ("done", "完了")]
         return self.render_to_response(context)

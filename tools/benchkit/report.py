@@ -66,12 +66,25 @@ def results_table(results: dict) -> str:
         f"{_kib(http['memory_kib_after_warmup']['gunicorn']['pss_kib'])} / "
         f"{_kib(memory['gunicorn']['pss_kib'])} |",
         f"| log bytes per proxied request (stdout of nginx + gunicorn) | {http['log_bytes_per_proxied_request']:.0f} |",
+        *in_process_rows(results.get("in_process")),
         f"| `render.py check`, committed environments | {render['committed_s']:.2f} s |",
         "| `render.py check`, 1 / 10 / 50 synthetic environments | "
         + " / ".join(f"{render['synthetic_s'][k]:.2f} s" for k in ("1", "10", "50"))
         + f" ({render['per_env_ms']:.0f} ms per environment) |",
     ]
     return "\n".join(lines)
+
+
+def in_process_rows(timings: dict | None) -> list[str]:
+    """Django's test client, 100 TODOs: what the list page adds to any logged-in request."""
+    if not timings:
+        return []
+    return [
+        f"| in-process ms per request, CPU / wall: {label} | "
+        f"{timings[key]['cpu_ms']:.2f} / {timings[key]['wall_ms']:.2f} |"
+        for key, label in (("healthz", "/healthz"), ("empty", "empty logged-in view"),
+                           ("list", "list page, 100 TODOs"), ("list_share_ms", "the list page's own share"))
+    ]
 
 
 def targets_table(results: dict) -> str:
