@@ -47,8 +47,8 @@ FIXTURE_ASSUMPTIONS = {
     "other_log_gb_per_month": 1, "log_compression_ratio": 0.5, "deploys_per_month": 10, "build_minutes": 5,
     "pipeline_action_minutes": 10, "migrate_task_minutes": 6, "batch_runs_per_job_per_month": 30,
     "batch_task_minutes": 4, "image_mb": 1024, "s3_gb": 10, "secret_reads_per_task_hour": 10,
-    "kms_requests_per_month": 20_000, "waf_log_kb_per_request": 2,
-    "kms_requests_per_month": 20_000, "database_gb": 10, "database_daily_change": 0.1,
+    "kms_requests_per_month": 20_000, "waf_log_kb_per_request": 2, "database_gb": 10,
+    "database_daily_change": 0.1,
 }
 
 

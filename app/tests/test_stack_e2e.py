@@ -87,7 +87,9 @@ def test_readyz_answers_inside_the_task(stack):
     assert '"status": "ok"' in body
 
 
-@pytest.mark.parametrize("path", ["/%61dmin/", "/%2561dmin/", "//admin/", "/./admin/", "/x/../admin/login/"])
+@pytest.mark.parametrize(
+    "path", ["/%61dmin/", "/%2561dmin/", "//admin/", "/./admin/", "/x/../admin/login/"]
+)
 def test_a_disguised_admin_path_is_refused(web, path):
     """The load balancer's /admin* allow-list matches the path as sent; nginx and Django decode
     and normalise it. A path that is the admin only once decoded never reaches Django."""
