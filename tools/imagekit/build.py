@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import http.server
 import os
 import tempfile
@@ -93,7 +94,9 @@ def build(targets: list[str] | None = None, cache: bool = True) -> dict[str, obj
             notes.append(ca_note)
         for note in notes:
             log(note)
-        build_args = {**base_args, **ca_args}
+        # buildah keys a RUN layer by its arguments, not by the files it bind-mounts (Dockerfile).
+        lock = hashlib.sha256((APP_DIR / "requirements.lock").read_bytes()).hexdigest()
+        build_args = {**base_args, **ca_args, "REQUIREMENTS_LOCK_SHA256": lock}
         for target in targets or list(TARGETS):
             started = time.monotonic()
             log(f"building {TARGETS[target]} (target {target})")
