@@ -16,6 +16,7 @@ from tests.helpers import (
     APP_DIR,
     PYTHON,
     free_port,
+    gunicorn_port,
     postgres_url,
     require,
     scratch_postgres_database,
@@ -156,10 +157,11 @@ def live_stack(tmp_path_factory):
     require(_nginx_available(), "nginx is not installed")
     workdir = tmp_path_factory.mktemp("stack")
     (workdir / "data").mkdir()
+    app_port = gunicorn_port()
     env = {
         **os.environ,
-        "PORT": str(free_port()),
-        "GUNICORN_PORT": str(free_port()),
+        "PORT": str(free_port(avoid=(app_port, app_port + 1))),
+        "GUNICORN_PORT": str(app_port),
         "GUNICORN_WORKERS": "2",
         "DATA_DIR": str(workdir / "data"),
         "STATIC_ROOT": str(workdir / "static"),

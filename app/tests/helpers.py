@@ -31,10 +31,30 @@ def require(condition: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def free_port(avoid: tuple[int, ...] = ()) -> int:
+    """A port nothing listens on now, other than those in `avoid` (chosen but not yet bound)."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        if port not in avoid:
+            return port
+
+
+def gunicorn_port() -> int:
+    """A free port for gunicorn whose next port is free too: the master answers liveness on
+    port + 1 (config/liveness.py), and nginx's own free port must not land there."""
+    for _ in range(100):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as low:
+            low.bind(("127.0.0.1", 0))
+            port = low.getsockname()[1]
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as high:
+                try:
+                    high.bind(("127.0.0.1", port + 1))
+                except OSError:
+                    continue
+                return port
+    raise RuntimeError("no free pair of ports for gunicorn and its liveness listener")
 
 
 def wait_for_port(port: int, timeout: float = 10.0) -> None:

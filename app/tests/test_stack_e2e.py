@@ -212,9 +212,10 @@ def test_sigterm_to_serve_stops_nginx_and_gunicorn(tmp_path):
     import time
     import urllib.request
 
-    from tests.helpers import APP_DIR, free_port, stop_process_group, wait_for_port
+    from tests.helpers import APP_DIR, free_port, gunicorn_port, stop_process_group, wait_for_port
 
-    port, app_port = free_port(), free_port()
+    app_port = gunicorn_port()
+    port = free_port(avoid=(app_port, app_port + 1))
     env = {
         **os.environ,
         "PORT": str(port),
@@ -235,14 +236,15 @@ def test_sigterm_to_serve_stops_nginx_and_gunicorn(tmp_path):
     )
     try:
         wait_for_port(port, timeout=30)
-        wait_for_port(app_port, timeout=30)
+        # gunicorn binds its port before the master starts the liveness listener on the next.
+        wait_for_port(app_port + 1, timeout=30)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
             assert response.status == 200
         # Only the script, as `docker stop` or a supervisor would: it must stop its children.
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=40) == 143
         time.sleep(0.5)
-        for p in (port, app_port):
+        for p in (port, app_port, app_port + 1):
             with socket.socket() as sock:
                 assert sock.connect_ex(("127.0.0.1", p)) != 0, f"port {p} still open"
         assert not list(tmp_path.glob("todo-serve.*")), "the temp dir was left behind"
