@@ -479,6 +479,32 @@ def backup_problems(env: Environment) -> list[tuple[tuple[str, ...], str]]:
     return problems
 
 
+WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+CLOCK = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+
+
+class WorkingHours(Strict):
+    """When an environment is awake: the days and the local times it wakes (start) and goes to
+    sleep (end). Outside them its service runs no task and its database is stopped."""
+
+    timezone: str = Field(pattern=r"^[A-Za-z_]+(/[A-Za-z_+-]+)*$")  # IANA, as EventBridge Scheduler takes it
+    days: list[Literal[WEEKDAYS]] = Field(min_length=1, max_length=7)
+    start: str = Field(pattern=CLOCK)
+    end: str = Field(pattern=CLOCK)
+
+    @model_validator(mode="after")
+    def _order(self) -> WorkingHours:
+        if len(set(self.days)) != len(self.days):
+            raise ValueError("days must not repeat")
+        if self.end <= self.start:
+            raise ValueError(f"end ({self.end}) must be later than start ({self.start}) on the same day")
+        return self
+
+    def awake_hours_per_week(self) -> float:
+        (start_h, start_m), (end_h, end_m) = (map(int, t.split(":")) for t in (self.start, self.end))
+        return len(self.days) * ((end_h * 60 + end_m) - (start_h * 60 + start_m)) / 60
+
+
 class Environment(Strict):
     """One environment after merging common.yaml with its env.yaml."""
 
@@ -497,6 +523,7 @@ class Environment(Strict):
     codepipeline: Codepipeline
     monitoring: Monitoring
     backup: Backup
+    working_hours: WorkingHours | None  # None: awake around the clock
     force_destroy: bool  # let `terraform destroy` empty buckets and repositories (never in prod)
 
     @field_validator("region")
