@@ -17,10 +17,7 @@ role changing its own trust, another environment's role passed or created, and a
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,23 +25,16 @@ from urllib.parse import unquote
 
 import pytest
 import yaml
+from emulated import copy_modules, emulated_root, needs_provider
 from iameval import EXPLICIT_DENY, Request, allowed, evaluate
 from iamhelpers import allows
 from tfhelpers import ROOT
 
-sys.path.insert(0, str(ROOT / "tools"))
-import tfwork  # noqa: E402
-from emulator import Emulator  # noqa: E402
-
-MIRROR = os.environ.get("TF_PLUGIN_MIRROR")
-TERRAFORM = shutil.which("terraform")
 HOST = "token.actions.githubusercontent.com"
 ENVS = ("dev", "stg", "prod")
 SHARED = "stg-shared"  # stg rendered with every environment in one account
 
-pytestmark = pytest.mark.skipif(not (MIRROR and TERRAFORM),
-                                reason="needs TF_PLUGIN_MIRROR (a filesystem mirror holding hashicorp/aws) "
-                                       "and terraform on PATH")
+pytestmark = needs_provider
 
 
 def env_yaml(env: str) -> dict:
@@ -67,7 +57,7 @@ class Identities:
     boundary_arn: str
     provider_arn: str
     roles: dict[str, str]               # "plan" / "apply" -> role name
-    service_linked: list[str]           # the service-linked roles in the account
+    service_linked: list[str]           # the services with a service-linked role in the account
 
     def arn(self, kind: str) -> str:
         return f"arn:aws:iam::{self.account}:role/{self.roles[kind]}"
@@ -97,7 +87,9 @@ def _read_back(endpoint: str, env: str, account: str) -> Identities:
     boundary_arn = f"arn:aws:iam::{account}:policy/todo-{env.split('-')[0]}-sec-role-boundary-policy"
     providers = [p["Arn"] for p in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]]
     provider = providers[0] if providers else f"arn:aws:iam::{account}:oidc-provider/{HOST}"
-    service_linked = [r["RoleName"] for r in iam.list_roles(PathPrefix="/aws-service-role/")["Roles"]]
+    # A service-linked role's path names its service (/aws-service-role/ecs.amazonaws.com/); the
+    # role names moto gives are its own (AWSServiceRoleForecs), AWS's differ in case.
+    service_linked = [r["Path"].split("/")[2] for r in iam.list_roles(PathPrefix="/aws-service-role/")["Roles"]]
     return Identities(env, account, trust, policies, _managed(iam, boundary_arn), boundary_arn, provider, roles,
                       service_linked)
 
@@ -126,38 +118,20 @@ def _shared_stg_root(work: Path) -> Path:
 
 def _apply(name: str, source: Path, account: str, tmp: Path) -> Identities:
     work = tmp / name
-    shutil.copytree(ROOT / "modules", work / "modules", ignore=shutil.ignore_patterns(".terraform*", "*.md"))
+    copy_modules(work)
     root = work / "envs" / "bootstrap" / name
     shutil.copytree(source, root, ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*"))
-    mirror = Path(MIRROR).resolve()
-    provider_major = tfwork.major(tfwork.provider_version(mirror))
-    tfwork.apply_shims(work, provider_major, tfwork.shims_for(provider_major))
-    config = work / "terraform.rc"
-    config.write_text(tfwork.cli_config(mirror), encoding="utf-8")
-    server = Emulator.start(account, work / "moto.log")
-    try:
-        env = {**os.environ, "TF_CLI_CONFIG_FILE": str(config), "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1",
-               "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
-               "AWS_ENDPOINT_URL": server.endpoint, "AWS_MAX_ATTEMPTS": "1", "AWS_REGION": "ap-northeast-1"}
-        env.pop("TF_PLUGIN_CACHE_DIR", None)
-        def terraform(*args: str) -> subprocess.CompletedProcess[str]:
-            return subprocess.run([TERRAFORM, *args], cwd=root, env=env, capture_output=True, text=True,
-                                  check=False, timeout=900)
-
-        result = terraform("init", "-backend=false", "-input=false", "-no-color")
-        assert result.returncode == 0, f"{name}: " + result.stdout[-4000:] + result.stderr[-4000:]
-        result = terraform("apply", "-auto-approve", "-input=false", "-no-color")
+    with emulated_root(work, root, account) as run:
+        result = run.terraform("apply", "-auto-approve", "-input=false")
         if result.returncode != 0 and "EntityAlreadyExists" in result.stderr and "Service Linked Role" in result.stderr:
             # Seen once on a loaded machine: CreateServiceLinkedRole answered 409 in a fresh
             # emulator after a slow apply, most likely a request sent again after a slow first
             # answer, so the role exists but is not in the state. A second apply is what an
             # operator would run: its plan finds the role and the root's import block adopts it
             # (the path the module provides for an account that already has the role).
-            result = terraform("apply", "-auto-approve", "-input=false", "-no-color")
+            result = run.terraform("apply", "-auto-approve", "-input=false")
         assert result.returncode == 0, f"{name}: " + result.stdout[-4000:] + result.stderr[-4000:]
-        return _read_back(server.endpoint, name, account)
-    finally:
-        server.stop()
+        return _read_back(run.emulator.endpoint, name, account)
 
 
 @pytest.fixture(scope="module")
@@ -416,10 +390,9 @@ def test_the_plan_role_reads_only_its_own_state(identities, env):
 
 @pytest.mark.parametrize("env", ENVS)
 def test_the_service_linked_roles_exist_after_bootstrap(identities, env):
-    assert {"AWSServiceRoleForECS", "AWSServiceRoleForElasticLoadBalancing", "AWSServiceRoleForRDS",
-            "AWSServiceRoleForElastiCache", "AWSServiceRoleForApplicationAutoScaling_ECSService"} <= {
-        name.lower() for name in identities[env].service_linked} | set(identities[env].service_linked) or \
-        len(identities[env].service_linked) >= 5, identities[env].service_linked
+    expected = {"ecs.amazonaws.com", "elasticloadbalancing.amazonaws.com", "rds.amazonaws.com",
+                "elasticache.amazonaws.com", "ecs.application-autoscaling.amazonaws.com"}
+    assert expected <= set(identities[env].service_linked), identities[env].service_linked
 
 
 def test_a_shared_accounts_later_environment_creates_no_account_wide_resources(identities):

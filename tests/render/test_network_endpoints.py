@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from emulated import copy_modules, emulated_root, needs_provider
 
 from infra import endpoints
 
@@ -122,3 +123,71 @@ def test_a_nat_none_environment_renders_checks_and_lints(project: Path, run):
     assert checked.exit_code == 0, checked.stderr
     linted = run("lint", str(project / "modules"), str(project / "envs" / "dev"))
     assert linted.exit_code == 0, linted.stderr
+
+
+# The variant's network on the AWS API emulator: the rendered module call, with the key and the
+# permissions boundary the rest of the root (ssm, bootstrap) would provide made here instead.
+VARIANT_ROOT = """
+provider "aws" {
+  alias  = "net"
+  region = "ap-northeast-1"
+}
+
+resource "aws_kms_key" "logs" {
+  provider            = aws.net
+  description         = "flow logs of the nat-none variant"
+  enable_key_rotation = true
+}
+
+resource "aws_iam_policy" "boundary" {
+  provider = aws.net
+  name     = "todo-dev-sec-role-boundary-policy"
+  policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Action = "logs:*", Resource = "*" }]
+  })
+}
+"""
+
+
+@needs_provider
+def test_a_nat_none_environment_applies_on_the_emulator(project: Path, run, tmp_path: Path):
+    """No NAT gateway, no default route out of the private subnets, and an interface endpoint
+    with private DNS in every private subnet for each service the tasks call."""
+    set_network(project, "dev", nat="none", interface_endpoints=NEEDED)
+    assert run("render", "dev").exit_code == 0
+    module_call = (project / "envs" / "dev" / "network.tf").read_text(encoding="utf-8")
+    assert module_call.count("module.ssm.kms_key_arn") == 1
+    module_call = module_call.replace("module.ssm.kms_key_arn", "aws_kms_key.logs.arn").replace(
+        "permissions_boundary_arn = ", "depends_on = [aws_iam_policy.boundary]\n  permissions_boundary_arn = "
+    )
+    work = tmp_path / "work"
+    copy_modules(work)
+    root = work / "envs" / "dev"
+    root.mkdir(parents=True)
+    (root / "main.tf").write_text(VARIANT_ROOT + module_call, encoding="utf-8")
+    with emulated_root(work, root, "111111111111") as emulated:
+        emulated.must("apply", "-auto-approve", "-input=false")
+        ec2 = emulated.client("ec2")
+        (vpc,) = ec2.describe_vpcs(Filters=[{"Name": "tag:Name", "Values": ["todo-dev-net-core-main-vpc"]}])["Vpcs"]
+        in_vpc = [{"Name": "vpc-id", "Values": [vpc["VpcId"]]}]
+        gateways = ec2.describe_nat_gateways(Filters=in_vpc)["NatGateways"]
+        assert [g for g in gateways if g["State"] != "deleted"] == []
+        private = ec2.describe_subnets(Filters=[*in_vpc, {"Name": "tag:Name", "Values": ["*-private-*"]}])["Subnets"]
+        assert len(private) == 2
+        tables = ec2.describe_route_tables(Filters=[*in_vpc, {"Name": "tag:Name", "Values": ["*-private-*"]}])
+        for table in tables["RouteTables"]:
+            outward = [r for r in table["Routes"] if r.get("DestinationCidrBlock") == "0.0.0.0/0"]
+            assert outward == [], f"{table['RouteTableId']} routes to the internet: {outward}"
+        endpoints = ec2.describe_vpc_endpoints(Filters=in_vpc)["VpcEndpoints"]
+        prefix = "com.amazonaws.ap-northeast-1."
+        interface = {e["ServiceName"].removeprefix(prefix): e for e in endpoints if e["VpcEndpointType"] == "Interface"}
+        assert sorted(interface) == sorted(NEEDED)
+        private_ids = {s["SubnetId"] for s in private}
+        for service, endpoint in interface.items():
+            assert endpoint["PrivateDnsEnabled"], service
+            assert set(endpoint["SubnetIds"]) == private_ids, service
+        (gateway,) = [e for e in endpoints if e["VpcEndpointType"] == "Gateway"]
+        assert gateway["ServiceName"] == "com.amazonaws.ap-northeast-1.s3"
+        assert set(gateway["RouteTableIds"]) == {t["RouteTableId"] for t in tables["RouteTables"]}
+        emulated.must("destroy", "-auto-approve", "-input=false")
