@@ -285,7 +285,8 @@ def fargate(x: Inputs) -> Line:
                    + x.a("deploys_per_month") * x.a("migrate_task_minutes")) / 60
     usd += small_hours * hourly(SMALL_TASK_VCPU, SMALL_TASK_GB)
     return Line("fargate", usd, f"service {on_demand:.2g} on-demand + {spot:.2g} Spot task(s) of "
-                                f"{x.env.ecs.cpu / 1024:g} vCPU/{x.env.ecs.memory / 1024:g} GB ({arch}){_awake(x.env)}; "
+                                f"{x.env.ecs.cpu / 1024:g} vCPU/{x.env.ecs.memory / 1024:g} GB ({arch})"
+                                f"{_awake(x.env)}; "
                                 f"{small_hours:.1f} h of job and migration tasks")
 
 
