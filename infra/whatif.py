@@ -167,17 +167,16 @@ def cheapest_per_group(rows: list[Row]) -> list[Row]:
     return list(best.values())
 
 
-def breakeven_gb(nat: tuple[float, float], endpoints: tuple[float, float]) -> float | None:
-    """Traffic (GB a month) above which endpoints cost less than NAT, from each choice's monthly
-    total at 0 and 1 GB: both are affine in the traffic. 0: endpoints cost less at any traffic;
-    None: they never do."""
-    extra_fixed = endpoints[0] - nat[0]  # what the endpoints cost beyond NAT with no traffic
-    saved_per_gb = (nat[1] - nat[0]) - (endpoints[1] - endpoints[0])
-    if extra_fixed <= 0 and saved_per_gb >= 0:
-        return 0.0
-    if saved_per_gb <= 0:
-        return None
-    return max(extra_fixed / saved_per_gb, 0.0)
+def breakeven(nat: tuple[float, float], endpoints: tuple[float, float]) -> tuple[str, float | None]:
+    """Where interface endpoints cost less than NAT, from each choice's monthly total at 0 and 1 GB
+    of traffic (both are affine in it): ("always" | "never", None), or ("above" | "below", GB a month)."""
+    extra = endpoints[0] - nat[0]  # what the endpoints cost beyond NAT with no traffic
+    per_gb = (endpoints[1] - endpoints[0]) - (nat[1] - nat[0])  # and for each GB
+    if extra <= 0 and per_gb <= 0:
+        return "always", None
+    if extra >= 0 and per_gb >= 0:
+        return "never", None
+    return ("above" if extra > 0 else "below"), -extra / per_gb
 
 
 def breakeven_sentences(env_name: str, priced: dict[str, tuple[Environment, EnvNames]],
@@ -187,23 +186,22 @@ def breakeven_sentences(env_name: str, priced: dict[str, tuple[Environment, EnvN
 
     def totals(choice: str) -> tuple[float, float]:
         env, names = priced[choice]
-        return tuple(total(estimate(env_name, env, names, with_assumption(table, env_name, TRAFFIC, gb)))
-                     for gb in (0.0, 1.0))  # type: ignore[return-value]
+        at = [total(estimate(env_name, env, names, with_assumption(table, env_name, TRAFFIC, gb))) for gb in (0, 1)]
+        return at[0], at[1]
 
     sentences = []
     endpoints = totals("none")
+    assumed = f"(assumed: {table.assumption(TRAFFIC, env_name):g} GB a month)"
     for choice in ("single", "per_az"):
         if choice not in priced:
             continue
-        gb = breakeven_gb(totals(choice), endpoints)
+        side, gb = breakeven(totals(choice), endpoints)
         what = f"nat none (interface endpoints) vs nat {choice}"
         if gb is None:
-            sentences.append(f"{what}: the endpoints cost more at any traffic")
-        elif gb == 0:
-            sentences.append(f"{what}: the endpoints cost less at any traffic")
+            sentences.append(f"{what}: the endpoints cost {'less' if side == 'always' else 'more'} at any traffic")
         else:
-            sentences.append(f"{what}: the endpoints cost less above {gb:,.0f} GB a month of traffic to AWS "
-                             f"services (assumed: {table.assumption(TRAFFIC, env_name):g} GB)")
+            sentences.append(f"{what}: the endpoints cost less {side} {gb:,.0f} GB a month of traffic to AWS "
+                             f"services {assumed}")
     return sentences
 
 
@@ -276,7 +274,7 @@ def format_text(results: list[WhatIf], table: PriceTable) -> str:
                 out.append("  ".join("-" * w for w in widths))
         out += [f"  {sentence}" for sentence in result.breakeven]
         out.append("")
-    return "\n".join(out) + prices_footer(table) + "\n"
+    return "\n".join(out) + "\n" + prices_footer(table) + "\n"
 
 
 def format_markdown(results: list[WhatIf], table: PriceTable) -> str:
