@@ -10,6 +10,7 @@ the rendered roots do.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -21,8 +22,8 @@ from .errors import RenderError
 from .loader import read_yaml
 from .names import EnvNames
 
-CHECKED = ("seen", "unverified", "assumption", "derived")
-HOW = {"derived": "derived, from which figures", "assumption": "chosen"}
+CHECKED = ("seen", "unverified", "assumption")
+SOURCE_DATE = re.compile(r"^\d{4}(-\d{2}){0,2}$")
 
 # The load balancer capacity unit's dimensions (Elastic Load Balancing pricing page): an LCU
 # is 25 new connections a second, or 1 GB processed an hour (for instance and IP targets); the
@@ -124,8 +125,13 @@ def load_prices(path: Path, region: str, shown: str, envs: list[str]) -> PriceTa
                 problems.append(f"{where}.checked: one of {', '.join(CHECKED)} (got {entry.get('checked')!r})")
             if entry.get("checked") == "seen" and not str(entry.get("seen_on", "")).startswith("https://"):
                 problems.append(f"{where}.seen_on: the page the figure was seen on (https://...)")
-            if entry.get("checked") in ("derived", "assumption") and not str(entry.get("note", "")).strip():
-                problems.append(f"{where}.note: say how the figure was {HOW[entry['checked']]}")
+            if entry.get("checked") == "assumption" and not str(entry.get("note", "")).strip():
+                problems.append(f"{where}.note: say how the figure was chosen")
+            if "source_date" in entry and not SOURCE_DATE.match(str(entry["source_date"])):
+                problems.append(f"{where}.source_date: the date of the page in seen_on, as YYYY, YYYY-MM or "
+                                f"YYYY-MM-DD in quotes (got {entry['source_date']!r})")
+            if "derived" in entry and not str(entry["derived"] or "").strip():
+                problems.append(f"{where}.derived: say how the figures the page does not show are computed")
             prices[key] = entry.get("usd")
             sources[key] = source_of(entry)
     assumptions = {}
@@ -162,10 +168,12 @@ def source_of(entry: dict[str, Any]) -> str:
     checked = entry.get("checked")
     if checked == "seen":
         dated = f" ({entry['source_date']})" if entry.get("source_date") else ""
-        return f"seen on {entry['seen_on']}{dated}"
-    if checked == "unverified":
-        return f"unverified: last known list price of {entry['page']}"
-    return f"{checked}: {' '.join(str(entry.get('note', '')).split())}"
+        found = f"seen on {entry['seen_on']}{dated}"
+    elif checked == "unverified":
+        found = f"unverified: last known list price of {entry['page']}"
+    else:
+        found = f"{checked}: {' '.join(str(entry.get('note', '')).split())}"
+    return found + (f"; derived: {' '.join(str(entry['derived']).split())}" if entry.get("derived") else "")
 
 
 def apply_overrides(table: PriceTable, overrides: list[str], envs: list[str]) -> PriceTable:

@@ -285,7 +285,11 @@ def format_markdown(results: list[WhatIf], table: PriceTable) -> str:
                 "| " + " | ".join(rows[0]) + " |", "| --- | ---: | ---: |"]
         out += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows[1:]]
         out += [""] + [f"- {sentence}" for sentence in result.breakeven] + ([""] if result.breakeven else [])
-    return "\n".join(out) + prices_footer(table) + "\n"
+    out.append(f"Prices the options move ({table.path}, {table.region}, as of {table.date}; USD):")
+    out.append("")
+    out += [f"- `{key}`: {_figure(table.prices[key])}; {table.sources.get(key, 'no source recorded')}"
+            for key in OPTION_PRICES if key in table.prices]
+    return "\n".join(out) + "\n"
 
 
 def _figure(value: Any) -> str:
@@ -296,6 +300,6 @@ def _figure(value: Any) -> str:
 
 def prices_footer(table: PriceTable) -> str:
     lines = [f"Prices the options move ({table.path}, {table.region}, as of {table.date}; USD):"]
-    lines += [f"  {key}: {_figure(table.prices[key])} -- {table.sources.get(key, 'no source recorded')}"
-              for key in OPTION_PRICES if key in table.prices]
+    for key in (k for k in OPTION_PRICES if k in table.prices):
+        lines += [f"  {key}: {_figure(table.prices[key])}", f"      {table.sources.get(key, 'no source recorded')}"]
     return "\n".join(lines)

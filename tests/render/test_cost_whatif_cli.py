@@ -86,7 +86,7 @@ def test_what_if_table_for_each_environment(priced: Path, run):
         assert any(line.startswith("network.nat: none, +") for line in rows)
         assert any("vs nat single: the endpoints cost" in line for line in lines)
     assert "Prices the options move (cost/prices.yaml, ap-northeast-1" in result.stdout
-    assert "  fargate_spot_discount: 0.7 -- assumption:" in result.stdout
+    assert "  fargate_spot_discount: 0.67\n      assumption: " in result.stdout
 
 
 def test_what_if_prices_the_environments_own_sleeping_hours(priced: Path, run):
