@@ -144,7 +144,7 @@ def cost(envs: tuple[str, ...], overrides: tuple[str, ...], settings: tuple[str,
         if what_if:
             results = [whatif.what_if(proj.envs, rules, env, table, layers[env]) for env in selected]
         else:
-            estimates = {env: costs.estimate(env, settings, names, table) for env, (settings, names) in loaded.items()}
+            estimates = {env: costs.estimate(env, found, names, table) for env, (found, names) in loaded.items()}
     except RenderError as exc:
         fail(exc.problems)
     if what_if:

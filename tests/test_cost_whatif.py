@@ -3,6 +3,7 @@ fixture table of tests/test_cost.py, worked out by hand."""
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 from pathlib import Path
 
@@ -131,6 +132,22 @@ def test_each_option_changes_only_its_own_settings(name):
         assert changed, option.label  # never the current choice again
         assert all(any(path[: len(t)] == t or t[: len(path)] == path for t in touched) for path in changed), \
             (option.label, changed)
+
+
+@pytest.mark.parametrize("name", ENVS)
+def test_every_combination_of_the_options_validates(name):
+    """One option of each group at once, or the group left as the YAML has it: every mix is a
+    YAML the model accepts (the single options and their cheapest mix also render:
+    tests/render/test_cost_whatif_cli.py)."""
+    env, _ = environment(name)
+    groups: dict[str, list[dict]] = {}
+    for option in whatif.options(env):
+        groups.setdefault(option.group, [{}]).append(option.settings)
+    combinations = list(itertools.product(*groups.values()))
+    assert len(combinations) >= 3 * 2 * 3 * 2
+    for parts in combinations:
+        variant, names = whatif.load_variant(ROOT / "envs", RULES, name, (("mix", whatif.merge_settings(*parts)),))
+        assert whatif.total(estimate(name, variant, names, fixture_table())) > 0
 
 
 @pytest.mark.parametrize("name", ENVS)
