@@ -178,7 +178,6 @@ def source_of(entry: dict[str, Any]) -> str:
 
 def apply_overrides(table: PriceTable, overrides: list[str], envs: list[str]) -> PriceTable:
     """NAME=VALUE (every environment) or ENV.NAME=VALUE, over the table's assumptions."""
-    assumptions = {k: (dict(v) if isinstance(v, dict) else v) for k, v in table.assumptions.items()}
     for item in overrides:
         target, sep, raw = item.partition("=")
         env, _, name = target.rpartition(".")
@@ -186,16 +185,20 @@ def apply_overrides(table: PriceTable, overrides: list[str], envs: list[str]) ->
             value = float(raw)
         except ValueError:
             value = -1.0
-        if not sep or name not in assumptions or (env and env not in envs) or not _number(value):
-            known = ", ".join(sorted(assumptions))
+        if not sep or name not in table.assumptions or (env and env not in envs) or not _number(value):
+            known = ", ".join(sorted(table.assumptions))
             raise RenderError(f"--set {item}: expected [ENV.]NAME=NUMBER (>= 0) with NAME one of {known}"
                               f" and ENV one of {', '.join(envs)}")
-        if env:
-            current = assumptions[name]
-            assumptions[name] = {**(current if isinstance(current, dict) else {"default": current}), env: value}
-        else:
-            assumptions[name] = value
-    return replace(table, assumptions=assumptions)
+        table = with_assumption(table, name, value, env or None)
+    return table
+
+
+def with_assumption(table: PriceTable, name: str, value: float, env: str | None = None) -> PriceTable:
+    """The table with one assumption set, for every environment or only for `env`."""
+    if env:
+        current = table.assumptions[name]
+        value = {**(current if isinstance(current, dict) else {"default": current}), env: value}
+    return replace(table, assumptions={**table.assumptions, name: value})
 
 
 # ---- The estimate ---------------------------------------------------------------------------

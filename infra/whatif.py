@@ -9,14 +9,14 @@ endpoints; the CPU architecture; the share of service tasks on Fargate Spot; sle
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from .config import Environment, WorkingHours
-from .cost import Line, PriceTable, estimate
+from .cost import Line, PriceTable, estimate, with_assumption
 from .endpoints import allowed_services, needed_without_nat
 from .errors import RenderError
 from .loader import load_environment
@@ -122,12 +122,6 @@ def total(lines: list[Line]) -> float:
     return sum(line.usd for line in lines)
 
 
-def with_assumption(table: PriceTable, env: str, name: str, value: float) -> PriceTable:
-    current = table.assumptions[name]
-    per_env = {**(current if isinstance(current, dict) else {"default": current}), env: value}
-    return replace(table, assumptions={**table.assumptions, name: per_env})
-
-
 def what_if(envs_dir: Path, rules: Rules, env_name: str, table: PriceTable, layers: Layers = ()) -> WhatIf:
     """The environment's estimate, then each option's, and where endpoints and NAT break even."""
     env, names = load_variant(envs_dir, rules, env_name, layers)
@@ -186,7 +180,7 @@ def breakeven_sentences(env_name: str, priced: dict[str, tuple[Environment, EnvN
 
     def totals(choice: str) -> tuple[float, float]:
         env, names = priced[choice]
-        at = [total(estimate(env_name, env, names, with_assumption(table, env_name, TRAFFIC, gb))) for gb in (0, 1)]
+        at = [total(estimate(env_name, env, names, with_assumption(table, TRAFFIC, gb, env_name))) for gb in (0, 1)]
         return at[0], at[1]
 
     sentences = []
