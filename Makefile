@@ -18,7 +18,7 @@ CHECKOV_ROOTS := $(foreach env,$(ENVS),envs/$(env) envs/bootstrap/$(env))
         serve manage test-app check-deploy lint-app validate plan plan-offline apply-local plan-local destroy-local \
         release-local stop-local \
         lock schema bench clean \
-        cost recovery pre-commit pre-commit-all actionlint yamllint
+        cost cost-options recovery pre-commit pre-commit-all actionlint yamllint
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -142,6 +142,9 @@ pre-commit-all: setup node_modules/.stamp ## Every pre-commit hook on every file
 
 cost: $(VENV)/.stamp ## Monthly cost estimate of dev, stg and prod, side by side
 	$(PY) render.py cost $(ENVS)
+
+cost-options: $(VENV)/.stamp ## What-ifs per environment: NAT, x86/ARM, Spot share, sleeping hours; price sources
+	$(PY) render.py cost $(ENVS) --what-if
 
 recovery: $(VENV)/.stamp ## Recovery objectives (RPO, RTO) of dev, stg and prod, side by side
 	$(PY) render.py recovery $(ENVS)

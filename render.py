@@ -114,31 +114,45 @@ def lint(paths: tuple[Path, ...]) -> None:
 @click.argument("envs", nargs=-1)
 @click.option("--set", "overrides", multiple=True, metavar="[ENV.]NAME=VALUE",
               help="Override a usage assumption of cost/prices.yaml for this run (repeatable).")
+@click.option("--with", "settings", multiple=True, metavar="[ENV.]KEY.PATH=VALUE",
+              help="Price the YAML with this setting changed (YAML value, validated like env.yaml; repeatable).")
+@click.option("--what-if", "what_if", is_flag=True,
+              help="Per environment: NAT per zone / single / none with endpoints, x86 / ARM, Spot shares and "
+                   "sleeping hours, each priced against the current YAML, with the NAT break-even traffic.")
 @click.option("--markdown", is_flag=True, help="A Markdown table (the README's).")
 @click.option("--detail", is_flag=True, help="Also print what each line counts.")
-def cost(envs: tuple[str, ...], overrides: tuple[str, ...], markdown: bool, detail: bool) -> None:
+def cost(envs: tuple[str, ...], overrides: tuple[str, ...], settings: tuple[str, ...], what_if: bool,
+         markdown: bool, detail: bool) -> None:
     """Monthly cost estimate of each environment, side by side (default: every environment).
 
     Computed from the same merged YAML that renders the roots, with the prices and usage
     assumptions of cost/prices.yaml.
     """
-    from infra.cost import apply_overrides, estimate, format_details, format_markdown, format_text, load_prices
+    from infra import cost as costs
+    from infra import whatif
 
     proj = project()
     try:
         rules = rules_for(proj)
         selected = list(envs) or rules.labels["env"]
-        loaded = {env: load(proj, env)[1:] for env in selected}
+        layers = whatif.parse_with(list(settings), rules.labels["env"])
+        loaded = {env: whatif.load_variant(proj.envs, rules, env, layers.get(env, ())) for env in selected}
         region = next(iter(loaded.values()))[0].region
         prices = proj.root / "cost" / "prices.yaml"
-        table = load_prices(prices, region, proj.rel(prices), rules.labels["env"])
-        table = apply_overrides(table, list(overrides), rules.labels["env"])
-        estimates = {env: estimate(env, settings, names, table) for env, (settings, names) in loaded.items()}
+        table = costs.load_prices(prices, region, proj.rel(prices), rules.labels["env"])
+        table = costs.apply_overrides(table, list(overrides), rules.labels["env"])
+        if what_if:
+            results = [whatif.what_if(proj.envs, rules, env, table, layers[env]) for env in selected]
+        else:
+            estimates = {env: costs.estimate(env, found, names, table) for env, (found, names) in loaded.items()}
     except RenderError as exc:
         fail(exc.problems)
-    click.echo((format_markdown if markdown else format_text)(estimates, table), nl=False)
+    if what_if:
+        click.echo((whatif.format_markdown if markdown else whatif.format_text)(results, table), nl=False)
+        return
+    click.echo((costs.format_markdown if markdown else costs.format_text)(estimates, table), nl=False)
     if detail:
-        click.echo("\n" + format_details(estimates), nl=False)
+        click.echo("\n" + costs.format_details(estimates), nl=False)
 
 
 @cli.command()

@@ -10,9 +10,10 @@ the rendered roots do.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from .loader import read_yaml
 from .names import EnvNames
 
 CHECKED = ("seen", "unverified", "assumption")
+SOURCE_DATE = re.compile(r"^\d{4}(-\d{2}){0,2}$")
 
 # The load balancer capacity unit's dimensions (Elastic Load Balancing pricing page): an LCU
 # is 25 new connections a second, or 1 GB processed an hour (for instance and IP targets); the
@@ -29,6 +31,8 @@ CHECKED = ("seen", "unverified", "assumption")
 # stay far below theirs at this app's traffic (one listener rule).
 LCU_NEW_CONNECTIONS_PER_SECOND = 25
 LCU_GB_PER_HOUR = 1.0
+
+HOURS_PER_WEEK = 7 * 24
 
 # The scheduled jobs and the migration task run at the batch module's default size.
 SMALL_TASK_VCPU, SMALL_TASK_GB = 0.25, 0.5
@@ -47,6 +51,7 @@ class PriceTable:
     assumptions: dict[str, Any]  # name -> number or {"default": n, env: n}
     priced: dict[str, str]  # resource type -> line key
     free: dict[str, str]  # resource type -> reason
+    sources: dict[str, str] = field(default_factory=dict)  # price key -> where its figure comes from
 
     def price(self, key: str, *path: str, blame: str = "") -> float:
         """The price at key[path...]; a missing entry is an error naming the file and key."""
@@ -102,6 +107,7 @@ def load_prices(path: Path, region: str, shown: str, envs: list[str]) -> PriceTa
                         f"priced: {', '.join(sorted(map(str, regions)))}")
     table = regions.get(region) or {}
     prices: dict[str, Any] = {}
+    sources: dict[str, str] = {}
     date = None
     if region in regions:
         date = need(table, "date", f"regions.{region}.", str)
@@ -119,7 +125,15 @@ def load_prices(path: Path, region: str, shown: str, envs: list[str]) -> PriceTa
                 problems.append(f"{where}.checked: one of {', '.join(CHECKED)} (got {entry.get('checked')!r})")
             if entry.get("checked") == "seen" and not str(entry.get("seen_on", "")).startswith("https://"):
                 problems.append(f"{where}.seen_on: the page the figure was seen on (https://...)")
+            if entry.get("checked") == "assumption" and not str(entry.get("note", "")).strip():
+                problems.append(f"{where}.note: say how the figure was chosen")
+            if "source_date" in entry and not SOURCE_DATE.match(str(entry["source_date"])):
+                problems.append(f"{where}.source_date: the date of the page in seen_on, as YYYY, YYYY-MM or "
+                                f"YYYY-MM-DD in quotes (got {entry['source_date']!r})")
+            if "derived" in entry and not str(entry["derived"] or "").strip():
+                problems.append(f"{where}.derived: say how the figures the page does not show are computed")
             prices[key] = entry.get("usd")
+            sources[key] = source_of(entry)
     assumptions = {}
     for name, entry in (need(data, "assumptions", "", dict) or {}).items():
         value = entry.get("value") if isinstance(entry, dict) else None
@@ -146,12 +160,24 @@ def load_prices(path: Path, region: str, shown: str, envs: list[str]) -> PriceTa
                             f"(lines: {', '.join(LINE_KEYS)})")
     if problems:
         raise RenderError(problems)
-    return PriceTable(shown, float(hours), region, str(date), prices, assumptions, priced, free)
+    return PriceTable(shown, float(hours), region, str(date), prices, assumptions, priced, free, sources)
+
+
+def source_of(entry: dict[str, Any]) -> str:
+    """One line: where a price's figure comes from, as its entry in cost/prices.yaml says."""
+    checked = entry.get("checked")
+    if checked == "seen":
+        dated = f" ({entry['source_date']})" if entry.get("source_date") else ""
+        found = f"seen on {entry['seen_on']}{dated}"
+    elif checked == "unverified":
+        found = f"unverified: last known list price of {entry['page']}"
+    else:
+        found = f"{checked}: {' '.join(str(entry.get('note', '')).split())}"
+    return found + (f"; derived: {' '.join(str(entry['derived']).split())}" if entry.get("derived") else "")
 
 
 def apply_overrides(table: PriceTable, overrides: list[str], envs: list[str]) -> PriceTable:
     """NAME=VALUE (every environment) or ENV.NAME=VALUE, over the table's assumptions."""
-    assumptions = {k: (dict(v) if isinstance(v, dict) else v) for k, v in table.assumptions.items()}
     for item in overrides:
         target, sep, raw = item.partition("=")
         env, _, name = target.rpartition(".")
@@ -159,17 +185,20 @@ def apply_overrides(table: PriceTable, overrides: list[str], envs: list[str]) ->
             value = float(raw)
         except ValueError:
             value = -1.0
-        if not sep or name not in assumptions or (env and env not in envs) or not _number(value):
-            known = ", ".join(sorted(assumptions))
+        if not sep or name not in table.assumptions or (env and env not in envs) or not _number(value):
+            known = ", ".join(sorted(table.assumptions))
             raise RenderError(f"--set {item}: expected [ENV.]NAME=NUMBER (>= 0) with NAME one of {known}"
                               f" and ENV one of {', '.join(envs)}")
-        if env:
-            current = assumptions[name]
-            assumptions[name] = {**(current if isinstance(current, dict) else {"default": current}), env: value}
-        else:
-            assumptions[name] = value
-    return PriceTable(table.path, table.hours, table.region, table.date, table.prices, assumptions,
-                      table.priced, table.free)
+        table = with_assumption(table, name, value, env or None)
+    return table
+
+
+def with_assumption(table: PriceTable, name: str, value: float, env: str | None = None) -> PriceTable:
+    """The table with one assumption set, for every environment or only for `env`."""
+    if env:
+        current = table.assumptions[name]
+        value = {**(current if isinstance(current, dict) else {"default": current}), env: value}
+    return replace(table, assumptions={**table.assumptions, name: value})
 
 
 # ---- The estimate ---------------------------------------------------------------------------
@@ -229,9 +258,17 @@ def load_balancer(x: Inputs) -> Line:
 def interface_endpoints(x: Inputs) -> Line:
     count = len(x.env.network.interface_endpoints) * len(x.env.network.availability_zones)
     data = x.a("endpoint_data_gb_per_month") if count else 0.0
+    if count and not _nat_count(x.env):  # what NAT gateways would carry goes through the endpoints
+        data += x.a("nat_data_gb_per_month")
     usd = count * x.hours * x.p("interface_endpoint_hour") + data * x.p("interface_endpoint_gb")
     return Line("interface_endpoints", usd,
                 f"{len(x.env.network.interface_endpoints)} endpoint(s) x {len(x.env.network.availability_zones)} zones")
+
+
+def awake_share(env: Environment) -> float:
+    """The share of the week the environment is awake (working_hours; None: around the clock).
+    Only then do its service tasks run and its database instance bill hours."""
+    return env.working_hours.awake_hours_per_week() / HOURS_PER_WEEK if env.working_hours else 1.0
 
 
 def service_split(env: Environment) -> tuple[float, float]:
@@ -252,23 +289,31 @@ def fargate(x: Inputs) -> Line:
 
     on_demand, spot = service_split(x.env)
     service = hourly(x.env.ecs.cpu / 1024, x.env.ecs.memory / 1024)
-    usd = x.hours * service * (on_demand + spot * (1 - x.p("fargate_spot_discount")))
+    awake = awake_share(x.env)  # asleep, the service runs no task; scheduled jobs still run
+    usd = x.hours * awake * service * (on_demand + spot * (1 - x.p("fargate_spot_discount")))
     jobs = sum(1 for job in x.env.batch.jobs if job.enabled)
     small_hours = (jobs * x.a("batch_runs_per_job_per_month") * x.a("batch_task_minutes")
                    + x.a("deploys_per_month") * x.a("migrate_task_minutes")) / 60
     usd += small_hours * hourly(SMALL_TASK_VCPU, SMALL_TASK_GB)
     return Line("fargate", usd, f"service {on_demand:.2g} on-demand + {spot:.2g} Spot task(s) of "
-                                f"{x.env.ecs.cpu / 1024:g} vCPU/{x.env.ecs.memory / 1024:g} GB ({arch}); "
+                                f"{x.env.ecs.cpu / 1024:g} vCPU/{x.env.ecs.memory / 1024:g} GB ({arch})"
+                                f"{_awake(x.env)}; "
                                 f"{small_hours:.1f} h of job and migration tasks")
+
+
+def _awake(env: Environment) -> str:
+    hours = env.working_hours.awake_hours_per_week() if env.working_hours else HOURS_PER_WEEK
+    return "" if hours == HOURS_PER_WEEK else f", awake {hours:g} of {HOURS_PER_WEEK} h a week"
 
 
 def rds(x: Inputs) -> Line:
     instance = x.p("rds_postgres_instance_hour", x.env.rds.instance_class, blame="envs: rds.instance_class")
     factor = x.p("rds_multi_az_factor") if x.env.rds.multi_az else 1.0
     storage = x.env.rds.allocated_storage
-    usd = factor * (x.hours * instance + storage * x.p("rds_gp3_gb_month"))
-    return Line("rds", usd, f"{x.env.rds.instance_class}{' Multi-AZ' if x.env.rds.multi_az else ''}, "
-                            f"{storage} GB gp3 (grows up to {x.env.rds.max_allocated_storage} GB)")
+    # A stopped instance bills no instance hours; its storage (and backups) it still does.
+    usd = factor * (x.hours * awake_share(x.env) * instance + storage * x.p("rds_gp3_gb_month"))
+    return Line("rds", usd, f"{x.env.rds.instance_class}{' Multi-AZ' if x.env.rds.multi_az else ''}"
+                            f"{_awake(x.env)}, {storage} GB gp3 (grows up to {x.env.rds.max_allocated_storage} GB)")
 
 
 def elasticache(x: Inputs) -> Line:
@@ -288,7 +333,7 @@ def kms(x: Inputs) -> Line:
 def secrets(x: Inputs) -> Line:
     # Each database keeps its master password in a secret RDS creates (manage_master_user_password).
     count = x.kinds["aws_secretsmanager_secret"] + x.kinds["aws_db_instance"]
-    reads = x.env.ecs.desired_count * x.a("secret_reads_per_task_hour") * x.hours
+    reads = x.env.ecs.desired_count * x.a("secret_reads_per_task_hour") * x.hours * awake_share(x.env)
     usd = count * x.p("secret_month") + reads / 10_000 * x.p("secret_api_10k")
     return Line("secrets", usd, f"{count} secret(s), {reads:,.0f} reads")
 

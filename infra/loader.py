@@ -189,8 +189,13 @@ def cross_environment_problems(envs_dir: Path, envs: dict[str, Environment]) -> 
     return problems
 
 
-def load_environment(envs_dir: Path, env: str, allowed_envs: list[str]) -> Environment:
-    """Paths in messages are shown relative to the folder that holds envs/ (the project root)."""
+def load_environment(envs_dir: Path, env: str, allowed_envs: list[str],
+                     overrides: tuple[tuple[str, dict[str, Any]], ...] = ()) -> Environment:
+    """Paths in messages are shown relative to the folder that holds envs/ (the project root).
+
+    `overrides` are (source, partial settings) merged over env.yaml in order, as a further file
+    would be (the cost estimate's what-ifs); a problem they cause names their source.
+    """
     if env not in allowed_envs:
         raise RenderError(f"naming.yaml: labels.env: unknown environment {env!r} "
                           f"(allowed: {', '.join(allowed_envs)})")
@@ -217,6 +222,8 @@ def load_environment(envs_dir: Path, env: str, allowed_envs: list[str]) -> Envir
     origins: dict[KeyPath, Path] = {}
     merged = merge({}, loaded[common_path], common_path, origins)
     merged = merge(merged, loaded[env_path], env_path, origins)
+    for source, partial in overrides:
+        merged = merge(merged, partial, Path(source), origins)
     # Missing, they are missing from the environment's own file.
     origins.update({key: env_path for key in OWN_KEYS})
     try:

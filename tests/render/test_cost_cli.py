@@ -73,12 +73,19 @@ def test_the_cost_page_shows_the_current_estimate():
     assert expected in page, "docs/cost.md: the cost table is stale; paste `render.py cost --markdown`"
 
 
-def markdown_of_the_repository() -> str:
+def test_the_cost_page_shows_the_current_what_if_tables():
+    expected = markdown_of_the_repository("--what-if")
+    page = (ROOT / "docs" / "cost.md").read_text(encoding="utf-8")
+    assert expected in page, "docs/cost.md: the what-if tables are stale; paste `render.py cost --what-if --markdown`"
+
+
+def markdown_of_the_repository(*extra: str) -> str:
     from click.testing import CliRunner
 
     import render
 
-    result = CliRunner().invoke(render.cli, ["--root", str(ROOT), "cost", "--markdown"], catch_exceptions=False)
+    result = CliRunner().invoke(render.cli, ["--root", str(ROOT), "cost", "--markdown", *extra],
+                                catch_exceptions=False)
     assert result.exit_code == 0, result.output
     return result.stdout
 
@@ -114,6 +121,12 @@ BAD = {
     "invalid YAML": (
         "cost/prices.yaml", "hours_per_month: 730", "hours_per_month: [730",
         "cost/prices.yaml:"),
+    "source date that is not a date": (
+        "cost/prices.yaml", 'source_date: "2020-06-08"', "source_date: June 2020",
+        "cost/prices.yaml: regions.ap-northeast-1.prices.nat_gateway_hour.source_date: the date of the page"),
+    "empty derivation": (
+        "cost/prices.yaml", "        derived: >-\n", "        derived:\n        derived_was: >-\n",
+        "cost/prices.yaml: regions.ap-northeast-1.prices.fargate_vcpu_hour.derived: say how"),
     "bad --set name": (None, None, ("cost", "--set", "requests=1"), "--set requests=1: expected [ENV.]NAME=NUMBER"),
     "bad --set value": (None, None, ("cost", "--set", "s3_gb=-1"), "--set s3_gb=-1: expected"),
     "bad --set environment": (None, None, ("cost", "--set", "qa.s3_gb=1"), "--set qa.s3_gb=1: expected"),
