@@ -28,6 +28,7 @@ import re
 import subprocess
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -190,10 +191,13 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    # One trivy process per folder, as many at once as there are cores; reported in the given order.
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        futures = [pool.submit(scan, args.trivy, folder) for folder in args.folders]
     status = 0
-    for folder in args.folders:
+    for future in futures:
         try:
-            result = scan(args.trivy, folder)
+            result = future.result()
         except CannotRun as error:
             print(f"trivy_scan: {error}", file=sys.stderr)
             return 2
