@@ -109,19 +109,23 @@ def trivy_command(trivy: Path, folder: Path, cache_dir: Path) -> list[str]:
 
 def scanned_files(folder: Path) -> list[Path]:
     """The .tf files under the folder and, recursively, those of the local modules they call."""
-    seen: set[Path] = set()
+    files: set[Path] = set()
+    visited: set[Path] = set()
     pending = [folder.resolve()]
     while pending:
         current = pending.pop()
-        for path in sorted(current.rglob("*.tf")):
-            if ".terraform" in path.parts or path in seen:
+        if current in visited:
+            continue
+        visited.add(current)
+        for path in current.rglob("*.tf"):
+            if ".terraform" in path.parts:
                 continue
-            seen.add(path)
+            files.add(path)
             for match in LOCAL_SOURCE.finditer(path.read_text(encoding="utf-8")):
                 module = (path.parent / match["path"]).resolve()
-                if module.is_dir() and not any(p.is_relative_to(module) for p in pending):
+                if module.is_dir():
                     pending.append(module)
-    return sorted(seen)
+    return sorted(files)
 
 
 def ignores_in(files: list[Path]) -> list[Ignore]:
