@@ -18,11 +18,13 @@ its module that passes its first argument on), or a whole line of FILE.
 from __future__ import annotations
 
 import ast
+import contextlib
 import os
 import re
 import shlex
 import signal
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -35,11 +37,31 @@ SHELLS = ("sh", "bash", "shell")
 TAIL = 4000  # characters of output a failure shows
 
 
-def run_command(command: str, *, cwd: Path, env: dict[str, str] | None = None,
-                timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    """`command` exactly as a user types it into bash, stopping at the first failing line."""
-    return subprocess.run(["bash", "-e", "-o", "pipefail", "-c", command], cwd=cwd, env=env, text=True,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout, check=False)
+def run_command(
+    command: str, *, cwd: Path, env: dict[str, str] | None = None, timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
+    """`command` exactly as a user types it into bash, stopping at the first failing line; stdout and
+    stderr together. On a timeout (or an interrupt) its whole process group is killed, not only bash:
+    a `make` or `pip` it started would otherwise run on and hold the output pipe open."""
+    process = subprocess.Popen(
+        ["bash", "-e", "-o", "pipefail", "-c", command],
+        cwd=cwd,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        output, _ = process.communicate(timeout=timeout)
+    except BaseException:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        output, _ = process.communicate()
+        if isinstance(sys.exc_info()[1], subprocess.TimeoutExpired):
+            raise subprocess.TimeoutExpired(command, timeout, output=output) from None
+        raise
+    return subprocess.CompletedProcess(process.args, process.returncode, output, None)
 
 
 @dataclass
@@ -62,8 +84,8 @@ def steps(path: Path, root: Path) -> list[Step]:
         if block.language not in SHELLS:
             continue
         page = str(path.relative_to(root))
-        mark = (block.comment or "").removeprefix("test:").strip() if (block.comment or "").startswith("test:") \
-            else None
+        comment = block.comment or ""
+        mark = comment.removeprefix("test:").strip() if comment.startswith("test:") else None
         if mark is None:
             found.append(Step(page, block, "run"))
         elif m := re.fullmatch(r"skip \((.+)\)", mark):
@@ -83,10 +105,11 @@ def commands(text: str) -> list[str]:
     return [shlex.join(words) for line in joined.splitlines() if (words := shlex.split(line, comments=True))]
 
 
-def failure(step: Step, result: subprocess.CompletedProcess[str] | None, note: str, output: str = "") -> str:
-    output = output or (result.stdout if result else "")
-    return (f"{step.where}: {note}\n--- the block ---\n{step.block.text}\n"
-            f"--- last {TAIL} characters of its output ---\n{output[-TAIL:]}")
+def failure(step: Step, note: str, output: str) -> str:
+    return (
+        f"{step.where}: {note}\n--- the block ---\n{step.block.text}\n"
+        f"--- last {TAIL} characters of its output ---\n{output[-TAIL:]}"
+    )
 
 
 def run_step(step: Step, cwd: Path, env: dict[str, str], timeout: float = 900) -> None:
@@ -94,25 +117,34 @@ def run_step(step: Step, cwd: Path, env: dict[str, str], timeout: float = 900) -
     try:
         result = run_command(step.block.text, cwd=cwd, env=env, timeout=timeout)
     except subprocess.TimeoutExpired as exc:
-        out = exc.stdout.decode(errors="replace") if isinstance(exc.stdout, bytes) else (exc.stdout or "")
-        raise AssertionError(failure(step, None, f"still running after {timeout:.0f} s", out)) from None
+        raise AssertionError(failure(step, f"still running after {timeout:.0f} s", exc.output or "")) from None
     if result.returncode != 0:
-        raise AssertionError(failure(step, result, f"exit status {result.returncode}"))
+        raise AssertionError(failure(step, f"exit status {result.returncode}", result.stdout))
 
 
-def run_in_background(step: Step, cwd: Path, env: dict[str, str], url: str, log: Path,
-                      timeout: float = 300) -> str:
+def run_in_background(step: Step, cwd: Path, env: dict[str, str], url: str, log: Path, timeout: float = 300) -> str:
     """Start the block in its own process group, wait until `url` answers, check the page, then stop
     the whole group (SIGTERM, then SIGKILL after 30 s). Returns the page's text."""
     with log.open("w", encoding="utf-8") as out:
-        process = subprocess.Popen(["bash", "-e", "-o", "pipefail", "-c", step.block.text], cwd=cwd, env=env,
-                                   stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            ["bash", "-e", "-o", "pipefail", "-c", step.block.text],
+            cwd=cwd,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         deadline = time.monotonic() + timeout
         while True:
             if process.poll() is not None:
-                raise AssertionError(failure(step, None, f"stopped (exit status {process.returncode}) before "
-                                             f"{url} answered", log.read_text(encoding="utf-8")))
+                raise AssertionError(
+                    failure(
+                        step,
+                        f"stopped (exit status {process.returncode}) before {url} answered",
+                        log.read_text(encoding="utf-8"),
+                    )
+                )
             try:
                 with urllib.request.urlopen(url, timeout=10) as response:
                     status, kind = response.status, response.headers.get("Content-Type", "")
@@ -120,13 +152,18 @@ def run_in_background(step: Step, cwd: Path, env: dict[str, str], url: str, log:
                 break
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 if time.monotonic() > deadline:
-                    raise AssertionError(failure(step, None, f"{url} did not answer within {timeout:.0f} s",
-                                                 log.read_text(encoding="utf-8"))) from None
+                    raise AssertionError(
+                        failure(step, f"{url} did not answer within {timeout:.0f} s", log.read_text(encoding="utf-8"))
+                    ) from None
                 time.sleep(1)
         if status != 200 or "text/html" not in kind or step.expect not in body:
-            raise AssertionError(failure(step, None, f"{url} answered {status} {kind}, "
-                                         f"{'with' if step.expect in body else 'without'} {step.expect!r}",
-                                         log.read_text(encoding="utf-8") + "\n--- the page ---\n" + body[:2000]))
+            raise AssertionError(
+                failure(
+                    step,
+                    f"{url} answered {status} {kind}, {'with' if step.expect in body else 'without'} {step.expect!r}",
+                    log.read_text(encoding="utf-8") + "\n--- the page ---\n" + body[:2000],
+                )
+            )
         return body
     finally:
         stop_group(process)
@@ -149,19 +186,24 @@ def stop_group(process: subprocess.Popen) -> None:
 
 
 def group_alive(pgid: int) -> bool:
+    """A live member of the process group is left (a zombie waiting for its reaper does not count)."""
+    return any(
+        fields and int(fields[2]) == pgid and fields[0] != "Z"
+        for fields in map(proc_stat, Path("/proc").glob("[0-9]*"))
+    )
+
+
+def running(pid: int) -> bool:
+    """Alive and not a zombie."""
+    return (fields := proc_stat(Path(f"/proc/{pid}"))) is not None and fields[0] != "Z"
+
+
+def proc_stat(proc: Path) -> list[str] | None:
+    """A process's state, parent, group, ... (the fields of /proc/PID/stat after its name)."""
     try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    # A zombie leader still counts for killpg until reaped; only a live member matters.
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) == pgid and fields[0] != "Z":
-            return True
-    return False
+        return (proc / "stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
 
 
 # ---- "run by": the mark cannot lie ----------------------------------------------------------
@@ -176,8 +218,7 @@ def run_by_problems(step: Step, root: Path) -> list[str]:
     wanted = commands(step.block.text)
     if not function:
         lines = {line.strip() for line in path.read_text(encoding="utf-8").splitlines()}
-        return [f"{step.where}: {command!r} is not a line of {target}" for command in wanted
-                if command not in lines]
+        return [f"{step.where}: {command!r} is not a line of {target}" for command in wanted if command not in lines]
     tree = ast.parse(path.read_text(encoding="utf-8"))
     functions = {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}
     if function not in functions:
@@ -191,9 +232,16 @@ def run_by_problems(step: Step, root: Path) -> list[str]:
 
 
 def commands_in_order(function: ast.FunctionDef, runners: set[str]) -> list[str]:
-    calls = [call for call in ast.walk(function)
-             if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id in runners
-             and call.args and isinstance(call.args[0], ast.Constant) and isinstance(call.args[0].value, str)]
+    calls = [
+        call
+        for call in ast.walk(function)
+        if isinstance(call, ast.Call)
+        and isinstance(call.func, ast.Name)
+        and call.func.id in runners
+        and call.args
+        and isinstance(call.args[0], ast.Constant)
+        and isinstance(call.args[0].value, str)
+    ]
     calls.sort(key=lambda call: (call.lineno, call.col_offset))
     return [shlex.join(shlex.split(call.args[0].value)) for call in calls]
 
@@ -203,6 +251,12 @@ def passes_first_argument(function: ast.FunctionDef) -> bool:
     if not function.args.args:
         return False
     first = function.args.args[0].arg
-    return any(isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "run_command"
-               and call.args and isinstance(call.args[0], ast.Name) and call.args[0].id == first
-               for call in ast.walk(function))
+    return any(
+        isinstance(call, ast.Call)
+        and isinstance(call.func, ast.Name)
+        and call.func.id == "run_command"
+        and call.args
+        and isinstance(call.args[0], ast.Name)
+        and call.args[0].id == first
+        for call in ast.walk(function)
+    )

@@ -24,20 +24,43 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from doc_commands import Step, commands, run_by_problems, run_command, run_in_background, run_step, steps
+from doc_commands import (
+    Step,
+    commands,
+    run_by_problems,
+    run_command,
+    run_in_background,
+    run_step,
+    running,
+    steps,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = [ROOT / "README.md"]
 STEPS = [step for page in PAGES for step in steps(page, ROOT)]
 # What a newcomer's shell would not have: this run's make, virtual environment and settings.
-NOT_A_NEWCOMERS = ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES", "VIRTUAL_ENV", "PYTHONHOME", "SECRET_KEY",
-                   "PORT", "GUNICORN_PORT", "DATA_DIR", "STATIC_ROOT", "DJANGO_SUPERUSER_USERNAME",
-                   "DJANGO_SUPERUSER_PASSWORD", "DJANGO_SUPERUSER_EMAIL", "CACHE_KEY_PREFIX")
+NOT_A_NEWCOMERS = (
+    "MAKEFLAGS",
+    "MFLAGS",
+    "MAKELEVEL",
+    "MAKEOVERRIDES",
+    "VIRTUAL_ENV",
+    "PYTHONHOME",
+    "SECRET_KEY",
+    "PORT",
+    "GUNICORN_PORT",
+    "DATA_DIR",
+    "STATIC_ROOT",
+    "DJANGO_SUPERUSER_USERNAME",
+    "DJANGO_SUPERUSER_PASSWORD",
+    "DJANGO_SUPERUSER_EMAIL",
+    "CACHE_KEY_PREFIX",
+)
 
 
 @dataclass
 class Run:
-    outcomes: dict[str, str | None] = field(default_factory=dict)  # where -> None (passed) or the failure
+    outcomes: dict[str, str | None] = field(default_factory=dict)  # where -> None or "" (passed), or the failure
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -58,14 +81,23 @@ def free_port_pair() -> int:
 
 def scratch_database(base_url: str, name: str) -> str:
     """A database of our own on the DATABASE_URL server; its URL."""
-    subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", base_url, "-c", f"CREATE DATABASE {name}"],
-                   check=True, capture_output=True, text=True, timeout=60)
+    subprocess.run(
+        ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", base_url, "-c", f"CREATE DATABASE {name}"],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     return urllib.parse.urlsplit(base_url)._replace(path=f"/{name}").geturl()
 
 
 def drop_database(base_url: str, name: str) -> None:
-    subprocess.run(["psql", "-X", "-q", base_url, "-c", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"],
-                   check=False, capture_output=True, timeout=60)
+    subprocess.run(
+        ["psql", "-X", "-q", base_url, "-c", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"],
+        check=False,
+        capture_output=True,
+        timeout=60,
+    )
 
 
 def newcomer_env(clone: Path) -> dict[str, str]:
@@ -104,15 +136,20 @@ def readme_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
                     url = urllib.parse.urlsplit(step.arg)
                     port, gunicorn = free_port_pair(), free_port_pair()
                     local = url._replace(netloc=f"{url.hostname}:{port}").geturl()
-                    run_in_background(step, clone, {**env, "PORT": str(port), "GUNICORN_PORT": str(gunicorn)},
-                                      local, work / f"background-{step.block.line}.log")
+                    run_in_background(
+                        step,
+                        clone,
+                        {**env, "PORT": str(port), "GUNICORN_PORT": str(gunicorn)},
+                        local,
+                        work / f"background-{step.block.line}.log",
+                    )
                 run.outcomes[step.where] = None
             except AssertionError as exc:
                 run.outcomes[step.where] = str(exc)
                 failed = step.where
             run.seconds[step.where] = round(time.monotonic() - started, 1)
         changed = run_command("git status --porcelain", cwd=clone).stdout
-        run.outcomes["tracked files"] = f"the blocks changed tracked files of the clone:\n{changed}" if changed else None
+        run.outcomes["tracked files"] = changed and f"the blocks changed tracked files of the clone:\n{changed}"
         print(f"README blocks, seconds each: {run.seconds}")
         yield run
     finally:
@@ -135,7 +172,7 @@ def test_block(step: Step, request: pytest.FixtureRequest) -> None:
 
 def test_the_blocks_leave_the_clones_tracked_files_as_committed(readme_run: Run) -> None:
     """`make render ENV=dev` on a clean clone renders what is committed; nothing else writes there."""
-    assert readme_run.outcomes["tracked files"] is None, readme_run.outcomes["tracked files"]
+    assert not readme_run.outcomes["tracked files"], readme_run.outcomes["tracked files"]
 
 
 def test_the_quick_start_is_covered() -> None:
@@ -143,8 +180,10 @@ def test_the_quick_start_is_covered() -> None:
     kinds = {command: step.kind for step in STEPS for command in commands(step.block.text)}
     assert kinds.get("make render ENV=dev") == "run"
     assert kinds.get("make serve") == "background"
-    assert any(c.endswith("make manage 'ARGS=createsuperuser --noinput --email me@example.com'") and k == "run"
-               for c, k in kinds.items()), kinds
+    assert any(
+        c.endswith("make manage 'ARGS=createsuperuser --noinput --email me@example.com'") and k == "run"
+        for c, k in kinds.items()
+    ), kinds
     assert kinds.get("make apply-local ENV=dev BACKEND=s3") == "run by"
     # Only what needs an account, podman, or is this very test run goes unrun here.
     assert all(step.kind != "skip" or any(w in step.arg for w in ("AWS", "account", "podman")) for step in STEPS)
@@ -155,12 +194,18 @@ def test_the_quick_start_is_covered() -> None:
 
 def test_a_failing_block_names_its_line_and_output(tmp_path: Path) -> None:
     page = tmp_path / "page.md"
-    page.write_text("# Page\n\n```sh\necho first\n```\n\n<!-- test: skip (needs an AWS account) -->\n"
-                    "```sh\nexit 1\n```\n\n```sh\necho before\nfalse   # fails\necho never\n```\n\n"
-                    "```text\nnot shell\n```\n", encoding="utf-8")
+    page.write_text(
+        "# Page\n\n```sh\necho first\n```\n\n<!-- test: skip (needs an AWS account) -->\n"
+        "```sh\nexit 1\n```\n\n```sh\necho before\nfalse   # fails\necho never\n```\n\n"
+        "```text\nnot shell\n```\n",
+        encoding="utf-8",
+    )
     found = steps(page, tmp_path)
     assert [(s.where, s.kind, s.arg) for s in found] == [
-        ("page.md:3", "run", ""), ("page.md:8", "skip", "needs an AWS account"), ("page.md:12", "run", "")]
+        ("page.md:3", "run", ""),
+        ("page.md:8", "skip", "needs an AWS account"),
+        ("page.md:12", "run", ""),
+    ]
     run_step(found[0], tmp_path, dict(os.environ))
     with pytest.raises(AssertionError) as failed:
         run_step(found[2], tmp_path, dict(os.environ))
@@ -181,22 +226,28 @@ def test_a_run_by_mark_that_lies_is_caught(tmp_path: Path) -> None:
         "from doc_commands import run_command\n\n"
         "def helper(command, where):\n    return run_command(command, cwd=where)\n\n"
         "def test_it(tmp_path):\n    helper('make a X=1', tmp_path)\n    helper('make  b', tmp_path)\n\n"
-        "def test_none():\n    print('make a X=1')\n", encoding="utf-8")
+        "def test_none():\n    print('make a X=1')\n",
+        encoding="utf-8",
+    )
     (tmp_path / "ci.sh").write_text("set -e\nmake a X=1\n# make b\n", encoding="utf-8")
     page = tmp_path / "page.md"
-    page.write_text("<!-- test: run by test_other.py::test_it -->\n```sh\nmake a X=1  # one\nmake b\n```\n"
-                    "<!-- test: run by test_other.py::test_it -->\n```sh\nmake b\nmake a X=1\n```\n"
-                    "<!-- test: run by test_other.py::test_none -->\n```sh\nmake a X=1\n```\n"
-                    "<!-- test: run by ci.sh (why) -->\n```sh\nmake a X=1\n```\n"
-                    "<!-- test: run by ci.sh -->\n```sh\nmake b\n```\n"
-                    "<!-- test: run by test_other.py::test_gone -->\n```sh\nmake a X=1\n```\n", encoding="utf-8")
+    page.write_text(
+        "<!-- test: run by test_other.py::test_it -->\n```sh\nmake a X=1  # one\nmake b\n```\n"
+        "<!-- test: run by test_other.py::test_it -->\n```sh\nmake b\nmake a X=1\n```\n"
+        "<!-- test: run by test_other.py::test_none -->\n```sh\nmake a X=1\n```\n"
+        "<!-- test: run by ci.sh (why) -->\n```sh\nmake a X=1\n```\n"
+        "<!-- test: run by ci.sh -->\n```sh\nmake b\n```\n"
+        "<!-- test: run by test_other.py::test_gone -->\n```sh\nmake a X=1\n```\n",
+        encoding="utf-8",
+    )
     problems = [run_by_problems(step, tmp_path) for step in steps(page, tmp_path)]
     assert problems[0] == [] and problems[3] == []
     assert "not ['make b', 'make a X=1'] in that order" in problems[1][0]  # the order matters
     assert problems[2] and problems[2][0].startswith("page.md:12: marked run by test_other.py::test_none")
     assert problems[4] == ["page.md:20: 'make b' is not a line of ci.sh"]  # a comment does not run
-    assert problems[5] == ["page.md:24: marked run by test_other.py::test_gone, but test_other.py has no test "
-                           "test_gone"]
+    assert problems[5] == [
+        "page.md:24: marked run by test_other.py::test_gone, but test_other.py has no test test_gone"
+    ]
 
 
 def test_a_background_block_is_stopped_with_its_whole_group(tmp_path: Path) -> None:
@@ -204,10 +255,13 @@ def test_a_background_block_is_stopped_with_its_whole_group(tmp_path: Path) -> N
     port = free_port_pair()
     (tmp_path / "index.html").write_text("<html>hello page</html>", encoding="utf-8")
     page = tmp_path / "page.md"
-    page.write_text(f"<!-- test: background http://127.0.0.1:{port}/index.html expect hello page -->\n```sh\n"
-                    f"sleep 600 &\necho $! > sleeper.pid\nexec python3 -m http.server {port} --bind 127.0.0.1\n```\n"
-                    f"<!-- test: background http://127.0.0.1:{port}/index.html expect goodbye -->\n```sh\n"
-                    f"exec python3 -m http.server {port} --bind 127.0.0.1\n```\n", encoding="utf-8")
+    page.write_text(
+        f"<!-- test: background http://127.0.0.1:{port}/index.html expect hello page -->\n```sh\n"
+        f"sleep 600 &\necho $! > sleeper.pid\nexec python3 -m http.server {port} --bind 127.0.0.1\n```\n"
+        f"<!-- test: background http://127.0.0.1:{port}/index.html expect goodbye -->\n```sh\n"
+        f"exec python3 -m http.server {port} --bind 127.0.0.1\n```\n",
+        encoding="utf-8",
+    )
     answering, wrong = steps(page, tmp_path)
     assert (answering.arg, answering.expect) == (f"http://127.0.0.1:{port}/index.html", "hello page")
     body = run_in_background(answering, tmp_path, dict(os.environ), answering.arg, tmp_path / "log")
@@ -218,9 +272,10 @@ def test_a_background_block_is_stopped_with_its_whole_group(tmp_path: Path) -> N
         run_in_background(wrong, tmp_path, dict(os.environ), wrong.arg, tmp_path / "log")
 
 
-def running(pid: int) -> bool:
-    """Alive and not a zombie waiting for its reaper."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
+def test_a_block_past_its_time_is_stopped_with_everything_it_started(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text("```sh\necho started\nsleep 600 &\necho $! > sleeper.pid\nsleep 600\n```\n", encoding="utf-8")
+    (step,) = steps(page, tmp_path)
+    with pytest.raises(AssertionError, match=r"^page\.md:1: still running after 2 s\n(.|\n)*started"):
+        run_step(step, tmp_path, dict(os.environ), timeout=2)
+    assert not running(int((tmp_path / "sleeper.pid").read_text()))
