@@ -14,10 +14,12 @@ GUNICORN_PORT, which the README names); without DATABASE_URL the app uses its SQ
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
 import time
+import tomllib
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -100,7 +102,7 @@ def drop_database(base_url: str, name: str) -> None:
     )
 
 
-def newcomer_env(clone: Path) -> dict[str, str]:
+def newcomer_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in NOT_A_NEWCOMERS}
     ours = str(ROOT / ".venv" / "bin")
     env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep) if p != ours)
@@ -114,7 +116,7 @@ def readme_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
     work = tmp_path_factory.mktemp("readme")
     clone = work / "clone"
     subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True, capture_output=True, timeout=300)
-    env = newcomer_env(clone)
+    env = newcomer_env()
     base_url, database = os.environ.get("DATABASE_URL", ""), f"readme_commands_{os.getpid()}"
     if base_url.startswith("postgres"):
         assert shutil.which("psql"), "DATABASE_URL names a PostgreSQL server, but psql is not installed"
@@ -134,7 +136,9 @@ def readme_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
                     run_step(step, clone, env)
                 else:
                     url = urllib.parse.urlsplit(step.arg)
-                    port, gunicorn = free_port_pair(), free_port_pair()
+                    port = free_port_pair()
+                    while abs((gunicorn := free_port_pair()) - port) < 2:
+                        pass
                     local = url._replace(netloc=f"{url.hostname}:{port}").geturl()
                     run_in_background(
                         step,
@@ -187,6 +191,15 @@ def test_the_quick_start_is_covered() -> None:
     assert kinds.get("make apply-local ENV=dev BACKEND=s3") == "run by"
     # Only what needs an account, podman, or is this very test run goes unrun here.
     assert all(step.kind != "skip" or any(w in step.arg for w in ("AWS", "account", "podman")) for step in STEPS)
+
+
+def test_make_test_runs_this_test() -> None:
+    """The mark on `make test` sends it to CI's own run: that run must include this file."""
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert re.search(r"^test: .*\bunit\b", makefile, flags=re.M), "make test no longer runs make unit"
+    assert re.search(r"^unit: .*\n\t\$\(PY\) -m pytest\n", makefile, flags=re.M), "make unit no longer runs pytest"
+    testpaths = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["pytest"]["ini_options"]
+    assert Path(__file__).parent.name in testpaths["testpaths"]
 
 
 # ---- the runner itself: a failing block fails with its line and output; marks are checked ----
