@@ -1,5 +1,6 @@
-"""Markdown as GitHub renders it: headings and their anchors, and relative links that must lead
-somewhere (the documentation's own cross-references)."""
+"""Markdown as GitHub renders it: headings and their anchors, relative links that must lead
+somewhere (the documentation's own cross-references), and fenced code blocks with the HTML
+comment that may stand right before each (`<!-- test: ... -->`, which GitHub does not show)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,33 @@ class Section:
     title: str
     anchor: str
     body: list[str]  # the lines up to the next heading of the same or a higher level
+
+
+@dataclass
+class CodeBlock:
+    line: int  # 1-based line of the opening fence
+    language: str  # the fence's info string ("sh", or "" when it names none)
+    text: str  # the lines between the fences
+    comment: str | None  # an HTML comment on the nearest non-blank line before the fence
+
+
+def code_blocks(path: Path) -> list[CodeBlock]:
+    """Every fenced code block of a Markdown file, in order."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    blocks: list[CodeBlock] = []
+    opening: int | None = None
+    for i, line in enumerate(lines):
+        if not line.lstrip().startswith("```"):
+            continue
+        if opening is None:
+            opening = i
+            continue
+        before = next((lines[j].strip() for j in range(opening - 1, -1, -1) if lines[j].strip()), "")
+        comment = m[1].strip() if (m := re.fullmatch(r"<!--(.*)-->", before)) else None
+        language = lines[opening].lstrip()[3:].strip()
+        blocks.append(CodeBlock(opening + 1, language, "\n".join(lines[opening + 1:i]), comment))
+        opening = None
+    return blocks
 
 
 def github_anchor(title: str) -> str:

@@ -4,9 +4,10 @@ The fast tests check the machinery without terraform: the declared emulator gaps
 match the code they work around, stand-ins keep every reference valid, the second plan's
 diffs are compared with the declared list, and the emulator is started and stopped by its
 own PID. The full runs need the AWS provider in a Terraform filesystem mirror
-(TF_PLUGIN_MIRROR, as tests/test_plan_offline.py) and are skipped without one. Each goes through
-the commands a user types (`make apply-local`, `release-local`, `plan-local`, `destroy-local`),
-one process each, so every command after the first must find the running emulator:
+(TF_PLUGIN_MIRROR, as tests/test_plan_offline.py) and are skipped without one. Each runs its
+commands one process each, so every command after the first must find the running emulator; dev's
+are the README's `make` commands exactly as written there (tests/test_readme_commands.py holds
+that these are the README's, which therefore does not run them a second time):
 - dev with its own S3 backend against its emulated bootstrap bucket: envs/bootstrap/dev and dev applied
   from a cold emulator, a release by the deploy program, both planned again (only declared
   emulator diffs allowed), destroyed;
@@ -25,6 +26,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from doc_commands import run_command
 from tfhelpers import ROOT
 
 sys.path.insert(0, str(ROOT / "tools"))
@@ -44,6 +46,16 @@ def run_tool(*args: str, local: Path, timeout: float = 2400) -> subprocess.Compl
     env = {**os.environ, "APPLY_LOCAL_DIR": str(local)}
     return subprocess.run([sys.executable, str(TOOL), *args], cwd=ROOT, env=env, capture_output=True,
                           text=True, check=False, timeout=timeout)
+
+
+def run_make(command: str, local: Path, report: Path | None = None,
+             timeout: float = 2400) -> subprocess.CompletedProcess[str]:
+    """A README command, as typed (stdout and stderr together); the report through APPLY_LOCAL_REPORT."""
+    env = {**os.environ, "APPLY_LOCAL_DIR": str(local)}
+    env.pop("APPLY_LOCAL_REPORT", None)
+    if report:
+        env["APPLY_LOCAL_REPORT"] = str(report)
+    return run_command(command, cwd=ROOT, env=env, timeout=timeout)
 
 
 def work_copy(tmp_path: Path) -> Path:
@@ -329,32 +341,32 @@ def test_dev_on_its_s3_backend_applied_released_planned_and_destroyed(tmp_path: 
     record = local / "dev" / "emulator.json"
     reports = {step: tmp_path / f"{step}.json" for step in ("apply", "release", "plan", "destroy")}
     for attempt in (1, 2):
-        applied = run_tool("apply", "dev", "--backend", "s3", "--report", str(reports["apply"]), local=local)
+        applied = run_make("make apply-local ENV=dev BACKEND=s3", local, reports["apply"])
         print(applied.stdout[-6000:])
         errors = [line for line in applied.stdout.splitlines() if line.strip().startswith("Error:")]
         transient = errors and all(any(p in e for p, _ in emulator_gaps.TRANSIENT) for e in errors)
         if applied.returncode == 0 or not transient or attempt == 2:
             break
         print(f"attempt {attempt}: a declared transient emulator failure; once more from a cold emulator")
-        run_tool("stop", "dev", local=local, timeout=120)
+        run_make("make stop-local ENV=dev", local, timeout=120)
     recorded = Emulator.load(record)
     try:
-        assert applied.returncode == 0, applied.stdout[-8000:] + applied.stderr[-4000:]
+        assert applied.returncode == 0, applied.stdout[-12000:]
         assert recorded is not None and recorded.alive()
-        released = run_tool("release", "dev", "--report", str(reports["release"]), local=local)
-        assert released.returncode == 0, released.stdout[-6000:] + released.stderr
-        planned = run_tool("plan", "dev", "--report", str(reports["plan"]), local=local)
-        assert planned.returncode == 0, planned.stdout[-6000:] + planned.stderr
+        released = run_make("make release-local ENV=dev", local, reports["release"])
+        assert released.returncode == 0, released.stdout[-8000:]
+        planned = run_make("make plan-local ENV=dev", local, reports["plan"])
+        assert planned.returncode == 0, planned.stdout[-8000:]
         # Each command found the stack the apply left, in the same emulator.
         for result in (released, planned):
             assert f"emulator: pid {recorded.pid} at {recorded.endpoint} (s3 state)" in result.stdout
-            assert "no local stack is up" not in result.stdout + result.stderr
+            assert "no local stack is up" not in result.stdout
         assert recorded.alive()
     finally:
-        destroyed = run_tool("destroy", "dev", "--report", str(reports["destroy"]), local=local)
+        destroyed = run_make("make destroy-local ENV=dev", local, reports["destroy"])
         if recorded is not None and recorded.is_ours():  # never leave an emulator behind, whatever failed
             recorded.stop()
-    assert destroyed.returncode == 0, destroyed.stdout[-6000:] + destroyed.stderr
+    assert destroyed.returncode == 0, destroyed.stdout[-8000:]
     assert "nothing to destroy" not in destroyed.stdout
     assert "dev: destroy ok" in destroyed.stdout and "bootstrap/dev: destroy ok" in destroyed.stdout
     assert f"emulator: stopped (pid {recorded.pid})" in destroyed.stdout

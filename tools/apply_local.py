@@ -25,7 +25,8 @@ root's own, unchanged S3 backend block against the emulated state bucket: the en
 and the bootstrap bucket are proven to agree (bucket, key, KMS key, lock file).
 
 --report FILE writes what the command did as JSON (steps and their seconds, resources applied
-and stood in, the plan's diffs, the release, the state object), for the tests.
+and stood in, the plan's diffs, the release, the state object), for the tests; APPLY_LOCAL_REPORT
+is its default, so that a test can run the very `make` command a user types and still read it.
 
 Exit status: 0 done, 1 a step failed, 2 cannot run (no mirror, no terraform, unknown
 environment, an emulator of ours that does not answer; nothing to destroy is not an error).
@@ -536,7 +537,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="local state (default), or the root's own S3 backend against an emulated "
                              "bootstrap bucket (applies envs/bootstrap first)")
     parser.add_argument("--mirror", default=None, help="Terraform filesystem mirror (default: $TF_PLUGIN_MIRROR)")
-    parser.add_argument("--report", type=Path, default=None, help="write what the command did here, as JSON")
+    parser.add_argument("--report", type=Path, default=os.environ.get("APPLY_LOCAL_REPORT") or None,
+                        help="write what the command did here, as JSON (default: $APPLY_LOCAL_REPORT)")
     parser.add_argument("--commit", default=LOCAL_COMMIT,
                         help="release: the commit SHA the release deploys (default: a fixed placeholder)")
     parser.add_argument("-v", "--verbose", action="store_true", help="print terraform's full output")
