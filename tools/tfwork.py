@@ -127,7 +127,7 @@ PLUGIN_CACHE = ROOT / ".local" / "terraform-plugins"
 NO_REGISTRY = ("set TF_PLUGIN_MIRROR=DIR to a filesystem mirror holding hashicorp/aws "
                "(docs/operations.md, \"Providers without the registry\")")
 # What `terraform init` prints when it cannot reach the registry or download a package from it.
-_UNREACHABLE = re.compile(r"Error: Failed to (?:query available provider packages|install provider)"
+UNREACHABLE = re.compile(r"Error: Failed to (?:query available provider packages|install provider)"
                           r"[\s\S]*?(dial tcp[^\n]*|no such host|i/o timeout|TLS handshake timeout|"
                           r"network is unreachable)")
 
@@ -332,9 +332,10 @@ def terraform_env(config: Path | None, **extra: str) -> dict[str, str]:
     if config is not None:
         env.pop("TF_PLUGIN_CACHE_DIR", None)
         env["TF_CLI_CONFIG_FILE"] = str(config)
-    elif not env.get("TF_PLUGIN_CACHE_DIR"):
-        PLUGIN_CACHE.mkdir(parents=True, exist_ok=True)  # terraform ignores a cache folder that is missing
-        env["TF_PLUGIN_CACHE_DIR"] = str(PLUGIN_CACHE)
+    else:
+        env["TF_PLUGIN_CACHE_DIR"] = env.get("TF_PLUGIN_CACHE_DIR") or str(PLUGIN_CACHE)
+        # Terraform only warns about a cache folder that is missing, and downloads every time.
+        Path(env["TF_PLUGIN_CACHE_DIR"]).mkdir(parents=True, exist_ok=True)
     env.update({"TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1", "TF_INPUT": "0", **extra})
     return env
 
@@ -386,7 +387,7 @@ def terraform(terraform_bin: str, args: list[str], cwd: Path, env: dict[str, str
     if verbose:
         print(textwrap.indent(output.rstrip(), "    | "), flush=True)
     if proc.returncode != 0:
-        if args[:1] == ["init"] and (unreachable := _UNREACHABLE.search(output)):
+        if args[:1] == ["init"] and (unreachable := UNREACHABLE.search(output)):
             raise CannotRun(f"terraform init cannot reach the provider registry ({unreachable.group(1).strip()}): "
                             f"{NO_REGISTRY}")
         detail = useful_error(output, work)
