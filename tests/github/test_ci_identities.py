@@ -3,8 +3,8 @@ emulator, its policies read back, and what each role may do evaluated (tests/iam
 
 Each environment's root envs/bootstrap/ENV is applied whole, in its own emulated account (the
 committed YAML gives each environment its own account_id), plus stg rendered for a shared
-account (every environment in one account id), with the real AWS provider from the Terraform
-filesystem mirror named by TF_PLUGIN_MIRROR (skipped without one, like tests/test_plan_offline.py).
+account (every environment in one account id), with the real AWS provider from the registry or
+the filesystem mirror TF_PLUGIN_MIRROR names (skipped without either, like tests/test_plan_offline.py).
 The trust documents, inline policies, attached AWS managed policies (moto ships AWS's own
 documents of PowerUserAccess and ReadOnlyAccess) and the permissions boundary are read back from
 the emulator's IAM, so what is evaluated is what the provider wrote.
@@ -17,10 +17,10 @@ role changing its own trust, another environment's role passed or created, and a
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,21 +30,21 @@ import pytest
 import yaml
 from iameval import EXPLICIT_DENY, Request, allowed, evaluate
 from iamhelpers import allows
-from tfhelpers import ROOT
+from tfhelpers import ROOT, needs_provider_reason, providers_missing
 
 sys.path.insert(0, str(ROOT / "tools"))
 import tfwork  # noqa: E402
 from emulator import Emulator  # noqa: E402
 
-MIRROR = os.environ.get("TF_PLUGIN_MIRROR")
 TERRAFORM = shutil.which("terraform")
 HOST = "token.actions.githubusercontent.com"
 ENVS = ("dev", "stg", "prod")
 SHARED = "stg-shared"  # stg rendered with every environment in one account
 
-pytestmark = pytest.mark.skipif(not (MIRROR and TERRAFORM),
-                                reason="needs TF_PLUGIN_MIRROR (a filesystem mirror holding hashicorp/aws) "
-                                       "and terraform on PATH")
+pytestmark = pytest.mark.skipif(providers_missing() is not None, reason=needs_provider_reason())
+# The applies below run four at once; Terraform's plugin cache (the registry's packages) is not
+# safe for concurrent inits, so they take turns for that step only.
+INIT_TURN = threading.Lock()
 
 
 def env_yaml(env: str) -> dict:
@@ -128,23 +128,21 @@ def _apply(name: str, source: Path, account: str, tmp: Path) -> Identities:
     work = tmp / name
     shutil.copytree(ROOT / "modules", work / "modules", ignore=shutil.ignore_patterns(".terraform*", "*.md"))
     root = work / "envs" / "bootstrap" / name
-    shutil.copytree(source, root, ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*"))
-    mirror = Path(MIRROR).resolve()
-    provider_major = tfwork.major(tfwork.provider_version(mirror))
-    tfwork.apply_shims(work, provider_major, tfwork.shims_for(provider_major))
-    config = work / "terraform.rc"
-    config.write_text(tfwork.cli_config(mirror), encoding="utf-8")
+    # the root's committed lock comes along: the registry's init is held to it (a mirror drops it)
+    shutil.copytree(source, root, ignore=shutil.ignore_patterns(".terraform", "*.tfstate*"))
+    providers = tfwork.find_providers()  # the registry, or TF_PLUGIN_MIRROR's mirror
+    tfwork.apply_shims(work, providers.major, providers.shims(root))
     server = Emulator.start(account, work / "moto.log")
     try:
-        env = {**os.environ, "TF_CLI_CONFIG_FILE": str(config), "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1",
-               "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
-               "AWS_ENDPOINT_URL": server.endpoint, "AWS_MAX_ATTEMPTS": "1", "AWS_REGION": "ap-northeast-1"}
-        env.pop("TF_PLUGIN_CACHE_DIR", None)
+        env = providers.env(work, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
+                            AWS_SESSION_TOKEN="testing", AWS_ENDPOINT_URL=server.endpoint, AWS_MAX_ATTEMPTS="1",
+                            AWS_REGION="ap-northeast-1")
         def terraform(*args: str) -> subprocess.CompletedProcess[str]:
             return subprocess.run([TERRAFORM, *args], cwd=root, env=env, capture_output=True, text=True,
                                   check=False, timeout=900)
 
-        result = terraform("init", "-backend=false", "-input=false", "-no-color")
+        with INIT_TURN:
+            result = terraform("init", "-backend=false", "-input=false", "-no-color", *providers.init_args(root))
         assert result.returncode == 0, f"{name}: " + result.stdout[-4000:] + result.stderr[-4000:]
         result = terraform("apply", "-auto-approve", "-input=false", "-no-color")
         if result.returncode != 0 and "EntityAlreadyExists" in result.stderr and "Service Linked Role" in result.stderr:
