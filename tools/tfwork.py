@@ -44,7 +44,7 @@ class Shim:
     files: str        # glob, relative to the work copy
     pattern: str      # regular expression (re.MULTILINE | re.DOTALL)
     replacement: str  # replacement; see keep_lines
-    when: str         # BELOW_6, MOCK or EMULATOR
+    when: str         # BELOW_6, UNLOCKED, MOCK or EMULATOR
     reason: str
     keep_lines: bool = False  # replace the match by as many newlines, so error line numbers stay true
     optional: bool = False    # matching nothing is not stale (a reference rewrite with no reference)
@@ -68,7 +68,7 @@ SHIMS: tuple[Shim, ...] = (
         when=UNLOCKED,
         optional=True,  # a root has no lock until `make providers-lock` has run
         reason="the committed lock pins the registry's aws version and its hashes; init refuses any other "
-               "version, so a mirror without it (5.x here) installs into the copy with a lock of its own",
+               "version, so a mirror without it (an older 5.x) installs into the copy with a lock of its own",
     ),
     Shim(
         name="region-attribute",
@@ -121,8 +121,10 @@ class StepFailed(Exception):
 # ---- Where the providers come from: the registry, or a filesystem mirror -------------
 
 # The registry's packages go to a plugin cache, so the many throwaway copies download each
-# provider once: used only when the lock file lists the package's checksum (Terraform >= 1.4,
-# hashicorp/terraform#32129), another reason to commit the locks. TF_PLUGIN_CACHE_DIR moves it.
+# provider once: Terraform >= 1.4 takes a package from it only when the lock file lists the
+# package's checksum (developer.hashicorp.com/terraform/cli/config/config-file, "Provider Plugin
+# Cache"; hashicorp/terraform#32129), another reason to commit the locks. It is not safe for
+# concurrent inits (same page): the tools run theirs one at a time. TF_PLUGIN_CACHE_DIR moves it.
 PLUGIN_CACHE = ROOT / ".local" / "terraform-plugins"
 NO_REGISTRY = ("set TF_PLUGIN_MIRROR=DIR to a filesystem mirror holding hashicorp/aws "
                "(docs/operations.md, \"Providers without the registry\")")
