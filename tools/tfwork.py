@@ -223,23 +223,16 @@ class Providers:
 
 
 def find_providers(value: str | Path | None = None) -> Providers:
-    """The mirror of --mirror or TF_PLUGIN_MIRROR when one is given, else the registry."""
+    """The mirror of --mirror or TF_PLUGIN_MIRROR when one is given (it must hold the AWS
+    provider), else the registry."""
     value = value or os.environ.get("TF_PLUGIN_MIRROR")
     if not value:
         return Providers()
-    mirror, _ = find_mirror(value)
-    return Providers(mirror, frozenset(mirror_versions(mirror)))
-
-
-def find_mirror(value: str | Path | None) -> tuple[Path, str]:
-    """The mirror folder (from --mirror or TF_PLUGIN_MIRROR) and its AWS provider version."""
-    value = value or os.environ.get("TF_PLUGIN_MIRROR")
-    if not value:
-        raise CannotRun(f"no provider mirror: {NO_REGISTRY}")
     mirror = Path(value).expanduser().resolve()
     if not mirror.is_dir():
         raise CannotRun(f"provider mirror {mirror} is not a directory")
-    return mirror, provider_version(mirror)
+    provider_version(mirror)  # refuses a mirror without the provider
+    return Providers(mirror, frozenset(mirror_versions(mirror)))
 
 
 def terraform_binary() -> str:
