@@ -12,14 +12,19 @@ ENV ?= dev
 ENVS := dev stg prod
 TF_DIRS := modules envs
 CHECKOV_DIRS ?= $(TF_DIRS)
-CHECKOV_ROOTS := $(foreach env,$(ENVS),envs/$(env) envs/bootstrap/$(env))
+# Every Terraform root: each environment and its bootstrap.
+TF_ROOTS := $(foreach env,$(ENVS),envs/$(env) envs/bootstrap/$(env))
+CHECKOV_ROOTS := $(TF_ROOTS)
 # trivy scans each root alone and the modules (their code paths that no environment's values reach).
-TRIVY_DIRS ?= $(CHECKOV_ROOTS) modules
+TRIVY_DIRS ?= $(TF_ROOTS) modules
+# The platforms the team runs Terraform on: each root's .terraform.lock.hcl lists the provider
+# package checksums of all of them, so no init on another platform has to change the lock.
+TF_LOCK_PLATFORMS := linux_amd64 linux_arm64 darwin_amd64 darwin_arm64
 
 .PHONY: help doctor setup render check check-render lint fmt fmt-check checkov trivy ruff names unit test \
         serve manage test-app check-deploy lint-app validate plan plan-offline apply-local plan-local destroy-local \
         release-local stop-local \
-        lock schema bench clean \
+        lock providers-lock schema bench clean \
         cost cost-options recovery pre-commit pre-commit-all actionlint yamllint
 
 help: ## List the targets
@@ -163,10 +168,23 @@ validate: ## terraform init -backend=false && validate in envs/ENV
 plan: ## terraform init && plan in envs/ENV
 	cd envs/$(ENV) && terraform init -input=false && terraform plan
 
-plan-offline: $(VENV)/.stamp ## validate + mocked plan of every env (needs TF_PLUGIN_MIRROR)
+plan-offline: $(VENV)/.stamp ## validate + mocked plan of every env (the registry, or TF_PLUGIN_MIRROR)
 	$(PY) tools/plan_offline.py
 
-# ---- Local apply: no account, no cost (moto's AWS API emulator; needs TF_PLUGIN_MIRROR) ----
+# `terraform get` installs the roots' (local) modules, which `providers lock` reads, without a
+# provider or a backend; `providers lock` asks the registry for the checksums of every platform,
+# whatever the CLI config's provider_installation says (so TF_PLUGIN_MIRROR plays no part).
+# Commit the lock files it writes, after reading the signing keys it names.
+providers-lock: ## Write every root's .terraform.lock.hcl for the team's platforms (needs the registry)
+	for root in $(TF_ROOTS); do \
+	  echo "providers-lock: $$root"; \
+	  terraform -chdir="$$root" get -no-color >/dev/null; \
+	  terraform -chdir="$$root" providers lock -no-color $(addprefix -platform=,$(TF_LOCK_PLATFORMS)) || { \
+	    echo "providers-lock: $$root failed: it needs the registry; without it, run the Lock providers workflow (docs/operations.md)" >&2; \
+	    exit 1; }; \
+	done
+
+# ---- Local apply: no account, no cost (moto's AWS API emulator; the registry, or TF_PLUGIN_MIRROR) ----
 # BACKEND=s3 applies envs/bootstrap/ENV first and keeps ENV's state in its emulated bucket.
 BACKEND ?= local
 

@@ -1,10 +1,11 @@
 """Terraform against the AWS API emulator, for tests that apply a root of their own.
 
 The same steps as a local apply (tools/apply_local.py), without its bookkeeping: the modules
-and the root are copied into a work folder, the declared provider-version shims are applied to
-the copy, Terraform installs the provider from the filesystem mirror named by TF_PLUGIN_MIRROR
-and talks only to a private emulator (tools/emulator.py) for one account. Skipped without a
-mirror, like tests/test_plan_offline.py.
+and the root are copied into a work folder, the declared shims of the provider in use are applied
+to the copy, Terraform gets the provider from the registry or the filesystem mirror named by
+TF_PLUGIN_MIRROR (tools/tfwork.py, Providers) and talks only to a private emulator
+(tools/emulator.py) for one account. Skipped when neither gives the provider, like
+tests/test_plan_offline.py.
 """
 
 from __future__ import annotations
@@ -14,27 +15,25 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from tfhelpers import ROOT
+from tfhelpers import ROOT, needs_provider_reason, providers_missing
 
 sys.path.insert(0, str(ROOT / "tools"))
 import tfwork  # noqa: E402
-from emulator import Emulator  # noqa: E402
+from emulator import REAL_ACCOUNT_VARIABLES, Emulator  # noqa: E402
 
-MIRROR = os.environ.get("TF_PLUGIN_MIRROR")
 TERRAFORM = shutil.which("terraform")
 REGION = "ap-northeast-1"
+# Tests may apply several roots at once; Terraform's plugin cache (the registry's packages) is
+# not safe for concurrent inits, so they take turns for that step only.
+INIT_TURN = threading.Lock()
 
-needs_provider = pytest.mark.skipif(
-    not (MIRROR and TERRAFORM),
-    reason="needs TF_PLUGIN_MIRROR (a Terraform filesystem mirror holding hashicorp/aws) and terraform on PATH",
-)
-
-
+needs_provider = pytest.mark.skipif(providers_missing() is not None, reason=needs_provider_reason())
 @dataclass
 class EmulatedRoot:
     root: Path
@@ -70,24 +69,19 @@ def copy_modules(work: Path) -> None:
 @contextlib.contextmanager
 def emulated_root(work: Path, root: Path, account: str) -> Iterator[EmulatedRoot]:
     """`root` (inside `work`, beside work/modules) shimmed, initialised and pointed at a fresh
-    emulator of `account`; the emulator is stopped on the way out."""
-    mirror = Path(MIRROR).resolve()
-    provider_major = tfwork.major(tfwork.provider_version(mirror))
-    tfwork.apply_shims(work, provider_major, tfwork.shims_for(provider_major))
-    config = work / "terraform.rc"
-    config.write_text(tfwork.cli_config(mirror), encoding="utf-8")
+    emulator of `account`; the emulator is stopped on the way out. A lock file the root brings
+    holds the registry's init to it (a mirror that lacks the locked version drops it, a shim)."""
+    providers = tfwork.find_providers()
+    tfwork.apply_shims(work, providers.major, providers.shims(root))
     server = Emulator.start(account, work / "moto.log")
     try:
-        env = {
-            **server.client_env(REGION),
-            "TF_CLI_CONFIG_FILE": str(config),
-            "TF_IN_AUTOMATION": "1",
-            "CHECKPOINT_DISABLE": "1",
-            "AWS_MAX_ATTEMPTS": "1",
-        }
-        env.pop("TF_PLUGIN_CACHE_DIR", None)
+        # The emulator's credentials and endpoint only: no variable of a real account survives.
+        emulator_vars = {k: v for k, v in server.client_env(REGION).items() if os.environ.get(k) != v}
+        env = providers.env(work, **emulator_vars, AWS_MAX_ATTEMPTS="1")
+        env = {k: v for k, v in env.items() if k not in REAL_ACCOUNT_VARIABLES}
         run = EmulatedRoot(root, server, env)
-        run.must("init", "-backend=false", "-input=false")
+        with INIT_TURN:
+            run.must("init", "-backend=false", "-input=false", *providers.init_args(root))
         yield run
     finally:
         server.stop()

@@ -3,11 +3,11 @@
 The fast tests check the machinery without terraform: the declared emulator gaps still
 match the code they work around, stand-ins keep every reference valid, the second plan's
 diffs are compared with the declared list, and the emulator is started and stopped by its
-own PID. The full runs need the AWS provider in a Terraform filesystem mirror
-(TF_PLUGIN_MIRROR, as tests/test_plan_offline.py) and are skipped without one. Each runs its
-commands one process each, so every command after the first must find the running emulator; dev's
-are the README's `make` commands exactly as written there (tests/test_readme_commands.py holds
-that these are the README's, which therefore does not run them a second time):
+own PID. The full runs need the AWS provider, from the registry or from the filesystem mirror
+TF_PLUGIN_MIRROR names (as tests/test_plan_offline.py), and are skipped without either. Each runs
+its commands one process each, so every command after the first must find the running emulator;
+dev's are the README's `make` commands exactly as written there (tests/test_readme_commands.py
+holds that these are the README's, which therefore does not run them a second time):
 - dev with its own S3 backend against its emulated bootstrap bucket: envs/bootstrap/dev and dev applied
   from a cold emulator, a release by the deploy program, both planned again (only declared
   emulator diffs allowed), destroyed;
@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 from doc_commands import run_command
-from tfhelpers import ROOT
+from tfhelpers import ROOT, needs_provider_reason, providers_missing
 
 sys.path.insert(0, str(ROOT / "tools"))
 import apply_local  # noqa: E402
@@ -36,10 +36,7 @@ import tfwork  # noqa: E402
 from emulator import Emulator, free_port  # noqa: E402
 
 TOOL = ROOT / "tools" / "apply_local.py"
-MIRROR = os.environ.get("TF_PLUGIN_MIRROR")
-needs_provider = pytest.mark.skipif(
-    not (MIRROR and shutil.which("terraform")),
-    reason="needs TF_PLUGIN_MIRROR (a Terraform filesystem mirror holding hashicorp/aws) and terraform on PATH")
+needs_provider = pytest.mark.skipif(providers_missing() is not None, reason=needs_provider_reason())
 
 
 def run_tool(*args: str, local: Path, timeout: float = 2400) -> subprocess.CompletedProcess[str]:
@@ -270,11 +267,24 @@ def test_bootstrap_has_no_s3_backend_to_use(tmp_path: Path) -> None:
     assert result.returncode == 2 and "no S3 backend" in result.stderr
 
 
-def test_without_a_mirror_exits_2(tmp_path: Path) -> None:
+@pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform is not on PATH")
+def test_without_a_mirror_or_the_registry_exits_2_and_stops_its_emulator(tmp_path: Path) -> None:
+    """No mirror: the registry; out of reach (a proxy that refuses every connection, an empty
+    plugin cache), one line says what to do, and the emulator the apply started is gone."""
     env = {k: v for k, v in os.environ.items() if k != "TF_PLUGIN_MIRROR"}
-    result = subprocess.run([sys.executable, str(TOOL), "plan", "dev"], cwd=ROOT, capture_output=True, text=True,
-                            env={**env, "APPLY_LOCAL_DIR": str(tmp_path)}, check=False, timeout=60)
-    assert result.returncode == 2 and "TF_PLUGIN_MIRROR" in result.stderr
+    env |= {"HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9", "NO_PROXY": "127.0.0.1,localhost",
+            "TF_PLUGIN_CACHE_DIR": str(tmp_path / "cache"), "APPLY_LOCAL_DIR": str(tmp_path / "local")}
+    result = subprocess.run([sys.executable, str(TOOL), "apply", "dev"], cwd=ROOT, capture_output=True, text=True,
+                            env=env, check=False, timeout=300)
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("apply_local: terraform init cannot reach the provider registry")
+    assert "set TF_PLUGIN_MIRROR=DIR" in lines[0]
+    started = re.search(r"emulator: moto server, pid (\d+)", result.stdout)
+    assert started and f"emulator: stopped (pid {started.group(1)})" in result.stdout
+    with pytest.raises(ProcessLookupError):
+        os.kill(int(started.group(1)), 0)
+    assert not (tmp_path / "local" / "dev").exists()
 
 
 @needs_provider

@@ -1,8 +1,8 @@
 """tools/plan_offline.py: an offline validate + mocked plan of every environment.
 
-The full run needs a Terraform filesystem mirror holding the AWS provider, named by
-TF_PLUGIN_MIRROR, and terraform on PATH; without them it is skipped. The fast tests
-check the tool's refusal to run and its shims without terraform.
+The full run needs terraform on PATH and the AWS provider: from the registry, or from the
+filesystem mirror TF_PLUGIN_MIRROR names; without either it is skipped. The fast tests
+check the tool's refusal to run and its shims.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from tfhelpers import needs_provider_reason, providers_missing
 
 ROOT = Path(__file__).resolve().parent.parent
 TOOL = ROOT / "tools" / "plan_offline.py"
@@ -22,7 +23,11 @@ sys.path.insert(0, str(TOOL.parent))
 
 import plan_offline  # noqa: E402
 
-MIRROR = os.environ.get("TF_PLUGIN_MIRROR")
+NO_REGISTRY = {
+    # A proxy that refuses every connection: the registry is out of reach, as on a machine
+    # without a network, whatever this one has; an empty plugin cache holds nothing either.
+    "HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9", "NO_PROXY": "127.0.0.1,localhost",
+}
 
 
 def run_tool(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -30,13 +35,19 @@ def run_tool(*args: str, env: dict[str, str] | None = None) -> subprocess.Comple
                           capture_output=True, text=True, check=False, timeout=900)
 
 
-def test_without_mirror_exits_2_with_one_line(tmp_path: Path) -> None:
+@pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform is not on PATH")
+def test_without_mirror_or_registry_exits_2_with_one_line(tmp_path: Path) -> None:
+    """No mirror: the registry, through an ordinary init; out of reach, one line says what to do."""
     env = {k: v for k, v in os.environ.items() if k != "TF_PLUGIN_MIRROR"}
-    result = run_tool(env=env)
+    result = run_tool("dev", "stg", env={**env, **NO_REGISTRY, "TF_PLUGIN_CACHE_DIR": str(tmp_path / "cache")})
     assert result.returncode == 2, result.stdout + result.stderr
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and "TF_PLUGIN_MIRROR" in lines[0], result.stderr
-    assert result.stdout == ""
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("plan_offline: terraform init cannot reach the provider registry (")
+    assert "set TF_PLUGIN_MIRROR=DIR" in lines[0] and "docs/operations.md" in lines[0]
+    # it stopped at the first environment's init, and said where the provider was to come from
+    assert result.stdout.splitlines()[0].startswith("aws provider from the registry")
+    assert "stg:" not in result.stdout
 
 
 def test_empty_mirror_exits_2_with_one_line(tmp_path: Path) -> None:
@@ -67,8 +78,7 @@ def test_plan_tests_mock_every_provider_alias() -> None:
     assert "key/" in text and region in text
 
 
-@pytest.mark.skipif(not MIRROR, reason="TF_PLUGIN_MIRROR is not set (a filesystem mirror holding hashicorp/aws)")
-@pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform is not on PATH")
+@pytest.mark.skipif(providers_missing() is not None, reason=needs_provider_reason())
 @pytest.mark.parametrize("env_name", plan_offline.DEFAULT_ENVS)
 def test_validate_and_mocked_plan(env_name: str) -> None:
     result = run_tool(env_name)

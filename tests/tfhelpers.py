@@ -7,7 +7,9 @@ property it checks.
 
 from __future__ import annotations
 
+import functools
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -143,3 +145,58 @@ def module_fixture(name: str):
         return load_module(name)
 
     return _parsed
+
+
+# ---- Where terraform gets the AWS provider in the tests ----
+
+# The tests' terraform runs take the AWS provider where the tools do (tools/tfwork.py): the mirror
+# TF_PLUGIN_MIRROR names, else the registry. What stops them is said once, here.
+_PROBE_TF = """terraform {
+  required_providers {
+    aws = { source = "hashicorp/aws", version = "~> %d.0" }
+  }
+}
+"""
+
+
+@functools.cache
+def providers_missing() -> str | None:
+    """Why terraform cannot get the AWS provider on this machine; None when it can.
+
+    With TF_PLUGIN_MIRROR: its mirror (it must hold the provider). Without: one `terraform init`
+    of a configuration that only requires the provider, with envs/dev's lock file when there is
+    one (so the plugin cache answers as it will for the roots), probes the registry."""
+    import subprocess
+    import sys
+    import tempfile
+
+    if str(ROOT / "tools") not in sys.path:
+        sys.path.insert(0, str(ROOT / "tools"))
+    import tfwork
+
+    try:
+        terraform = tfwork.terraform_binary()
+        providers = tfwork.find_providers()
+    except tfwork.CannotRun as exc:
+        return str(exc)
+    if providers.mirror is not None:
+        return None
+    with tempfile.TemporaryDirectory(prefix="tf-registry-probe-") as folder:
+        Path(folder, "main.tf").write_text(_PROBE_TF % tfwork.required_major(), encoding="utf-8")
+        lock = ROOT / "envs" / "dev" / tfwork.LOCK_FILE
+        if lock.is_file():
+            shutil.copy2(lock, Path(folder, tfwork.LOCK_FILE))
+        result = subprocess.run([terraform, "init", "-backend=false", "-input=false", "-no-color"], cwd=folder,
+                                env=tfwork.terraform_env(None), capture_output=True, text=True, check=False,
+                                timeout=900)
+    if result.returncode == 0:
+        return None
+    output = result.stdout + result.stderr
+    unreachable = tfwork.UNREACHABLE.search(output)
+    errors = [line.strip() for line in output.splitlines() if line.strip().startswith("Error:")]
+    why = unreachable.group(1).strip() if unreachable else (errors or ["no error shown"])[0]
+    return f"no TF_PLUGIN_MIRROR, and terraform init cannot get hashicorp/aws from the registry ({why})"
+
+
+def needs_provider_reason() -> str:
+    return f"needs the AWS provider ({providers_missing()})"

@@ -13,7 +13,8 @@ started for the environment and stopped by its own PID when the environment is d
 at once, when the command that started it only plans). The next command finds it through
 .local/ENV/emulator.json: a record whose process is gone is stale and removed; an emulator of
 ours that does not answer is an error, and nothing is removed (`stop` ends it). Terraform runs with the AWS
-provider of the filesystem mirror (TF_PLUGIN_MIRROR, as tools/plan_offline.py) in a throwaway
+provider of the registry (an ordinary `terraform init`, held to the root's committed lock file),
+or of the filesystem mirror TF_PLUGIN_MIRROR names (as tools/plan_offline.py), in a throwaway
 copy of modules/ and the root under .local/ENV/ (git-ignored): the committed roots are never
 touched. The copy gets the same shims as the mocked plan (tools/tfwork.py), plus the declared
 emulator gaps (tools/emulator_gaps.py) and an override file that points every provider alias
@@ -28,8 +29,8 @@ and the bootstrap bucket are proven to agree (bucket, key, KMS key, lock file).
 and stood in, the plan's diffs, the release, the state object), for the tests; APPLY_LOCAL_REPORT
 is its default, so that a test can run the very `make` command a user types and still read it.
 
-Exit status: 0 done, 1 a step failed, 2 cannot run (no mirror, no terraform, unknown
-environment, an emulator of ours that does not answer; nothing to destroy is not an error).
+Exit status: 0 done, 1 a step failed, 2 cannot run (neither the registry nor a mirror, no
+terraform, unknown environment, an emulator of ours that does not answer; nothing to destroy is not an error).
 """
 
 from __future__ import annotations
@@ -54,16 +55,12 @@ from tfwork import (
     CannotRun,
     StepFailed,
     apply_shims,
-    cli_config,
     copy_root,
-    find_mirror,
+    find_providers,
     hcl_string,
-    major,
     provider_aliases,
-    shims_for,
     terraform,
     terraform_binary,
-    terraform_env,
 )
 
 # Where each environment's emulator record, state and work copy live (git-ignored);
@@ -151,7 +148,7 @@ class LocalRun:
         self.env = env
         self.backend = backend
         self.verbose = verbose
-        self.mirror, self.version = find_mirror(mirror)
+        self.providers = find_providers(mirror)
         self.terraform_bin = terraform_binary()
         self.folder = LOCAL / env
         self.record = self.folder / "emulator.json"
@@ -212,9 +209,9 @@ class LocalRun:
         if work.exists():
             shutil.rmtree(work)
         path = copy_root(ROOT / "envs" / name, work, name)
-        shims = shims_for(major(self.version), EMULATOR) + list(emulator_gaps.SHIMS)
+        shims = self.providers.shims(path, EMULATOR) + list(emulator_gaps.SHIMS)
         shims += emulator_gaps.stand_in_shims(emulator_gaps.STAND_INS, region, account)
-        unmatched = apply_shims(work, major(self.version), shims)
+        unmatched = apply_shims(work, self.providers.major, shims)
         # A shim whose files are not in this copy (bootstrap's state key in an env run) is not stale.
         applicable = {shim.name for shim in shims if any(work.glob(shim.files))}
         stale = [n for n in unmatched if n in applicable]
@@ -224,9 +221,6 @@ class LocalRun:
                     stood_in=stood_in, stale=stale)
         state = None if root.backend == "s3" else self.folder / f"{name.replace('/', '-')}.tfstate"
         (path / OVERRIDE).write_text(override_file(aliases, state), encoding="utf-8")
-        config = self.folder / "terraform.rc"
-        if not config.exists():
-            config.write_text(cli_config(self.mirror), encoding="utf-8")
         for name_ in stale:
             print(f"{name}: warning: emulator shim {name_!r} matched nothing; is it stale?", flush=True)
         self.report.stale += [f"{name}: {n}" for n in stale]
@@ -235,7 +229,7 @@ class LocalRun:
 
     def env_for(self, root: Root) -> dict[str, str]:
         assert self.emulator is not None
-        return terraform_env(self.folder / "terraform.rc", **{
+        return self.providers.env(self.folder, **{
             k: v for k, v in self.emulator.client_env(root.region).items()
             if k.startswith("AWS_") or k in ("PATH", "HOME")})
 
@@ -249,7 +243,7 @@ class LocalRun:
         return output
 
     def init(self, root: Root) -> None:
-        args = ["init", "-input=false", "-reconfigure"]
+        args = ["init", "-input=false", "-reconfigure", *self.providers.init_args(root.path)]
         if root.backend == "s3":
             # The root's own backend block, unchanged; only the emulator's addressing is added.
             args += ["-backend-config=use_path_style=true", "-backend-config=skip_metadata_api_check=true"]
@@ -437,16 +431,21 @@ def roots_of(run: LocalRun) -> list[str]:
 
 def cmd_apply(run: LocalRun) -> int:
     wanted = run.backend
-    if attach(run):
-        if run.backend != wanted:
-            raise CannotRun(f"{run.env} is up with {run.backend} state: `make destroy-local ENV={run.env}` "
-                            f"first to apply it with {wanted} state")
-    else:
+    cold = not attach(run)
+    if not cold and run.backend != wanted:
+        raise CannotRun(f"{run.env} is up with {run.backend} state: `make destroy-local ENV={run.env}` "
+                        f"first to apply it with {wanted} state")
+    if cold:
         run.start_emulator()
     try:
         for name in roots_of(run):
             root = run.prepare(name)
-            run.init(root)
+            try:
+                run.init(root)
+            except CannotRun:  # no provider to be had: an emulator this command started holds nothing yet
+                if cold and not run.report.resources:
+                    run.stop_emulator()
+                raise
             run.apply(root)
             if root.backend == "s3":
                 run.check_state_object(root)
@@ -536,7 +535,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backend", choices=("local", "s3"), default="local",
                         help="local state (default), or the root's own S3 backend against an emulated "
                              "bootstrap bucket (applies envs/bootstrap first)")
-    parser.add_argument("--mirror", default=None, help="Terraform filesystem mirror (default: $TF_PLUGIN_MIRROR)")
+    parser.add_argument("--mirror", default=None,
+                        help="Terraform filesystem mirror (default: $TF_PLUGIN_MIRROR; neither: the registry)")
     parser.add_argument("--report", type=Path, default=os.environ.get("APPLY_LOCAL_REPORT") or None,
                         help="write what the command did here, as JSON (default: $APPLY_LOCAL_REPORT)")
     parser.add_argument("--commit", default=LOCAL_COMMIT,

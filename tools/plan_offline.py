@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Validate and plan every environment offline, against a mocked AWS provider.
 
-The AWS provider cannot be downloaded here, so this needs a provider binary in a
-Terraform filesystem mirror folder, given by --mirror or TF_PLUGIN_MIRROR
-(layout: MIRROR/registry.terraform.io/hashicorp/aws/VERSION/OS_ARCH/terraform-provider-aws_*).
+The AWS provider comes from the registry through an ordinary `terraform init`, held to each
+root's committed .terraform.lock.hcl (-lockfile=readonly); where the registry is out of reach,
+from a Terraform filesystem mirror folder given by --mirror or TF_PLUGIN_MIRROR
+(layout: MIRROR/registry.terraform.io/hashicorp/aws/VERSION/OS_ARCH/terraform-provider-aws_*;
+`terraform providers mirror` fills one, see docs/operations.md).
 
 For each environment (default: dev stg prod, plus the variants rendered into a temporary project
 copy: "https", prod with a zone of its own for the apex and a wildcard, and "nonat", dev without
@@ -13,12 +15,14 @@ and `terraform validate`, then `terraform test` with two generated plan-only tes
 (one mock_provider per provider alias of the root; see PLAN_TESTS): one leaves
 computed values unknown as in a first plan (catches for_each/count keys unknown
 until apply), one makes mocked values known (variable validations and
-preconditions check realistic ARNs). Nothing is written in the repository's tree.
+preconditions check realistic ARNs). Nothing is written in the repository's tree but the
+registry's plugin cache (.local/terraform-plugins, git-ignored; TF_PLUGIN_CACHE_DIR moves it).
 
-    TF_PLUGIN_MIRROR=DIR .venv/bin/python tools/plan_offline.py [ENV ...]
+    .venv/bin/python tools/plan_offline.py [ENV ...]                        # the registry
+    TF_PLUGIN_MIRROR=DIR .venv/bin/python tools/plan_offline.py [ENV ...]   # a mirror
 
-Exit status: 0 all passed, 1 a step failed, 2 cannot run (no mirror, no AWS
-provider in it, no terraform, unknown environment).
+Exit status: 0 all passed, 1 a step failed, 2 cannot run (neither the registry nor a mirror,
+no AWS provider in the mirror, no terraform, unknown environment).
 """
 
 from __future__ import annotations
@@ -33,19 +37,17 @@ from pathlib import Path
 
 import yaml
 from tfwork import (
+    LOCK_FILE,
     MOCK,
     SHIMS,
     CannotRun,
+    Providers,
     StepFailed,
     apply_shims,
-    cli_config,
     copy_root,
-    find_mirror,
+    find_providers,
     hcl_string,
-    major,
-    shims_for,
     terraform,
-    terraform_env,
     useful_error,
 )
 from tfwork import (
@@ -147,6 +149,9 @@ def render_variant(name: str, work: Path) -> Path:
         # A section's other keys stay as the environment has them.
         settings[key] = {**current, **value} if isinstance(current, dict) and isinstance(value, dict) else value
     (project / "envs" / base / "env.yaml").write_text(yaml.safe_dump(settings), encoding="utf-8")
+    # The same providers as the base root: its lock holds the variant too.
+    if (ROOT / "envs" / base / LOCK_FILE).is_file():
+        shutil.copy2(ROOT / "envs" / base / LOCK_FILE, project / "envs" / base / LOCK_FILE)
     proc = subprocess.run([sys.executable, str(ROOT / "render.py"), "--root", str(project), "render", base],
                           capture_output=True, text=True, check=False)
     if proc.returncode != 0:
@@ -154,8 +159,9 @@ def render_variant(name: str, work: Path) -> Path:
     return project / "envs" / base
 
 
-def run_env(name: str, terraform_bin: str, mirror: Path, version: str, verbose: bool = False) -> bool:
-    """Every step for one environment; print one line per step. True when all passed."""
+def run_env(name: str, terraform_bin: str, providers: Providers, verbose: bool = False) -> bool:
+    """Every step for one environment; print one line per step. True when all passed.
+    CannotRun (the registry out of reach) stops the whole run."""
     with tempfile.TemporaryDirectory(prefix=f"plan-offline-{name}-") as tmp:
         work = Path(tmp)
         step = "copy"
@@ -169,18 +175,16 @@ def run_env(name: str, terraform_bin: str, mirror: Path, version: str, verbose: 
                 source_root = ROOT / "envs" / name
             copy = work / "copy"
             root = copy_root(source_root, copy, name)
-            for stale in apply_shims(copy, major(version), shims_for(major(version), MOCK)):
+            for stale in apply_shims(copy, providers.major, providers.shims(root, MOCK)):
                 print(f"{name}: warning: shim {stale!r} matched nothing; is it stale?", flush=True)
             aliases, region = provider_aliases(root)
             (root / "tests").mkdir()
             for filename, override_during in PLAN_TESTS.items():
                 text = plan_test(aliases, region, override_during)
                 (root / "tests" / filename).write_text(text, encoding="utf-8")
-            config = work / "terraform.rc"
-            config.write_text(cli_config(mirror), encoding="utf-8")
-            env = terraform_env(config)
+            env = providers.env(work)
             for step, args in (
-                ("init", ["init", "-backend=false", "-input=false", "-no-color"]),
+                ("init", ["init", "-backend=false", "-input=false", "-no-color", *providers.init_args(root)]),
                 ("validate", ["validate", "-no-color"]),
                 ("plan", ["test", "-no-color"]),
             ):
@@ -205,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
                              "'https' is prod with a zone of its own, 'nonat' dev without NAT")
     parser.add_argument("--mirror", type=Path, default=None,
                         help="Terraform filesystem mirror folder holding the AWS provider "
-                             "(default: $TF_PLUGIN_MIRROR)")
+                             "(default: $TF_PLUGIN_MIRROR; neither: the registry)")
     parser.add_argument("-v", "--verbose", action="store_true", help="print terraform's full output of every step")
     parser.add_argument("--list-shims", action="store_true", help="print the shims and their reasons, then exit")
     args = parser.parse_args(argv)
@@ -219,18 +223,22 @@ def main(argv: list[str] | None = None) -> int:
         unknown = [e for e in envs if e not in VARIANTS and not (ROOT / "envs" / e / "providers.tf").is_file()]
         if unknown:
             raise CannotRun(f"unknown environment(s): {', '.join(unknown)}")
-        mirror, version = find_mirror(args.mirror)
+        providers = find_providers(args.mirror)
         terraform_bin = terraform_binary()
     except (CannotRun, RenderError) as exc:
         print(f"plan_offline: {exc}", file=sys.stderr)
         return 2
 
-    print(f"aws provider {version} from the mirror; shims for provider < 6.0 "
-          f"{'applied' if major(version) < 6 else 'skipped'}", flush=True)
+    print(f"{providers.describe()}; shims for provider < 6.0 "
+          f"{'applied' if providers.major < 6 else 'skipped'}", flush=True)
     failed = []
     for name in envs:
         started = time.perf_counter()
-        ok = run_env(name, terraform_bin, mirror, version, args.verbose)
+        try:
+            ok = run_env(name, terraform_bin, providers, args.verbose)
+        except CannotRun as exc:
+            print(f"plan_offline: {exc}", file=sys.stderr)
+            return 2
         print(f"{name}: {'passed' if ok else 'FAILED'} in {time.perf_counter() - started:.1f}s", flush=True)
         if not ok:
             failed.append(name)

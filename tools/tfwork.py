@@ -1,10 +1,14 @@
-"""The work folder both offline runs share: copy, shims, provider mirror, terraform calls.
+"""The work folder both offline runs share: copy, shims, provider source, terraform calls.
 
 tools/plan_offline.py (a plan against mocked providers) and tools/apply_local.py (an
 apply against an AWS API emulator) both run Terraform in a throwaway copy of modules/
 and one root, never in the committed tree, with the same declared changes (shims)
 made to the copy first. Every shim names why it exists; one whose pattern matches
 nothing is reported as stale, since the code it works around has changed.
+
+Where the providers come from (Providers): by default the registry, through an ordinary
+`terraform init` that honours the root's committed .terraform.lock.hcl (-lockfile=readonly);
+with TF_PLUGIN_MIRROR (or --mirror), a filesystem mirror, for machines without the registry.
 """
 
 from __future__ import annotations
@@ -22,11 +26,16 @@ ROOT = Path(__file__).resolve().parent.parent
 MOCK_SECRET = "offline-plan-placeholder-secret"
 
 # When a shim applies: BELOW_6 whenever the mirror's provider is older than 6.0 (the project
-# targets 6.x); MOCK only for terraform test's mock providers; EMULATOR only against the
-# AWS API emulator (tools/emulator_gaps.py declares those).
+# targets 6.x); UNLOCKED when the mirror lacks the version the root's lock file pins; MOCK only
+# for terraform test's mock providers; EMULATOR only against the AWS API emulator
+# (tools/emulator_gaps.py declares those).
 BELOW_6 = "provider < 6.0"
+UNLOCKED = "mirror lacks the locked version"
 MOCK = "mocked plan"
 EMULATOR = "emulator"
+
+LOCK_FILE = ".terraform.lock.hcl"
+AWS_ADDRESS = "registry.terraform.io/hashicorp/aws"
 
 
 @dataclass(frozen=True)
@@ -35,7 +44,7 @@ class Shim:
     files: str        # glob, relative to the work copy
     pattern: str      # regular expression (re.MULTILINE | re.DOTALL)
     replacement: str  # replacement; see keep_lines
-    when: str         # BELOW_6, MOCK or EMULATOR
+    when: str         # BELOW_6, UNLOCKED, MOCK or EMULATOR
     reason: str
     keep_lines: bool = False  # replace the match by as many newlines, so error line numbers stay true
     optional: bool = False    # matching nothing is not stale (a reference rewrite with no reference)
@@ -50,6 +59,16 @@ SHIMS: tuple[Shim, ...] = (
         replacement=r'\1">= 5.0"',
         when=BELOW_6,
         reason="the roots and modules require provider 6.x; the mirror may only hold 5.x",
+    ),
+    Shim(
+        name="drop-aws-lock",
+        files=f"envs/**/{LOCK_FILE}",
+        pattern=rf'^provider "{re.escape(AWS_ADDRESS)}" \{{.*?^\}}\n?',
+        replacement="",
+        when=UNLOCKED,
+        optional=True,  # a root has no lock until `make providers-lock` has run
+        reason="the committed lock pins the registry's aws version and its hashes; init refuses any other "
+               "version, so a mirror without it (an older 5.x) installs into the copy with a lock of its own",
     ),
     Shim(
         name="region-attribute",
@@ -99,35 +118,121 @@ class StepFailed(Exception):
         self.detail = detail
 
 
-# ---- The provider mirror ---------------------------------------------------------
+# ---- Where the providers come from: the registry, or a filesystem mirror -------------
+
+# The registry's packages go to a plugin cache, so the many throwaway copies download each
+# provider once: Terraform >= 1.4 takes a package from it only when the lock file lists the
+# package's checksum (developer.hashicorp.com/terraform/cli/config/config-file, "Provider Plugin
+# Cache"; hashicorp/terraform#32129), another reason to commit the locks. It is not safe for
+# concurrent inits (same page): the tools run theirs one at a time. TF_PLUGIN_CACHE_DIR moves it.
+PLUGIN_CACHE = ROOT / ".local" / "terraform-plugins"
+NO_REGISTRY = ("set TF_PLUGIN_MIRROR=DIR to a filesystem mirror holding hashicorp/aws "
+               "(docs/operations.md, \"Providers without the registry\")")
+# What `terraform init` prints when it cannot reach the registry or download a package from it.
+UNREACHABLE = re.compile(r"Error: Failed to (?:query available provider packages|install provider)"
+                          r"[\s\S]*?(dial tcp[^\n]*|no such host|i/o timeout|TLS handshake timeout|"
+                          r"network is unreachable)")
 
 
-def provider_version(mirror: Path) -> str:
-    """The newest AWS provider version in a filesystem mirror, in either layout."""
+def mirror_versions(mirror: Path) -> set[str]:
+    """Every AWS provider version in a filesystem mirror, in either layout."""
     base = mirror / "registry.terraform.io" / "hashicorp" / "aws"
     versions = {p.parent.parent.name for p in base.glob("*/*/terraform-provider-aws*") if p.is_file()}
     versions |= {m.group(1) for p in base.glob("terraform-provider-aws_*.zip")
                  if (m := re.match(r"terraform-provider-aws_([^_]+)_", p.name))}
+    return versions
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(x) if x.isdigit() else 0 for x in re.split(r"[.-]", version))
+
+
+def provider_version(mirror: Path) -> str:
+    """The newest AWS provider version in a filesystem mirror, in either layout."""
+    versions = mirror_versions(mirror)
     if not versions:
         raise CannotRun(f"no AWS provider in the mirror {mirror} "
                         "(expected registry.terraform.io/hashicorp/aws/VERSION/OS_ARCH/terraform-provider-aws_*)")
-    return max(versions, key=lambda v: tuple(int(x) if x.isdigit() else 0 for x in re.split(r"[.-]", v)))
+    return max(versions, key=_version_key)
 
 
 def major(version: str) -> int:
     return int(version.split(".", 1)[0])
 
 
-def find_mirror(value: str | Path | None) -> tuple[Path, str]:
-    """The mirror folder (from --mirror or TF_PLUGIN_MIRROR) and its AWS provider version."""
+def required_major(template: Path = ROOT / "templates" / "versions.tf.j2") -> int:
+    """The AWS provider major version the roots require (`version = "~> 6.0"`)."""
+    text = template.read_text(encoding="utf-8")
+    match = re.search(r'source\s*=\s*"hashicorp/aws"\s*\n\s*version\s*=\s*"(?:~>|>=)\s*(\d+)', text)
+    if not match:
+        raise CannotRun(f"{template.name}: no hashicorp/aws version constraint found")
+    return int(match.group(1))
+
+
+def locked_version(root: Path) -> str | None:
+    """The AWS provider version a root's .terraform.lock.hcl pins; None without one."""
+    path = root / LOCK_FILE
+    if not path.is_file():
+        return None
+    found = re.search(rf'^provider "{re.escape(AWS_ADDRESS)}" \{{[^}}]*?^\s*version\s*=\s*"([^"]+)"',
+                      path.read_text(encoding="utf-8"), flags=re.MULTILINE)
+    return found.group(1) if found else None
+
+
+@dataclass(frozen=True)
+class Providers:
+    """Where `terraform init` gets the AWS provider: a filesystem mirror, or the registry (mirror None)."""
+
+    mirror: Path | None = None
+    versions: frozenset[str] = frozenset()  # the mirror's
+
+    @property
+    def version(self) -> str:
+        """The mirror's newest version, or the roots' constraint for the registry (the lock pins it)."""
+        return max(self.versions, key=_version_key) if self.mirror else f"~> {required_major()}.0"
+
+    @property
+    def major(self) -> int:
+        return major(self.version) if self.mirror else required_major()
+
+    def describe(self) -> str:
+        if self.mirror:
+            return f"aws provider {self.version} from the mirror {self.mirror}"
+        return "aws provider from the registry (terraform init; a root's committed lock file pins it)"
+
+    def shims(self, root: Path, *modes: str) -> list[Shim]:
+        """The shims of a run in these modes for the root `root` (a committed root or its copy)."""
+        locked = locked_version(root)
+        unlocked = {UNLOCKED} if self.mirror and locked and locked not in self.versions else set()
+        return shims_for(self.major, *modes, *unlocked)
+
+    def init_args(self, root: Path) -> list[str]:
+        """A copy whose lock file still pins the AWS provider is held to it, as CI's init is:
+        Terraform fails rather than pick another version or write the file."""
+        return ["-lockfile=readonly"] if locked_version(root) else []
+
+    def env(self, folder: Path, **extra: str) -> dict[str, str]:
+        """The environment of every terraform call; with a mirror, its CLI config in folder."""
+        if self.mirror is None:
+            return terraform_env(None, **extra)
+        config = folder / "terraform.rc"
+        if not config.exists():
+            folder.mkdir(parents=True, exist_ok=True)
+            config.write_text(cli_config(self.mirror), encoding="utf-8")
+        return terraform_env(config, **extra)
+
+
+def find_providers(value: str | Path | None = None) -> Providers:
+    """The mirror of --mirror or TF_PLUGIN_MIRROR when one is given (it must hold the AWS
+    provider), else the registry."""
     value = value or os.environ.get("TF_PLUGIN_MIRROR")
     if not value:
-        raise CannotRun("no provider mirror: set TF_PLUGIN_MIRROR or pass --mirror DIR "
-                        "(a Terraform filesystem mirror holding hashicorp/aws)")
+        return Providers()
     mirror = Path(value).expanduser().resolve()
     if not mirror.is_dir():
         raise CannotRun(f"provider mirror {mirror} is not a directory")
-    return mirror, provider_version(mirror)
+    provider_version(mirror)  # refuses a mirror without the provider
+    return Providers(mirror, frozenset(mirror_versions(mirror)))
 
 
 def terraform_binary() -> str:
@@ -174,16 +279,17 @@ def provider_aliases(root: Path) -> tuple[list[str], str | None]:
 
 
 def copy_root(source_root: Path, dest: Path, name: str) -> Path:
-    """modules/ and one root copied under dest (dest/modules, dest/envs/NAME); the root's path."""
+    """modules/ and one root copied under dest (dest/modules, dest/envs/NAME); the root's path.
+    The root's committed lock file comes along (the UNLOCKED shim drops it where it cannot hold)."""
     shutil.copytree(ROOT / "modules", dest / "modules", ignore=shutil.ignore_patterns(".terraform*", "*.md"))
     root = dest / "envs" / name
     shutil.copytree(source_root, root, ignore=shutil.ignore_patterns(
-        ".terraform*", "*.tfstate*", "*.yaml", "*.md", "tests"))
+        ".terraform", "*.tfstate*", "*.yaml", "*.md", "tests", "tfplan"))
     return root
 
 
 def shims_for(provider_major: int, *modes: str) -> list[Shim]:
-    """The shims that apply to a run in these modes (MOCK, EMULATOR) with this provider."""
+    """The shims that apply to a run in these modes (MOCK, EMULATOR, UNLOCKED) with this provider."""
     wanted = set(modes) | ({BELOW_6} if provider_major < 6 else set())
     return [shim for shim in SHIMS if shim.when in wanted]
 
@@ -213,11 +319,19 @@ def apply_shims(copy: Path, provider_major: int, shims: Iterable[Shim] | None = 
     return unmatched
 
 
-def terraform_env(config: Path, **extra: str) -> dict[str, str]:
-    """The process environment of every terraform call: the mirror's CLI config, no prompts."""
-    env = {k: v for k, v in os.environ.items() if k not in ("TF_PLUGIN_CACHE_DIR", "TF_DATA_DIR")}
-    env.update({"TF_CLI_CONFIG_FILE": str(config), "TF_IN_AUTOMATION": "1",
-                "CHECKPOINT_DISABLE": "1", "TF_INPUT": "0", **extra})
+def terraform_env(config: Path | None, **extra: str) -> dict[str, str]:
+    """The process environment of every terraform call, no prompts: with a mirror's CLI config,
+    only that mirror; without (config None), the user's own CLI config and the registry, as a
+    plain `terraform init` has them, with a plugin cache."""
+    env = {k: v for k, v in os.environ.items() if k != "TF_DATA_DIR"}
+    if config is not None:
+        env.pop("TF_PLUGIN_CACHE_DIR", None)
+        env["TF_CLI_CONFIG_FILE"] = str(config)
+    else:
+        env["TF_PLUGIN_CACHE_DIR"] = env.get("TF_PLUGIN_CACHE_DIR") or str(PLUGIN_CACHE)
+        # Terraform only warns about a cache folder that is missing, and downloads every time.
+        Path(env["TF_PLUGIN_CACHE_DIR"]).mkdir(parents=True, exist_ok=True)
+    env.update({"TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1", "TF_INPUT": "0", **extra})
     return env
 
 
@@ -268,5 +382,12 @@ def terraform(terraform_bin: str, args: list[str], cwd: Path, env: dict[str, str
     if verbose:
         print(textwrap.indent(output.rstrip(), "    | "), flush=True)
     if proc.returncode != 0:
-        raise StepFailed(step, useful_error(output, work))
+        if args[:1] == ["init"] and (unreachable := UNREACHABLE.search(output)):
+            raise CannotRun(f"terraform init cannot reach the provider registry ({unreachable.group(1).strip()}): "
+                            f"{NO_REGISTRY}")
+        detail = useful_error(output, work)
+        if args[:1] == ["init"] and "lock file is read-only" in output:
+            detail += (f"\n    the root's {LOCK_FILE} does not match its required_providers: "
+                       "`make providers-lock` where the registry is reachable (docs/operations.md)")
+        raise StepFailed(step, detail)
     return output

@@ -3,8 +3,8 @@ emulator, its policies read back, and what each role may do evaluated (tests/iam
 
 Each environment's root envs/bootstrap/ENV is applied whole, in its own emulated account (the
 committed YAML gives each environment its own account_id), plus stg rendered for a shared
-account (every environment in one account id), with the real AWS provider from the Terraform
-filesystem mirror named by TF_PLUGIN_MIRROR (skipped without one, like tests/test_plan_offline.py).
+account (every environment in one account id), with the real AWS provider from the registry or
+the filesystem mirror TF_PLUGIN_MIRROR names (skipped without either, like tests/test_plan_offline.py).
 The trust documents, inline policies, attached AWS managed policies (moto ships AWS's own
 documents of PowerUserAccess and ReadOnlyAccess) and the permissions boundary are read back from
 the emulator's IAM, so what is evaluated is what the provider wrote.
@@ -120,7 +120,8 @@ def _apply(name: str, source: Path, account: str, tmp: Path) -> Identities:
     work = tmp / name
     copy_modules(work)
     root = work / "envs" / "bootstrap" / name
-    shutil.copytree(source, root, ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*"))
+    # the root's committed lock comes along: the registry's init is held to it (a mirror drops it)
+    shutil.copytree(source, root, ignore=shutil.ignore_patterns(".terraform", "*.tfstate*"))
     with emulated_root(work, root, account) as run:
         result = run.terraform("apply", "-auto-approve", "-input=false")
         if result.returncode != 0 and "EntityAlreadyExists" in result.stderr and "Service Linked Role" in result.stderr:

@@ -46,7 +46,7 @@ def test_the_repository_passes():
 def test_actionlint_finds_an_unknown_runner_and_context(copy: Path):
     workflow = copy / ".github" / "workflows" / "ci.yml"
     edit(workflow, "runs-on: ubuntu-latest", "runs-on: ubuntu-lastest")
-    edit(workflow, "${{ runner.temp }}/tf-mirror", "${{ runner.tmp }}/tf-mirror")
+    edit(workflow, "${{ runner.temp }}/tf-plugin-cache", "${{ runner.tmp }}/tf-plugin-cache")
     result = lint(copy)
     assert result.returncode == 1
     lines = result.stdout.splitlines()

@@ -7,13 +7,16 @@ here, so a change to the YAML that the workflows do not follow fails.
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from faketf import calls, fake_terraform
 from tfhelpers import ROOT
 
 from infra.github import environments
@@ -84,11 +87,15 @@ def test_ci_runs_make_test_with_postgres_and_valkey(ci):
     assert re.search(r"^\s*make test\s*$", steps_text(job), flags=re.MULTILINE)
 
 
-def test_ci_plans_offline_against_a_downloaded_provider(ci):
+def test_ci_gets_the_provider_from_the_registry_with_a_plugin_cache(ci):
+    """With a network, the tests' inits use the registry as Terraform does; the mirror is an
+    option of machines without one. The plugin cache is keyed on the roots' lock files."""
     (job,) = ci["jobs"].values()
-    text = steps_text(job)
-    assert "providers mirror" in text
-    assert 'TF_PLUGIN_MIRROR="$RUNNER_TEMP/tf-mirror"' in text
+    assert "TF_PLUGIN_MIRROR" not in yaml.safe_dump(ci) and "providers mirror" not in steps_text(job)
+    (make_test,) = [s for s in job["steps"] if re.search(r"^\s*make test\s*$", str(s.get("run", "")), re.M)]
+    cache = step_using(job["steps"], "actions/cache")
+    assert make_test["env"]["TF_PLUGIN_CACHE_DIR"] == cache["with"]["path"]
+    assert "hashFiles('envs/**/.terraform.lock.hcl')" in cache["with"]["key"]
 
 
 def test_ci_caches_the_virtual_environments(ci, setup_action):
@@ -211,6 +218,61 @@ def test_the_gated_job_applies_exactly_the_saved_plan(terraform):
     assert order.index("actions/download-artifact") < order.index("terraform apply of the reviewed plan")
 
 
+def run_step(job: dict[str, Any], name: str, tmp_path: Path, lock: bool) -> list[dict]:
+    """Run a job's step script with a stand-in terraform in a tree whose envs/dev has (or lacks) a
+    lock file; the terraform calls it made."""
+    (step,) = [s for s in job["steps"] if s.get("name") == name]
+    work = tmp_path / "work"
+    (work / "envs" / "dev").mkdir(parents=True)
+    if lock:
+        (work / "envs" / "dev" / ".terraform.lock.hcl").write_text('provider "x" {}\n', encoding="utf-8")
+    fake_terraform(tmp_path / "bin")
+    (tmp_path / "runner").mkdir()
+    env = {**os.environ, "PATH": f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}", "ENV_NAME": "dev",
+           "EVENT": "push", "RUNNER_TEMP": str(tmp_path / "runner"), "GITHUB_STEP_SUMMARY": str(tmp_path / "summary")}
+    # GitHub's `shell: bash`: bash --noprofile --norc -eo pipefail
+    result = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]], cwd=work,
+                            env=env, capture_output=True, text=True, check=False, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return calls(tmp_path / "bin")
+
+
+@pytest.mark.parametrize("job, step", [("plan", "terraform plan"), ("apply", "terraform apply of the reviewed plan")])
+@pytest.mark.parametrize("lock", [True, False])
+@pytest.mark.skipif(shutil.which("jq") is None, reason="the apply step reads the plan with jq")
+def test_init_is_held_to_the_lock_file_once_there_is_one(terraform, tmp_path, job, step, lock):
+    """A committed lock (and the one the plan job hands to the apply job) is installed exactly:
+    -lockfile=readonly fails rather than pick other providers or rewrite it."""
+    made = run_step(terraform["jobs"][job], step, tmp_path, lock)
+    (init,) = [c["args"] for c in made if "init" in c["args"]]
+    assert init == ["-chdir=envs/dev", "init", "-no-color", *(["-lockfile=readonly"] if lock else [])]
+    assert made[0]["args"] == init  # before any plan, show or apply
+
+
+# ---- providers-lock.yml ----
+
+
+@pytest.fixture(scope="module")
+def providers_lock() -> dict[str, Any]:
+    return load(GITHUB / "workflows" / "providers-lock.yml")
+
+
+def test_the_lock_workflow_runs_by_hand_reads_only_and_hands_back_the_locks(providers_lock):
+    assert providers_lock["on"] == {"workflow_dispatch": None}
+    assert providers_lock["permissions"] == {}
+    (job,) = providers_lock["jobs"].values()
+    # no write of any kind: the lock files come back as an artifact for a person to commit
+    assert job["permissions"] == {"contents": "read"}
+    steps = job["steps"]
+    assert step_using(steps, "actions/checkout")["with"]["persist-credentials"] is False
+    step_using(steps, "./.github/actions/setup")  # Terraform at the version CI tests the roots with
+    names = [s.get("run", "").strip() or s.get("uses", "").split("@")[0] for s in steps]
+    assert names.index("make providers-lock") < names.index("actions/upload-artifact")
+    upload = step_using(steps, "actions/upload-artifact")["with"]
+    assert upload["path"] == "envs/**/.terraform.lock.hcl"
+    assert upload["include-hidden-files"] is True and upload["if-no-files-found"] == "error"
+
+
 def test_a_failed_apply_keeps_the_state_terraform_could_not_save(terraform):
     apply = terraform["jobs"]["apply"]
     steps = apply["steps"]
@@ -302,9 +364,9 @@ def test_each_action_is_pinned_to_one_commit_everywhere(renovate):
     assert "helpers:pinGitHubActionDigests" in renovate["extends"]
 
 
-def test_pipefail_everywhere(ci, terraform):
-    for workflow in (ci, terraform):
-        assert workflow["defaults"]["run"]["shell"] == "bash"
+def test_pipefail_everywhere():
+    for path in (GITHUB / "workflows").glob("*.yml"):
+        assert load(path)["defaults"]["run"]["shell"] == "bash", path.name
 
 
 # ---- The setup action: versions ----

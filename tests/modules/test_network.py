@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -12,7 +11,17 @@ from pathlib import Path
 
 import pytest
 import yaml
-from tfhelpers import blocks, data_sources, locals_of, module_fixture, outputs_of, resources, variables_of
+from tfhelpers import (
+    blocks,
+    data_sources,
+    locals_of,
+    module_fixture,
+    needs_provider_reason,
+    outputs_of,
+    providers_missing,
+    resources,
+    variables_of,
+)
 
 NAMES_KEYS = {
     "vpc",
@@ -307,7 +316,6 @@ def test_interface_endpoints_are_private_and_guarded(module):
 
 # ---- The module's own check of interface_endpoints, run by Terraform ----
 
-MIRROR = os.environ.get("TF_PLUGIN_MIRROR")
 ENDPOINTS_TEST = """
 mock_provider "aws" {
   mock_data "aws_region" {
@@ -354,24 +362,22 @@ run "an_unlisted_service" {
 """
 
 
-@pytest.mark.skipif(not MIRROR or shutil.which("terraform") is None,
-                    reason="needs TF_PLUGIN_MIRROR (a filesystem mirror holding hashicorp/aws) and terraform")
+@pytest.mark.skipif(providers_missing() is not None, reason=needs_provider_reason())
 def test_terraform_accepts_exactly_the_services_of_the_shared_list(tmp_path: Path):
     """The module reads interface_endpoints.yaml itself: every name there plans, another is refused."""
     sys.path.insert(0, str(ROOT / "tools"))
     import tfwork
 
     shutil.copytree(ROOT / "modules" / "network", tmp_path / "modules" / "network")
-    mirror, version = tfwork.find_mirror(MIRROR)
-    tfwork.apply_shims(tmp_path, tfwork.major(version))  # provider 5.x here: shims as in the offline plan
+    providers = tfwork.find_providers()  # the registry, or TF_PLUGIN_MIRROR's mirror
     module_dir = tmp_path / "modules" / "network"
+    # a mirror's provider 5.x: shims as in the offline plan
+    tfwork.apply_shims(tmp_path, providers.major, providers.shims(module_dir, tfwork.MOCK))
     services = yaml.safe_load((module_dir / "interface_endpoints.yaml").read_text(encoding="utf-8"))
     (module_dir / "tests").mkdir()
     (module_dir / "tests" / "endpoints.tftest.hcl").write_text(
         ENDPOINTS_TEST.replace("SERVICES", json.dumps(services)), encoding="utf-8")
-    config = tmp_path / "terraform.rc"
-    config.write_text(tfwork.cli_config(mirror), encoding="utf-8")
-    env = tfwork.terraform_env(config)
+    env = providers.env(tmp_path)
     for args in (["init", "-backend=false", "-input=false", "-no-color"], ["test", "-no-color"]):
         result = subprocess.run(["terraform", *args], cwd=module_dir, env=env, capture_output=True, text=True,
                                 check=False, timeout=600)
