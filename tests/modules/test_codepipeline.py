@@ -654,3 +654,114 @@ def test_roles_use_the_key_only_through_the_services_that_need_it(parsed):
         "s3.${local.region}.amazonaws.com", "sns.${local.region}.amazonaws.com"]
     for stage in STAGES:
         assert via_service(policy(parsed, stage)["ArtifactEncryption"]) == ["s3.${local.region}.amazonaws.com"]
+
+
+# ---- The CodeBuild environment of each architecture, planned by Terraform ----
+
+MIRROR = os.environ.get("TF_PLUGIN_MIRROR")
+ACCOUNT = "123456789012"
+ENVIRONMENTS_TEST = """
+mock_provider "aws" {
+  mock_data "aws_region" {
+    defaults = { name = "ap-northeast-1", region = "ap-northeast-1" }
+  }
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "ACCOUNT" }
+  }
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
+  }
+  mock_data "aws_iam_policy_document" {
+    defaults = { json = "{}" }
+  }
+}
+
+variables {
+  names = {
+    connection = "c", pipeline = "p", artifact_bucket = "todo-dev-artifacts", test_project = "pt",
+    build_project = "pb", deploy_project = "pd", build_log_group = "/todo/dev/build", pipeline_role = "rp",
+    test_role = "rt", build_role = "rb", deploy_role = "rd", pipeline_policy = "pp", test_policy = "pt",
+    build_policy = "pb", deploy_policy = "pd"
+  }
+  kms_key_arn              = "arn:aws:kms:ap-northeast-1:ACCOUNT:key/k"
+  permissions_boundary_arn = "arn:aws:iam::ACCOUNT:policy/b"
+  repository               = "example-org/django-todo"
+  app_repository_url       = "REGISTRY/todo-dev-app"
+  proxy_repository_url     = "REGISTRY/todo-dev-proxy"
+  app_repository_arn       = "arn:aws:ecr:ap-northeast-1:ACCOUNT:repository/todo-dev-app"
+  proxy_repository_arn     = "arn:aws:ecr:ap-northeast-1:ACCOUNT:repository/todo-dev-proxy"
+  service_task_family      = "todo-dev-app"
+  image_tag_parameter_name = "/todo/dev/app/image-tag"
+  image_tag_parameter_arn  = "arn:aws:ssm:ap-northeast-1:ACCOUNT:parameter/todo/dev/app/image-tag"
+  migrate_task_family      = "todo-dev-migrate"
+  private_subnet_ids       = ["subnet-1"]
+  security_group_id        = "sg-1"
+  cluster_name             = "todo-dev"
+  cluster_arn              = "arn:aws:ecs:ap-northeast-1:ACCOUNT:cluster/todo-dev"
+  service_name             = "todo-dev-web"
+  execution_role_arn       = "arn:aws:iam::ACCOUNT:role/execution"
+  task_role_arn            = "arn:aws:iam::ACCOUNT:role/task"
+  migrate_task_role_arn    = "arn:aws:iam::ACCOUNT:role/migrate"
+}
+"""
+ARCHITECTURE_RUN = """
+run "WANTED_ARCH" {
+  command   = plan
+  variables { cpu_architecture = "WANTED_ARCH" }
+  assert {
+    condition     = [for p in ["test", "build", "deploy"] : aws_codebuild_project.this[p].environment[0].type] == TYPES
+    error_message = "environment types"
+  }
+  assert {
+    condition     = [for p in ["test", "build", "deploy"] : aws_codebuild_project.this[p].environment[0].image] == IMAGES
+    error_message = "images"
+  }
+  assert {
+    condition     = [for v in aws_codebuild_project.this["build"].environment[0].environment_variable : v.value if v.name == "IMAGE_PLATFORM"] == [WANTED_PLATFORM]
+    error_message = "IMAGE_PLATFORM"
+  }
+}
+"""
+REFUSED_RUN = """
+run "another_architecture" {
+  command         = plan
+  variables { cpu_architecture = "arm64" }
+  expect_failures = [var.cpu_architecture]
+}
+"""
+
+
+@pytest.mark.skipif(not MIRROR or shutil.which("terraform") is None,
+                    reason="needs TF_PLUGIN_MIRROR (a filesystem mirror holding hashicorp/aws) and terraform")
+def test_terraform_plans_each_architectures_codebuild_environment(tmp_path: Path):
+    """Planned by Terraform: the build and deploy projects run on the architecture's own CodeBuild
+    environment and the build tells Docker its platform; the tests stay on x86_64; any other
+    value is refused before anything is created."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    import tfwork
+
+    for module in ("codepipeline", "s3_bucket"):
+        shutil.copytree(ROOT / "modules" / module, tmp_path / "modules" / module)
+    mirror, version = tfwork.find_mirror(MIRROR)
+    tfwork.apply_shims(tmp_path, tfwork.major(version))  # provider 5.x here: shims as in the offline plan
+    module_dir = tmp_path / "modules" / "codepipeline"
+    runs = []
+    for arch, (kind, image, platform) in CODEBUILD_ENVIRONMENTS.items():
+        x86_kind, x86_image, _ = CODEBUILD_ENVIRONMENTS["X86_64"]
+        runs.append(ARCHITECTURE_RUN.replace("WANTED_ARCH", arch)
+                    .replace("== TYPES", "== " + json.dumps([x86_kind, kind, kind]))
+                    .replace("== IMAGES", "== " + json.dumps([x86_image, image, image]))
+                    .replace("WANTED_PLATFORM", json.dumps(platform)))
+    test = (ENVIRONMENTS_TEST + "".join(runs) + REFUSED_RUN).replace("ACCOUNT", ACCOUNT).replace("REGISTRY", REGISTRY)
+    (module_dir / "tests").mkdir()
+    (module_dir / "tests" / "environments.tftest.hcl").write_text(test, encoding="utf-8")
+    config = tmp_path / "terraform.rc"
+    config.write_text(tfwork.cli_config(mirror), encoding="utf-8")
+    env = tfwork.terraform_env(config)
+    for args in (["init", "-backend=false", "-input=false", "-no-color"], ["test", "-no-color"]):
+        result = subprocess.run(["terraform", *args], cwd=module_dir, env=env, capture_output=True, text=True,
+                                check=False, timeout=600)
+        assert result.returncode == 0, result.stdout + result.stderr
+    assert "Success! 3 passed, 0 failed" in result.stdout
