@@ -709,15 +709,18 @@ run "WANTED_ARCH" {
   command   = plan
   variables { cpu_architecture = "WANTED_ARCH" }
   assert {
-    condition     = [for p in ["test", "build", "deploy"] : aws_codebuild_project.this[p].environment[0].type] == TYPES
+    condition = [for p in ["test", "build", "deploy"] :
+    aws_codebuild_project.this[p].environment[0].type] == TYPES
     error_message = "environment types"
   }
   assert {
-    condition     = [for p in ["test", "build", "deploy"] : aws_codebuild_project.this[p].environment[0].image] == IMAGES
+    condition = [for p in ["test", "build", "deploy"] :
+    aws_codebuild_project.this[p].environment[0].image] == IMAGES
     error_message = "images"
   }
   assert {
-    condition     = [for v in aws_codebuild_project.this["build"].environment[0].environment_variable : v.value if v.name == "IMAGE_PLATFORM"] == [WANTED_PLATFORM]
+    condition = [for v in aws_codebuild_project.this["build"].environment[0].environment_variable :
+    v.value if v.name == "IMAGE_PLATFORM"] == [WANTED_PLATFORM]
     error_message = "IMAGE_PLATFORM"
   }
 }

@@ -34,7 +34,10 @@ def test_every_committed_root_has_one_architecture_setting(env: str):
     own = yaml.safe_load((ROOT / "envs" / env / "env.yaml").read_text())
     expected = own.get("ecs", {}).get("cpu_architecture", common["ecs"]["cpu_architecture"])
     assert _architecture_wiring(ROOT / "envs" / env) == {
-        "ecs": expected, "batch": "${module.ecs.cpu_architecture}", "codepipeline": "${module.ecs.cpu_architecture}"}
+        "ecs": expected,
+        "batch": "${module.ecs.cpu_architecture}",
+        "codepipeline": "${module.ecs.cpu_architecture}",
+    }
 
 
 def test_arm64_is_the_default_and_every_environment_runs_it():
