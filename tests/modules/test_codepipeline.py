@@ -28,6 +28,7 @@ from tfhelpers import (
     statements_of,
     variables_of,
 )
+from tfplan import needs_terraform, terraform_test
 
 MODULE = "codepipeline"
 BUILDSPECS = {
@@ -658,24 +659,8 @@ def test_roles_use_the_key_only_through_the_services_that_need_it(parsed):
 
 # ---- The CodeBuild environment of each architecture, planned by Terraform ----
 
-MIRROR = os.environ.get("TF_PLUGIN_MIRROR")
-ACCOUNT = "123456789012"
+ACCOUNT = "123456789012"  # the mocked account (tfplan.MOCK_AWS)
 ENVIRONMENTS_TEST = """
-mock_provider "aws" {
-  mock_data "aws_region" {
-    defaults = { name = "ap-northeast-1", region = "ap-northeast-1" }
-  }
-  mock_data "aws_caller_identity" {
-    defaults = { account_id = "ACCOUNT" }
-  }
-  mock_data "aws_partition" {
-    defaults = { partition = "aws" }
-  }
-  mock_data "aws_iam_policy_document" {
-    defaults = { json = "{}" }
-  }
-}
-
 variables {
   names = {
     connection = "c", pipeline = "p", artifact_bucket = "todo-dev-artifacts", test_project = "pt",
@@ -734,37 +719,18 @@ run "another_architecture" {
 """
 
 
-@pytest.mark.skipif(not MIRROR or shutil.which("terraform") is None,
-                    reason="needs TF_PLUGIN_MIRROR (a filesystem mirror holding hashicorp/aws) and terraform")
+@needs_terraform
 def test_terraform_plans_each_architectures_codebuild_environment(tmp_path: Path):
     """Planned by Terraform: the build and deploy projects run on the architecture's own CodeBuild
     environment and the build tells Docker its platform; the tests stay on x86_64; any other
     value is refused before anything is created."""
-    import sys
-
-    sys.path.insert(0, str(ROOT / "tools"))
-    import tfwork
-
-    for module in ("codepipeline", "s3_bucket"):
-        shutil.copytree(ROOT / "modules" / module, tmp_path / "modules" / module)
-    mirror, version = tfwork.find_mirror(MIRROR)
-    tfwork.apply_shims(tmp_path, tfwork.major(version))  # provider 5.x here: shims as in the offline plan
-    module_dir = tmp_path / "modules" / "codepipeline"
-    runs = []
-    for arch, (kind, image, platform) in CODEBUILD_ENVIRONMENTS.items():
-        x86_kind, x86_image, _ = CODEBUILD_ENVIRONMENTS["X86_64"]
-        runs.append(ARCHITECTURE_RUN.replace("WANTED_ARCH", arch)
-                    .replace("== TYPES", "== " + json.dumps([x86_kind, kind, kind]))
-                    .replace("== IMAGES", "== " + json.dumps([x86_image, image, image]))
-                    .replace("WANTED_PLATFORM", json.dumps(platform)))
+    x86_kind, x86_image, _ = CODEBUILD_ENVIRONMENTS["X86_64"]
+    runs = [
+        ARCHITECTURE_RUN.replace("WANTED_ARCH", arch)
+        .replace("== TYPES", "== " + json.dumps([x86_kind, kind, kind]))
+        .replace("== IMAGES", "== " + json.dumps([x86_image, image, image]))
+        .replace("WANTED_PLATFORM", json.dumps(platform))
+        for arch, (kind, image, platform) in CODEBUILD_ENVIRONMENTS.items()
+    ]
     test = (ENVIRONMENTS_TEST + "".join(runs) + REFUSED_RUN).replace("ACCOUNT", ACCOUNT).replace("REGISTRY", REGISTRY)
-    (module_dir / "tests").mkdir()
-    (module_dir / "tests" / "environments.tftest.hcl").write_text(test, encoding="utf-8")
-    config = tmp_path / "terraform.rc"
-    config.write_text(tfwork.cli_config(mirror), encoding="utf-8")
-    env = tfwork.terraform_env(config)
-    for args in (["init", "-backend=false", "-input=false", "-no-color"], ["test", "-no-color"]):
-        result = subprocess.run(["terraform", *args], cwd=module_dir, env=env, capture_output=True, text=True,
-                                check=False, timeout=600)
-        assert result.returncode == 0, result.stdout + result.stderr
-    assert "Success! 3 passed, 0 failed" in result.stdout
+    assert "Success! 3 passed, 0 failed" in terraform_test(tmp_path, ["codepipeline", "s3_bucket"], test)
