@@ -212,6 +212,8 @@ lock: ## Re-resolve requirements/*.lock and deploy/requirements.lock (hashed, no
 	  --no-header --no-annotate -o requirements/checkov.lock
 	.venv-lock/bin/uv pip compile deploy/requirements.in --generate-hashes --python-version 3.11 \
 	  --no-header --no-annotate -o deploy/requirements.lock
+	# The release runs on CodeBuild of the tasks' architecture: wheels of both, hashes locked.
+	app/scripts/check-lock-wheels.sh .venv-lock/bin/pip deploy/requirements.lock x86_64 aarch64
 	.venv-lock/bin/uv pip compile bench/seed-requirements.in --generate-hashes --python-version 3.11 \
 	  --no-header --no-annotate -o bench/seed-requirements.lock
 	rm -rf .venv-lock

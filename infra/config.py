@@ -133,6 +133,9 @@ class Proxy(Strict):
 class Ecs(Strict):
     cpu: Literal[256, 512, 1024, 2048, 4096]
     memory: int = Field(ge=512, le=30720)
+    # Also the pipeline's image build architecture (modules/codepipeline). Fargate Spot runs ARM64
+    # tasks on platform version 1.4.0 or later (ECS API reference, CapacityProviderStrategyItem),
+    # so any fargate_spot_weight goes with either.
     cpu_architecture: Literal["X86_64", "ARM64"]
     desired_count: int = Field(ge=0, le=100)
     min_capacity: int = Field(ge=0, le=100)

@@ -27,8 +27,9 @@ module "batch" {
   migrate_task_role_arn = module.ecs.migrate_task_role_arn
   migration_secret_arn  = module.rds.master_user_secret_arn
   app_container         = module.ecs.app_container
-  cpu_architecture      = "X86_64"
-  kms_key_arn           = module.ssm.kms_key_arn
+  # The service's architecture: the one the pipeline builds the app image for.
+  cpu_architecture = module.ecs.cpu_architecture
+  kms_key_arn      = module.ssm.kms_key_arn
   # Every role of the module carries the boundary of the environment's bootstrap
   # (modules/bootstrap): the CI apply role may create and change roles only with it attached.
   permissions_boundary_arn = "arn:aws:iam::111111111111:policy/todo-dev-sec-role-boundary-policy"

@@ -46,6 +46,9 @@ module "codepipeline" {
   private_subnet_ids       = module.network.private_subnet_ids
   migrate_task_family      = module.batch.migrate_task_family
   batch_task_families      = values(module.batch.task_families)
+  # The image build runs on CodeBuild of the tasks' architecture, so the images it pushes run
+  # in every task (ecs.cpu_architecture, through the ecs module).
+  cpu_architecture = module.ecs.cpu_architecture
 
   # Approval requests go to the environment's alert topic (its subscribers are the approvers).
   manual_approval    = false

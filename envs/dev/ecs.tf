@@ -47,7 +47,7 @@ module "ecs" {
 
   cpu                       = 256
   memory                    = 512
-  cpu_architecture          = "X86_64"
+  cpu_architecture          = "ARM64"
   desired_count             = 1
   min_capacity              = 1
   max_capacity              = 2

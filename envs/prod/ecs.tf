@@ -47,7 +47,7 @@ module "ecs" {
 
   cpu                       = 512
   memory                    = 1024
-  cpu_architecture          = "X86_64"
+  cpu_architecture          = "ARM64"
   desired_count             = 2
   min_capacity              = 2
   max_capacity              = 6

@@ -123,9 +123,9 @@ variable "app_container" {
 }
 
 variable "cpu_architecture" {
-  description = "CPU architecture of the tasks; must match the app image (and the ecs module's setting)."
+  description = "CPU architecture of the job and migration tasks: the ecs module's cpu_architecture output, the architecture the pipeline builds the app image for."
   type        = string
-  default     = "X86_64"
+  nullable    = false
 
   validation {
     condition     = contains(["X86_64", "ARM64"], var.cpu_architecture)

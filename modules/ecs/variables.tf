@@ -249,9 +249,9 @@ variable "memory" {
 }
 
 variable "cpu_architecture" {
-  description = "CPU architecture of the tasks; the images must be built for it."
+  description = "CPU architecture of the tasks (X86_64 or ARM64); the cpu_architecture output hands it to the batch tasks and the image build. Fargate Spot runs both on platform version 1.4.0 or later (ECS API reference, CapacityProviderStrategyItem)."
   type        = string
-  default     = "X86_64"
+  nullable    = false
 
   validation {
     condition     = contains(["X86_64", "ARM64"], var.cpu_architecture)

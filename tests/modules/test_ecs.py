@@ -15,6 +15,7 @@ from tfhelpers import (
     literal,
     locals_of,
     module_fixture,
+    outputs_of,
     resources,
     statements_of,
     variables_of,
@@ -195,6 +196,14 @@ def test_task_definition_is_fargate_awsvpc_with_both_containers(parsed):
     platform = blocks(task, "runtime_platform")[0]
     assert platform["operating_system_family"] == "LINUX"
     assert platform["cpu_architecture"] == "${var.cpu_architecture}"
+
+
+def test_architecture_is_required_and_handed_on(parsed, variables):
+    """The environment's YAML is the one source of the architecture (no module default to differ
+    from it); the output gives it to the batch tasks and the pipeline's image build."""
+    assert "default" not in variables["cpu_architecture"]
+    assert variables["cpu_architecture"]["nullable"] is False
+    assert outputs_of(parsed)["cpu_architecture"]["value"] == "${var.cpu_architecture}"
 
 
 @pytest.mark.parametrize(("container", "uid"), [("app_container_base", "10001"), ("proxy_container", "101")])

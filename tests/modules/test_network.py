@@ -4,24 +4,11 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
-import pytest
 import yaml
-from tfhelpers import (
-    blocks,
-    data_sources,
-    locals_of,
-    module_fixture,
-    needs_provider_reason,
-    outputs_of,
-    providers_missing,
-    resources,
-    variables_of,
-)
+from tfhelpers import blocks, data_sources, locals_of, module_fixture, outputs_of, resources, variables_of
+from tfplan import needs_terraform, terraform_test
 
 NAMES_KEYS = {
     "vpc",
@@ -317,21 +304,6 @@ def test_interface_endpoints_are_private_and_guarded(module):
 # ---- The module's own check of interface_endpoints, run by Terraform ----
 
 ENDPOINTS_TEST = """
-mock_provider "aws" {
-  mock_data "aws_region" {
-    defaults = { name = "ap-northeast-1", region = "ap-northeast-1" }
-  }
-  mock_data "aws_caller_identity" {
-    defaults = { account_id = "123456789012" }
-  }
-  mock_data "aws_partition" {
-    defaults = { partition = "aws" }
-  }
-  mock_data "aws_iam_policy_document" {
-    defaults = { json = "{}" }
-  }
-}
-
 variables {
   names = {
     vpc = "v", internet_gateway = "i", public_subnets = ["p1", "p2"], private_subnets = ["q1", "q2"],
@@ -362,24 +334,9 @@ run "an_unlisted_service" {
 """
 
 
-@pytest.mark.skipif(providers_missing() is not None, reason=needs_provider_reason())
+@needs_terraform
 def test_terraform_accepts_exactly_the_services_of_the_shared_list(tmp_path: Path):
     """The module reads interface_endpoints.yaml itself: every name there plans, another is refused."""
-    sys.path.insert(0, str(ROOT / "tools"))
-    import tfwork
-
-    shutil.copytree(ROOT / "modules" / "network", tmp_path / "modules" / "network")
-    providers = tfwork.find_providers()  # the registry, or TF_PLUGIN_MIRROR's mirror
-    module_dir = tmp_path / "modules" / "network"
-    # a mirror's provider 5.x: shims as in the offline plan
-    tfwork.apply_shims(tmp_path, providers.major, providers.shims(module_dir, tfwork.MOCK))
-    services = yaml.safe_load((module_dir / "interface_endpoints.yaml").read_text(encoding="utf-8"))
-    (module_dir / "tests").mkdir()
-    (module_dir / "tests" / "endpoints.tftest.hcl").write_text(
-        ENDPOINTS_TEST.replace("SERVICES", json.dumps(services)), encoding="utf-8")
-    env = providers.env(tmp_path)
-    for args in (["init", "-backend=false", "-input=false", "-no-color"], ["test", "-no-color"]):
-        result = subprocess.run(["terraform", *args], cwd=module_dir, env=env, capture_output=True, text=True,
-                                check=False, timeout=600)
-        assert result.returncode == 0, result.stdout + result.stderr
-    assert "Success! 2 passed, 0 failed" in result.stdout
+    services = yaml.safe_load((ROOT / "modules" / "network" / "interface_endpoints.yaml").read_text(encoding="utf-8"))
+    output = terraform_test(tmp_path, ["network"], ENDPOINTS_TEST.replace("SERVICES", json.dumps(services)))
+    assert "Success! 2 passed, 0 failed" in output
