@@ -16,8 +16,8 @@ from pydantic import BaseModel, ValidationError
 
 from .config import Environment, backup_problems, https_problems
 from .endpoints import endpoint_problems
-from .sleep import job_problems
 from .errors import RenderError
+from .sleep import job_problems
 
 KeyPath = tuple[str | int, ...]
 

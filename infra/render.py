@@ -20,8 +20,8 @@ from .github import environments
 from .hcl import Expr, hcl
 from .loader import load_environment
 from .names import EnvNames, compute_names
-from .sleep import schedule
 from .naming import Rules, load_rules
+from .sleep import schedule
 from .terraform import fmt_texts
 
 HEADER_MARK = "DO NOT EDIT"

@@ -185,8 +185,13 @@ def job_problems(env: Environment) -> list[tuple[tuple[str, ...], str]]:
         try:
             fires = _local_fires(job)
         except Unreadable as exc:
-            problems.append((key, f"{job.schedule}: {exc}, so it cannot be confined to {awake}; write it as "
-                                  "cron(M H ? * DAYS *) inside them"))
+            problems.append(
+                (
+                    key,
+                    f"{job.schedule}: {exc}, so it cannot be confined to {awake}; write it as "
+                    "cron(M H ? * DAYS *) inside them",
+                )
+            )
             continue
         except (ZoneInfoNotFoundError, ValueError):
             problems.append((("batch", "jobs", str(index), "timezone"), f"{job.timezone!r} is not an IANA time zone"))
@@ -195,9 +200,14 @@ def job_problems(env: Environment) -> list[tuple[tuple[str, ...], str]]:
             local = fire.astimezone(awake_zone)
             at = local.hour * 60 + local.minute
             if WEEKDAYS[local.weekday()] not in hours.days or not start <= at <= last:
-                problems.append((key, f"{job.schedule} ({job.timezone}) runs at {WEEKDAYS[local.weekday()]} "
-                                      f"{local:%H:%M} {hours.timezone}, while the environment sleeps: outside "
-                                      f"{awake} less the {env.batch.flexible_window_minutes}-minute flexible "
-                                      "window before the end (the database is stopped then)"))
+                problems.append(
+                    (
+                        key,
+                        f"{job.schedule} ({job.timezone}) runs at {WEEKDAYS[local.weekday()]} "
+                        f"{local:%H:%M} {hours.timezone}, while the environment sleeps: outside "
+                        f"{awake} less the {env.batch.flexible_window_minutes}-minute flexible "
+                        "window before the end (the database is stopped then)",
+                    )
+                )
                 break
     return problems

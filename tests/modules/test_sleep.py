@@ -82,8 +82,10 @@ def test_every_call_is_a_schedule_of_the_group_in_the_working_hours_zone(parsed)
 def test_failed_calls_retry_for_an_hour_and_go_to_no_dead_letter_queue(parsed):
     target = blocks(schedule(parsed), "target")[0]
     retry = blocks(target, "retry_policy")[0]
-    assert retry == {"maximum_retry_attempts": "${local.retry_attempts}",
-                     "maximum_event_age_in_seconds": "${local.event_age}"}
+    assert retry == {
+        "maximum_retry_attempts": "${local.retry_attempts}",
+        "maximum_event_age_in_seconds": "${local.event_age}",
+    }
     values = locals_of(parsed)
     assert 1 <= values["retry_attempts"] <= 185  # Scheduler's range
     assert values["event_age"] == 3600  # within 60-86400, and well short of the next day's run
@@ -106,7 +108,9 @@ def test_service_sleeps_at_zero_and_wakes_with_the_yaml_capacity(parsed):
     assert actions["wake"]["schedule"] == "${var.schedule.service_wake}"
     assert blocks(actions["sleep"], "scalable_target_action")[0] == {"min_capacity": 0, "max_capacity": 0}
     assert blocks(actions["wake"], "scalable_target_action")[0] == {
-        "min_capacity": "${var.min_capacity}", "max_capacity": "${var.max_capacity}"}
+        "min_capacity": "${var.min_capacity}",
+        "max_capacity": "${var.max_capacity}",
+    }
     # One pending update per target: the two actions are created in turn.
     assert actions["wake"]["depends_on"] == ["${aws_appautoscaling_scheduled_action.sleep}"]
 
@@ -153,11 +157,15 @@ def test_scheduler_role_trusts_this_accounts_sleep_group_only(parsed):
     assert blocks(trust, "principals")[0]["identifiers"] == ["scheduler.amazonaws.com"]
     conditions = {c["variable"]: c for c in blocks(trust, "condition")}
     assert conditions["aws:SourceAccount"] == {
-        "test": "StringEquals", "variable": "aws:SourceAccount", "values": ["${local.account_id}"]}
+        "test": "StringEquals",
+        "variable": "aws:SourceAccount",
+        "values": ["${local.account_id}"],
+    }
     assert conditions["aws:SourceArn"]["test"] == "ArnEquals"
     assert conditions["aws:SourceArn"]["values"] == [
         "arn:${local.partition}:scheduler:${local.region}:${local.account_id}:schedule-group/"
-        "${var.names.schedule_group}"]
+        "${var.names.schedule_group}"
+    ]
     role = resources(parsed, "aws_iam_role")["scheduler"]
     assert role["assume_role_policy"] == "${data.aws_iam_policy_document.scheduler_assume.json}"
     assert role["permissions_boundary"] == "${var.permissions_boundary_arn}"
