@@ -158,7 +158,7 @@ BAD = {
     "a day twice": (
         DEV_HOURS,
         DEV_HOURS.replace("WED, THU", "WED, WED"),
-        "envs/dev/env.yaml: working_hours: days must not repeat",
+        "envs/dev/env.yaml: working_hours: days must not repeat (WED more than once)",
     ),
     "an unknown day": (
         DEV_HOURS,
