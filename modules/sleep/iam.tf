@@ -1,37 +1,14 @@
 # ---- IAM ----
 
-data "aws_iam_policy_document" "scheduler_assume" {
-  statement {
-    sid     = "SchedulerAssume"
-    actions = ["sts:AssumeRole"]
+module "scheduler_role" {
+  source = "../scheduler_role"
 
-    principals {
-      type        = "Service"
-      identifiers = ["scheduler.amazonaws.com"]
-    }
-
-    # Confused-deputy guard, as the EventBridge Scheduler User Guide shows ("Set up the execution
-    # role"): this account's schedules, of this module's group only (Scheduler presents the
-    # schedule group's ARN as aws:SourceArn, never a schedule's).
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account_id]
-    }
-
-    condition {
-      test     = "ArnEquals"
-      variable = "aws:SourceArn"
-      values   = ["arn:${local.partition}:scheduler:${local.region}:${local.account_id}:schedule-group/${var.names.schedule_group}"]
-    }
-  }
-}
-
-resource "aws_iam_role" "scheduler" {
-  name                 = var.names.scheduler_role
-  description          = "EventBridge Scheduler: stop and start the database, silence and restore the night's alarms"
-  assume_role_policy   = data.aws_iam_policy_document.scheduler_assume.json
-  permissions_boundary = var.permissions_boundary_arn
+  role_name                = var.names.scheduler_role
+  policy_name              = var.names.scheduler_policy
+  schedule_group_name      = var.names.schedule_group
+  description              = "EventBridge Scheduler: stop and start the database, silence and restore the night's alarms"
+  policy_json              = data.aws_iam_policy_document.scheduler.json
+  permissions_boundary_arn = var.permissions_boundary_arn
 }
 
 data "aws_iam_policy_document" "scheduler" {
@@ -54,10 +31,4 @@ data "aws_iam_policy_document" "scheduler" {
     actions   = ["kms:Decrypt"]
     resources = [var.kms_key_arn]
   }
-}
-
-resource "aws_iam_role_policy" "scheduler" {
-  name   = var.names.scheduler_policy
-  role   = aws_iam_role.scheduler.id
-  policy = data.aws_iam_policy_document.scheduler.json
 }

@@ -80,7 +80,7 @@ resource "aws_scheduler_schedule" "this" {
 
   target {
     arn      = each.value.target
-    role_arn = aws_iam_role.scheduler.arn
+    role_arn = module.scheduler_role.arn
     input    = jsonencode(each.value.input)
 
     retry_policy {

@@ -24,5 +24,5 @@ output "scheduled_action_names" {
 
 output "scheduler_role_arn" {
   description = "ARN of the role the schedules run with."
-  value       = aws_iam_role.scheduler.arn
+  value       = module.scheduler_role.arn
 }

@@ -10,6 +10,7 @@ from tfhelpers import (
     MODULES,
     blocks,
     data_sources,
+    literal,
     load_module,
     locals_of,
     module_fixture,
@@ -76,7 +77,7 @@ def test_every_call_is_a_schedule_of_the_group_in_the_working_hours_zone(parsed)
     target = blocks(sched, "target")[0]
     assert target["arn"] == "${each.value.target}"
     assert target["input"] == "${jsonencode(each.value.input)}"
-    assert target["role_arn"] == "${aws_iam_role.scheduler.arn}"
+    assert target["role_arn"] == "${module.scheduler_role.arn}"
 
 
 def test_failed_calls_retry_for_an_hour_and_go_to_no_dead_letter_queue(parsed):
@@ -152,20 +153,10 @@ def test_scheduler_role_does_exactly_three_things(parsed):
         assert statement.get("effect", "Allow") == "Allow"
 
 
-def test_scheduler_role_trusts_this_accounts_sleep_group_only(parsed):
-    (trust,) = statements_of(data_sources(parsed, "aws_iam_policy_document")["scheduler_assume"])
-    assert blocks(trust, "principals")[0]["identifiers"] == ["scheduler.amazonaws.com"]
-    conditions = {c["variable"]: c for c in blocks(trust, "condition")}
-    assert conditions["aws:SourceAccount"] == {
-        "test": "StringEquals",
-        "variable": "aws:SourceAccount",
-        "values": ["${local.account_id}"],
-    }
-    assert conditions["aws:SourceArn"]["test"] == "ArnEquals"
-    assert conditions["aws:SourceArn"]["values"] == [
-        "arn:${local.partition}:scheduler:${local.region}:${local.account_id}:schedule-group/"
-        "${var.names.schedule_group}"
-    ]
-    role = resources(parsed, "aws_iam_role")["scheduler"]
-    assert role["assume_role_policy"] == "${data.aws_iam_policy_document.scheduler_assume.json}"
-    assert role["permissions_boundary"] == "${var.permissions_boundary_arn}"
+def test_scheduler_role_is_the_shared_one_for_the_sleep_group(parsed):
+    # Its trust (this account's schedules of this group only) is tested in test_scheduler_role.py.
+    (call,) = [literal(block['"scheduler_role"']) for block in parsed["module"] if '"scheduler_role"' in block]
+    assert call["source"] == "../scheduler_role"
+    assert call["schedule_group_name"] == "${var.names.schedule_group}"
+    assert call["policy_json"] == "${data.aws_iam_policy_document.scheduler.json}"
+    assert call["permissions_boundary_arn"] == "${var.permissions_boundary_arn}"
