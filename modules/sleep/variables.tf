@@ -29,15 +29,7 @@ variable "names" {
     error_message = "names.service_wake_action and names.service_sleep_action: 1-256 characters, none of ':', '/' or '|'."
   }
 
-  validation {
-    condition     = can(regex("^[A-Za-z0-9+=,.@_-]{1,64}$", var.names.scheduler_role))
-    error_message = "names.scheduler_role: 1-64 letters, digits or '+=,.@_-'."
-  }
-
-  validation {
-    condition     = can(regex("^[A-Za-z0-9+=,.@_-]{1,128}$", var.names.scheduler_policy))
-    error_message = "names.scheduler_policy: 1-128 letters, digits or '+=,.@_-'."
-  }
+  # scheduler_role and scheduler_policy: modules/scheduler_role validates them.
 }
 
 # ---- When ----
