@@ -176,6 +176,17 @@ def job_problems(env: Environment) -> list[tuple[tuple[str, ...], str]]:
     except (ZoneInfoNotFoundError, ValueError):
         return [(("working_hours", "timezone"), f"{hours.timezone!r} is not an IANA time zone")]
     start, last = minutes(hours.start), minutes(hours.end) - env.batch.flexible_window_minutes
+    night = DAY - (minutes(hours.end) - start)
+    if night < DB_LEAD_MINUTES + DB_LAG_MINUTES:
+        # The database would be told to start before its stop of the same night.
+        return [
+            (
+                ("working_hours",),
+                f"{hours.start}-{hours.end} leaves {night} minutes of night; the database "
+                f"stops {DB_LAG_MINUTES} minutes after end and starts {DB_LEAD_MINUTES} before "
+                f"start, so at least {DB_LEAD_MINUTES + DB_LAG_MINUTES} (or working_hours: null)",
+            )
+        ]
     awake = f"working_hours ({day_list(hours.days)} {hours.start}-{hours.end} {hours.timezone})"
     problems: list[tuple[tuple[str, ...], str]] = []
     for index, job in enumerate(env.batch.jobs):

@@ -170,6 +170,12 @@ BAD = {
         DEV_HOURS.replace("Asia/Tokyo", "Asia/Tokio"),
         "envs/dev/env.yaml: working_hours.timezone: 'Asia/Tokio' is not an IANA time zone",
     ),
+    "a night too short to stop and start the database": (
+        DEV_HOURS,
+        DEV_HOURS.replace('"08:00"', '"00:10"').replace('"21:00"', '"23:50"'),
+        "envs/dev/env.yaml: working_hours: 00:10-23:50 leaves 20 minutes of night; the database stops 15 minutes "
+        "after end and starts 20 before start, so at least 35",
+    ),
     "a job at night": (
         JOB,
         "      schedule: cron(0 3 * * ? *)",
