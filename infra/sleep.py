@@ -162,8 +162,9 @@ def _local_fires(job: Job) -> list[datetime]:
     return fires
 
 
-def job_problems(env: Environment) -> list[tuple[tuple[str, ...], str]]:
-    """(key path, reason) for each enabled batch job that could fire while the environment sleeps.
+def sleep_problems(env: Environment) -> list[tuple[tuple[str, ...], str]]:
+    """(key path, reason) for working hours the database cannot follow, and for each enabled batch
+    job that could fire while the environment sleeps.
 
     A job must fire on a working day at or after `start` and early enough that Scheduler's flexible
     window (batch.flexible_window_minutes) still ends by `end`. Forms whose fire times cannot be
