@@ -497,8 +497,9 @@ class WorkingHours(Strict):
 
     @model_validator(mode="after")
     def _order(self) -> WorkingHours:
-        if len(set(self.days)) != len(self.days):
-            raise ValueError("days must not repeat")
+        repeated = [day for day in WEEKDAYS if self.days.count(day) > 1]
+        if repeated:
+            raise ValueError(f"days must not repeat ({', '.join(repeated)} more than once)")
         if self.end <= self.start:
             raise ValueError(f"end ({self.end}) must be later than start ({self.start}) on the same day")
         return self

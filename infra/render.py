@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import jinja2
@@ -21,6 +21,7 @@ from .hcl import Expr, hcl
 from .loader import load_environment
 from .names import EnvNames, compute_names
 from .naming import Rules, load_rules
+from .sleep import schedule
 from .terraform import fmt_texts
 
 HEADER_MARK = "DO NOT EDIT"
@@ -121,6 +122,8 @@ def context(env_name: str, env: Environment, names: EnvNames, rules: Rules) -> d
         "app_origins": [f"https://{name}" for name in served],
         "public_subnet_cidrs": public,
         "private_subnet_cidrs": private,
+        # The cron expressions of modules/sleep, or None when the environment never sleeps.
+        "sleep_schedule": asdict(schedule(env.working_hours)) if env.working_hours else None,
     }
 
 
@@ -206,7 +209,11 @@ def _render_unformatted(project: Project, env_name: str, env: Environment, names
     files: dict[Path, str] = {}
     for template_path in sorted(project.templates.glob("*.tf.j2")):
         target = project.env_dir(env_name) / template_path.name.removesuffix(".j2")
-        files[target] = _render_one(jinja, template_path.name, ctx, header(sources))
+        text = _render_one(jinja, template_path.name, ctx, header(sources))
+        # A template of an optional feature renders nothing when the YAML leaves it off (sleep.tf
+        # without working_hours): no file, and write() removes the one an earlier render left.
+        if text.removeprefix(header(sources)).strip():
+            files[target] = text
     # The bootstrap root of the environment: which other environments share its account decides
     # who creates the account's one-per-account resources and what its CI roles must not reach.
     ctx["account_peers"] = account_peers(env_name, every_env)

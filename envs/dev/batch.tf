@@ -37,7 +37,7 @@ module "batch" {
   jobs = [
     {
       name     = "purgedone"
-      schedule = "cron(0 3 * * ? *)"
+      schedule = "cron(0 20 ? * MON-FRI *)"
       timezone = "Asia/Tokyo"
       command  = ["python", "manage.py", "purge_done_todos", "--days", "30"]
       enabled  = true

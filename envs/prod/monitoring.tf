@@ -229,6 +229,8 @@ module "monitoring" {
   dead_letter_queue_name  = "todo-prod-app-batch-dlq-sqs"
   db_instance_identifier  = "todo-prod-data-db-main-rds"
   pipeline_name           = "todo-prod-cicd-deploy-main-pipeline"
+  # Outside working_hours the service and the database report nothing (templates/sleep.tf.j2).
+  sleeps = false
   # null without a web ACL (waf.enabled false): no waf_* alarms.
   waf = {
     web_acl_name           = module.waf.web_acl_name

@@ -4,39 +4,26 @@ locals {
   cluster_name = element(split("/", var.cluster_arn), 1)
 }
 
-data "aws_iam_policy_document" "scheduler_assume" {
-  statement {
-    sid     = "SchedulerAssume"
-    actions = ["sts:AssumeRole"]
+module "scheduler_role" {
+  source = "../scheduler_role"
 
-    principals {
-      type        = "Service"
-      identifiers = ["scheduler.amazonaws.com"]
-    }
-
-    # Confused-deputy guard: only schedules of this account's group may assume the role.
-    # Scheduler presents the schedule GROUP's ARN as aws:SourceArn; its guide ("Set up the
-    # execution role", confused deputy prevention) says to use the group ARN and not to scope
-    # the condition to a schedule or a schedule name prefix, which would never match.
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account_id]
-    }
-
-    condition {
-      test     = "ArnEquals"
-      variable = "aws:SourceArn"
-      values   = ["arn:${local.partition}:scheduler:${local.region}:${local.account_id}:schedule-group/${var.names.schedule_group}"]
-    }
-  }
+  role_name                = var.names.scheduler_role
+  policy_name              = var.names.scheduler_policy
+  schedule_group_name      = var.names.schedule_group
+  description              = "EventBridge Scheduler: run the batch job tasks, report failures to the dead-letter queue"
+  policy_json              = data.aws_iam_policy_document.scheduler.json
+  permissions_boundary_arn = var.permissions_boundary_arn
 }
 
-resource "aws_iam_role" "scheduler" {
-  name                 = var.names.scheduler_role
-  description          = "EventBridge Scheduler: run the batch job tasks, report failures to the dead-letter queue"
-  assume_role_policy   = data.aws_iam_policy_document.scheduler_assume.json
-  permissions_boundary = var.permissions_boundary_arn
+# The role and its policy were this module's own before modules/scheduler_role held them.
+moved {
+  from = aws_iam_role.scheduler
+  to   = module.scheduler_role.aws_iam_role.this
+}
+
+moved {
+  from = aws_iam_role_policy.scheduler
+  to   = module.scheduler_role.aws_iam_role_policy.this
 }
 
 data "aws_iam_policy_document" "scheduler" {
@@ -96,10 +83,4 @@ data "aws_iam_policy_document" "scheduler" {
     actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
     resources = [var.kms_key_arn]
   }
-}
-
-resource "aws_iam_role_policy" "scheduler" {
-  name   = var.names.scheduler_policy
-  role   = aws_iam_role.scheduler.id
-  policy = data.aws_iam_policy_document.scheduler.json
 }

@@ -43,5 +43,5 @@ output "dead_letter_queue_arn" {
 
 output "scheduler_role_arn" {
   description = "ARN of the role EventBridge Scheduler assumes to run the jobs."
-  value       = aws_iam_role.scheduler.arn
+  value       = module.scheduler_role.arn
 }

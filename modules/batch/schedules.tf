@@ -22,7 +22,7 @@ resource "aws_scheduler_schedule" "job" {
 
   target {
     arn      = var.cluster_arn
-    role_arn = aws_iam_role.scheduler.arn
+    role_arn = module.scheduler_role.arn
 
     ecs_parameters {
       # The family ARN without a revision: RunTask then starts the latest ACTIVE revision, i.e.

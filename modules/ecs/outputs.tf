@@ -85,6 +85,16 @@ output "service_name" {
   value       = aws_ecs_service.this.name
 }
 
+output "scalable_target" {
+  description = "The service's Application Auto Scaling target, for scheduled actions (modules/sleep); available once its scaling policies exist, as the target takes one change at a time."
+  value = {
+    service_namespace  = aws_appautoscaling_target.this.service_namespace
+    resource_id        = aws_appautoscaling_target.this.resource_id
+    scalable_dimension = aws_appautoscaling_target.this.scalable_dimension
+  }
+  depends_on = [aws_appautoscaling_policy.cpu, aws_appautoscaling_policy.requests]
+}
+
 # ---- IAM ----
 
 output "execution_role_arn" {

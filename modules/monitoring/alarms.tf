@@ -504,6 +504,18 @@ locals {
     },
   )
 
+  # With var.sleeps, the service and the database stop reporting every night: a gap in their
+  # metrics is the sleep, not a fault. Treated as not breaching, it neither alarms (ecs_running_tasks
+  # counts a gap as breaching otherwise) nor turns the alarm INSUFFICIENT_DATA, whose return to OK
+  # each morning would notify. In working hours a stopped database or absent tasks still show in the
+  # database rule, app_db_unavailable, alb_unhealthy_hosts and alb_elb_5xx.
+  sleeping_namespaces = ["AWS/ECS", "ECS/ContainerInsights", "AWS/RDS"]
+
+  # Alarms that the sleep itself trips and that no gap setting quiets: with no task, the load
+  # balancer answers every request (a crawler's at 3 a.m.) with a 503. modules/sleep disables
+  # their actions at night and enables them again at the start of working hours.
+  quiet_at_night_kinds = ["alb_elb_5xx"]
+
   # A deployment whose new tasks serve errors or fail their health checks rolls back, even when
   # the tasks pass the container health check (the ecs module's deployment alarms).
   deployment_alarm_kinds = ["alb_target_5xx_rate", "alb_unhealthy_hosts"]
@@ -527,7 +539,7 @@ resource "aws_cloudwatch_metric_alarm" "this" {
   threshold           = var.alarms[each.value.kind].threshold * each.value.scale
   evaluation_periods  = var.alarms[each.value.kind].evaluation_periods
   datapoints_to_alarm = var.alarms[each.value.kind].datapoints_to_alarm
-  treat_missing_data  = each.value.missing
+  treat_missing_data  = var.sleeps && contains(local.sleeping_namespaces, each.value.namespace) ? "notBreaching" : each.value.missing
 
   lifecycle {
     # PutMetricAlarm: AlarmDescription is at most 1024 characters; fail the plan, not the apply.

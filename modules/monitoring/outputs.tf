@@ -22,6 +22,11 @@ output "deployment_alarm_names" {
   value       = [for kind in local.deployment_alarm_kinds : aws_cloudwatch_metric_alarm.this[kind].alarm_name]
 }
 
+output "quiet_at_night_alarm_names" {
+  description = "Names of the alarms that a sleeping environment trips every night whatever their gap setting (the load balancer's own 5XX with no task): modules/sleep's quiet_alarm_names."
+  value       = [for kind in local.quiet_at_night_kinds : aws_cloudwatch_metric_alarm.this[kind].alarm_name]
+}
+
 # ---- Event notifications ----
 
 output "rule_names" {

@@ -121,6 +121,12 @@ variable "alarms" {
   }
 }
 
+variable "sleeps" {
+  description = "Whether the environment sleeps outside working hours (modules/sleep): gaps in the service's and the database's metrics then count as not breaching."
+  type        = bool
+  nullable    = false
+}
+
 # ---- Watched resources ----
 
 variable "alb_arn_suffix" {

@@ -175,7 +175,7 @@ def test_schedules_retry_and_dead_letter(parsed):
 def test_schedules_run_the_latest_revision_privately_without_exec(parsed):
     target = blocks(schedule(parsed), "target")[0]
     assert target["arn"] == "${var.cluster_arn}"
-    assert target["role_arn"] == "${aws_iam_role.scheduler.arn}"
+    assert target["role_arn"] == "${module.scheduler_role.arn}"
     ecs = blocks(target, "ecs_parameters")[0]
     assert ecs["task_definition_arn"] == "${aws_ecs_task_definition.job[each.key].arn_without_revision}"
     assert ecs["launch_type"] == "FARGATE"
@@ -277,18 +277,18 @@ def test_scheduler_other_permissions_are_scoped(parsed):
     assert blocks(tag, "condition")[0]["variable"] == "ecs:CreateAction"
 
 
-def test_scheduler_role_trusts_this_accounts_schedules_only(parsed):
-    (trust,) = statements_of(data_sources(parsed, "aws_iam_policy_document")["scheduler_assume"])
-    assert blocks(trust, "principals")[0]["identifiers"] == ["scheduler.amazonaws.com"]
-    conditions = {c["variable"]: c for c in blocks(trust, "condition")}
-    assert conditions["aws:SourceAccount"]["values"] == ["${local.account_id}"]
-    # EventBridge Scheduler's confused-deputy guidance: aws:SourceArn is the schedule GROUP's ARN,
-    # never a schedule or a schedule-name pattern (Scheduler sends the group ARN as the source).
-    source_arn = conditions["aws:SourceArn"]
-    assert source_arn["test"] == "ArnEquals"
-    assert source_arn["values"] == [
-        "arn:${local.partition}:scheduler:${local.region}:${local.account_id}:schedule-group/${var.names.schedule_group}"
-    ]
+def test_scheduler_role_is_the_shared_one_for_this_group_with_this_policy(parsed):
+    # Its trust (this account's schedules of this group only) is tested in test_scheduler_role.py.
+    (call,) = [literal(block['"scheduler_role"']) for block in parsed["module"] if '"scheduler_role"' in block]
+    assert call["source"] == "../scheduler_role"
+    assert call["schedule_group_name"] == "${var.names.schedule_group}"
+    assert call["role_name"] == "${var.names.scheduler_role}"
+    assert call["policy_json"] == "${data.aws_iam_policy_document.scheduler.json}"
+    assert call["permissions_boundary_arn"] == "${var.permissions_boundary_arn}"
+    # The role applied before the move keeps its state (no replacement, no gap in the schedules).
+    moves = {literal(m)["from"]: literal(m)["to"] for m in parsed["moved"]}
+    assert moves == {"${aws_iam_role.scheduler}": "${module.scheduler_role.aws_iam_role.this}",
+                     "${aws_iam_role_policy.scheduler}": "${module.scheduler_role.aws_iam_role_policy.this}"}
 
 
 def test_no_managed_policies(parsed):

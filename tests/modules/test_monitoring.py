@@ -26,6 +26,7 @@ from tfhelpers import (
     load_module,
     locals_of,
     module_fixture,
+    outputs_of,
     resources,
     statements_of,
     variables_of,
@@ -108,7 +109,10 @@ def test_every_alarm_notifies_the_topic_when_it_fires_and_when_it_recovers(parse
     assert alarm["for_each"] == "${local.alarms}"
     assert alarm["alarm_actions"] == [TOPIC_ARN]
     assert alarm["ok_actions"] == [TOPIC_ARN]
-    assert alarm["treat_missing_data"] == "${each.value.missing}"
+    assert alarm["treat_missing_data"] == (
+        '${var.sleeps && contains(local.sleeping_namespaces, each.value.namespace) ? "notBreaching" : '
+        "each.value.missing}"
+    )
     assert alarm["alarm_name"] == "${var.names.alarms[each.key]}"
     assert alarm["threshold"] == "${var.alarms[each.value.kind].threshold * each.value.scale}"
 
@@ -125,6 +129,22 @@ def test_deployment_rollback_uses_the_5xx_rate_and_unhealthy_target_alarms(parse
     outputs = {k: v for b in parsed["output"] for k, v in literal(b).items()}
     # Read from the alarm resources: the ECS service changes only once the alarms exist.
     assert "aws_cloudwatch_metric_alarm.this[kind].alarm_name" in outputs["deployment_alarm_names"]["value"]
+
+
+def test_a_sleeping_environment_treats_the_service_and_database_gaps_as_not_breaching(parsed):
+    sleeping = set(locals_of(parsed)["sleeping_namespaces"])
+    # Every alarm on the service's or the database's own metrics, and nothing else: the cache and
+    # the load balancer stay up at night, their gaps keep their meaning.
+    watched = {kind for kind, spec in catalogue().items() if spec["namespace"] in sleeping}
+    assert watched == {kind for kind in catalogue() if kind.startswith(("ecs_", "rds_"))}
+    # Those whose gap would otherwise alarm or go INSUFFICIENT_DATA (and notify OK each morning).
+    assert {catalogue()[kind]["missing"] for kind in watched} == {"breaching", "missing"}
+
+
+def test_the_load_balancers_own_5xx_is_quiet_at_night(parsed):
+    assert locals_of(parsed)["quiet_at_night_kinds"] == ["alb_elb_5xx"]
+    output = outputs_of(parsed)["quiet_at_night_alarm_names"]["value"]
+    assert "aws_cloudwatch_metric_alarm.this[kind].alarm_name" in output
 
 
 # ---- Alarms on the app's own log lines ----

@@ -81,7 +81,11 @@ CASES = {
         "  layer: [net, web, app, data, sec, cicd, ops]", "  layer: [net, web, app, data, sec, cicd]",
         [f"naming.yaml: resources.{entry}[1]: layer 'ops' is not in labels.layer"
          for entry in ("monitoring.topic", "monitoring.cache_topic", "monitoring.alarms", "monitoring.rules",
-                       "monitoring.dashboard", "bootstrap.state_bucket", "bootstrap.state_kms_alias")]),
+                       "monitoring.dashboard", "bootstrap.state_bucket", "bootstrap.state_kms_alias",
+                       *(f"sleep.{key}" for key in ("schedule_group", "db_start_schedule", "db_stop_schedule",
+                                                     "alarms_quiet_schedule", "alarms_loud_schedule",
+                                                     "service_wake_action", "service_sleep_action",
+                                                     "scheduler_role", "scheduler_policy")))]),
     "catalogue entry without its layer": (
         "    alb: [aws_lb, web, proxy, main, alb]", "    alb: [aws_lb, proxy, main, alb]",
         ["naming.yaml: resources.proxy_server.alb: List should have at least 5 items after validation, not 4"]),
