@@ -495,6 +495,14 @@ class WorkingHours(Strict):
     start: str = Field(pattern=CLOCK)
     end: str = Field(pattern=CLOCK)
 
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _quoted(cls, value: object) -> object:
+        if isinstance(value, int):
+            # YAML 1.1 reads an unquoted 08:00 as the base-60 number 480.
+            raise ValueError('write the time in quotes ("HH:MM"): unquoted, YAML reads it as a number')
+        return value
+
     @model_validator(mode="after")
     def _order(self) -> WorkingHours:
         repeated = [day for day in WEEKDAYS if self.days.count(day) > 1]

@@ -28,6 +28,9 @@ Layers = tuple[tuple[str, dict[str, Any]], ...]  # (source shown in messages, pa
 # The sleeping schedule priced for an environment awake around the clock: common.yaml's example.
 OFFICE_HOURS = {"timezone": "Asia/Tokyo", "days": ["MON", "TUE", "WED", "THU", "FRI"], "start": "08:00",
                 "end": "21:00"}
+# When the sleeping option runs the scheduled jobs: before the night, on working days.
+OFFICE_JOB_SCHEDULE = "cron(0 20 ? * MON-FRI *)"
+OFFICE_JOB_TIME = "20:00 on working days"
 # Fargate Spot shares the YAML can select: (fargate_spot_weight, fargate_base or None to keep it).
 SPOT_CHOICES = ((0, None, "on-demand only"), (1, None, "half beyond the base on Spot"), (100, 0, "all Spot"))
 # The traffic the break-even is solved for: what NAT gateways carry, which endpoints carry without them.
@@ -103,7 +106,16 @@ def options(env: Environment) -> list[Option]:
     if env.working_hours is None:
         hours = f"{OFFICE_HOURS['days'][0]}-{OFFICE_HOURS['days'][-1]} {OFFICE_HOURS['start']}-{OFFICE_HOURS['end']}"
         week = WorkingHours.model_validate(OFFICE_HOURS).awake_hours_per_week()
-        found.append(Option("sleep", f"working_hours: {hours} ({week:g} h a week)", {"working_hours": OFFICE_HOURS}))
+        settings: dict[str, Any] = {"working_hours": OFFICE_HOURS}
+        label = f"working_hours: {hours} ({week:g} h a week)"
+        # A job must run while the database is awake (infra/sleep.py refuses one that cannot):
+        # the option moves each to an hour before the night, as dev's env.yaml does.
+        jobs = [job.model_dump() for job in env.batch.jobs]
+        if any(job["enabled"] for job in jobs):
+            settings["batch"] = {"jobs": [{**job, "schedule": OFFICE_JOB_SCHEDULE, "timezone": OFFICE_HOURS["timezone"]}
+                                          if job["enabled"] else job for job in jobs]}
+            label += f", jobs at {OFFICE_JOB_TIME}"
+        found.append(Option("sleep", label, settings))
     else:
         found.append(Option("sleep", "working_hours: null (awake around the clock)", {"working_hours": None}))
     return found

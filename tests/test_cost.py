@@ -65,7 +65,10 @@ def environment(name: str, **sections: dict):
 
 
 def lines(name: str, table: PriceTable | None = None, **sections: dict) -> dict[str, float]:
+    """Each line of `name`'s estimate, awake around the clock (its working_hours dropped) so that
+    the arithmetic counts every hour (tests/test_cost_whatif.py prices working hours)."""
     env, names = environment(name, **sections)
+    env = env.model_copy(update={"working_hours": None})
     return {line.key: line.usd for line in estimate(name, env, names, table or fixture_table())}
 
 

@@ -3,6 +3,7 @@ command's tables agree with the plain estimate."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -91,10 +92,13 @@ def test_what_if_table_for_each_environment(priced: Path, run):
 
 def test_what_if_prices_the_environments_own_sleeping_hours(priced: Path, run):
     path = priced / "envs" / "dev" / "env.yaml"
+    after = run("cost", "dev").stdout  # dev's env.yaml sets working_hours
+    assert "working_hours:" in path.read_text(encoding="utf-8")
+    text = re.sub(r"^working_hours:.*$", "working_hours: null", path.read_text(encoding="utf-8"), flags=re.M)
+    path.write_text(text, encoding="utf-8")
     before = run("cost", "dev").stdout
-    path.write_text(path.read_text(encoding="utf-8") + "\nworking_hours: {timezone: Asia/Tokyo, days: [MON, TUE, "
-                    'WED, THU, FRI], start: "08:00", end: "21:00"}\n', encoding="utf-8")
-    after = run("cost", "dev").stdout
+    path.write_text(text.replace("working_hours: null", 'working_hours: {timezone: Asia/Tokyo, days: [MON, TUE, '
+                                 'WED, THU, FRI], start: "08:00", end: "21:00"}'), encoding="utf-8")
     result = run("cost", "dev", "--what-if")
     assert result.exit_code == 0, result.output
     assert "awake 65 of 168 h a week" in result.stdout
@@ -124,8 +128,8 @@ def test_markdown_what_if(priced: Path, run):
     (("--with", "network.nat"), "error: --with network.nat: expected [ENV.]KEY.PATH=VALUE"),
     (("--with", "ecs.desired_count=0", "--what-if"), "error: --with ecs.desired_count=0: envs/common.yaml: ecs: "
                                                            "need min_capacity <= desired_count"),
-    (("--with", "working_hours={start: '09:00'}"), "error: --with working_hours={start: '09:00'}: "
-                                                    "working_hours.timezone: required key is missing"),
+    (("--with", "working_hours.end=22:00"), "error: --with working_hours.end=22:00: "
+                                               'working_hours.end: write the time in quotes ("HH:MM")'),
 ])
 def test_bad_with_is_one_line_and_exit_2(priced: Path, run, args, expected):
     result = run("cost", "dev", *args)
