@@ -5,8 +5,11 @@ terraform {
 
   required_providers {
     aws = {
-      source  = "hashicorp/aws"
-      version = "~> 6.0"
+      source = "hashicorp/aws"
+      # 6.4.0 added aws_ecs_service's deployment_configuration (strategy, bake_time_in_minutes)
+      # and load_balancer.advanced_configuration, which blue/green deployments need
+      # (terraform-provider-aws CHANGELOG, 6.4.0, July 2025).
+      version = "~> 6.4"
     }
   }
 

@@ -12,8 +12,9 @@ locals {
   # The release's own worst case, so CodeBuild never stops it before its rollback: the
   # migration's wait, the rollout's, the rollback's (each bounded by the program), and a margin
   # for provisioning, the install phase and AWS calls retried with backoff.
+  # With blue/green each rollout also bakes (bake_time_minutes) before ECS calls it done.
   release_margin_minutes = 10
-  release_timeout        = var.migrate_timeout + 2 * var.deploy_timeout + local.release_margin_minutes
+  release_timeout        = var.migrate_timeout + 2 * (var.deploy_timeout + var.bake_time_minutes) + local.release_margin_minutes
 
   # Each stage's CodeBuild project: its buildspec in the repository, its role, the environment
   # variables its buildspec reads (none is a secret, so all are PLAINTEXT) and whether it needs
@@ -48,7 +49,7 @@ locals {
       role_arn    = aws_iam_role.this["deploy"].arn
       privileged  = false
       timeout     = local.release_timeout
-      environment = {
+      environment = merge({
         CLUSTER_NAME            = var.cluster_name
         SERVICE_NAME            = var.service_name
         SERVICE_TASK_FAMILY     = var.service_task_family
@@ -63,7 +64,11 @@ locals {
         IMAGE_TAG_PARAMETER     = var.image_tag_parameter_name
         MIGRATE_TIMEOUT_MINUTES = tostring(var.migrate_timeout)
         DEPLOY_TIMEOUT_MINUTES  = tostring(var.deploy_timeout)
-      }
+        },
+        # Blue/green only: the test listener on which the release smoke-tests the new revision
+        # before production traffic moves (deploy/smoke.py).
+        var.smoke_test_url == null ? {} : { SMOKE_TEST_URL = var.smoke_test_url },
+      )
     }
   }
 
