@@ -49,7 +49,7 @@ locals {
       role_arn    = aws_iam_role.this["deploy"].arn
       privileged  = false
       timeout     = local.release_timeout
-      environment = merge({
+      environment = {
         CLUSTER_NAME            = var.cluster_name
         SERVICE_NAME            = var.service_name
         SERVICE_TASK_FAMILY     = var.service_task_family
@@ -64,12 +64,14 @@ locals {
         IMAGE_TAG_PARAMETER     = var.image_tag_parameter_name
         MIGRATE_TIMEOUT_MINUTES = tostring(var.migrate_timeout)
         DEPLOY_TIMEOUT_MINUTES  = tostring(var.deploy_timeout)
-        },
-        # Blue/green only: the test listener on which the release smoke-tests the new revision
-        # before production traffic moves (deploy/smoke.py).
-        var.smoke_test_url == null ? {} : { SMOKE_TEST_URL = var.smoke_test_url },
-      )
+      }
     }
+  }
+
+  # Variables a project gets only in some environments. Blue/green: the test listener on which
+  # the release smoke-tests the new revision before production traffic moves (deploy/smoke.py).
+  optional_environment = {
+    deploy = var.smoke_test_url == null ? {} : { SMOKE_TEST_URL = var.smoke_test_url }
   }
 
   # The commit being built: a CODE_ZIP source carries no .git folder, so the pipeline hands its
@@ -146,7 +148,7 @@ resource "aws_codebuild_project" "this" {
     privileged_mode             = each.value.privileged
 
     dynamic "environment_variable" {
-      for_each = each.value.environment
+      for_each = merge(each.value.environment, lookup(local.optional_environment, each.key, {}))
       content {
         name  = environment_variable.key
         value = environment_variable.value
