@@ -21,9 +21,14 @@ from .errors import DeployError
 
 # Test traffic reaches the new revision from POST_TEST_TRAFFIC_SHIFT on (during
 # TEST_TRAFFIC_SHIFT the test rule's weights are still moving).
-TESTABLE_STAGES = frozenset({
-    "POST_TEST_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT", "POST_PRODUCTION_TRAFFIC_SHIFT", "BAKE_TIME",
-})
+TESTABLE_STAGES = frozenset(
+    {
+        "POST_TEST_TRAFFIC_SHIFT",
+        "PRODUCTION_TRAFFIC_SHIFT",
+        "POST_PRODUCTION_TRAFFIC_SHIFT",
+        "BAKE_TIME",
+    }
+)
 DONE = "SUCCESSFUL"
 # Over, without the new revision: ECS rolled back (circuit breaker, alarm, our StopServiceDeployment)
 # or the deployment was stopped or superseded.
@@ -55,8 +60,9 @@ class ServiceDeployments:
     def find(self, task_definition: str, since: datetime) -> str | None:
         """The ARN of the service's deployment, created at or after `since`, whose target revision
         runs `task_definition`; None while ECS has not created it yet."""
-        listed = self.ecs.list_service_deployments(cluster=self.cluster, service=self.service,
-                                                   createdAt={"after": since})["serviceDeployments"]
+        listed = self.ecs.list_service_deployments(
+            cluster=self.cluster, service=self.service, createdAt={"after": since}
+        )["serviceDeployments"]
         for brief in sorted(listed, key=lambda d: d.get("createdAt") or since, reverse=True):
             revision = brief.get("targetServiceRevisionArn")
             if not revision:
@@ -71,10 +77,21 @@ class ServiceDeployments:
         if not found.get("serviceDeployments"):
             raise DeployError(f"service deployment {arn}: not found ({found.get('failures')})")
         deployment = found["serviceDeployments"][0]
-        paused = next((hook["hookId"] for hook in deployment.get("lifecycleHookDetails", [])
-                       if hook.get("targetType") == "PAUSE" and hook.get("status") == "AWAITING_ACTION"), None)
-        return State(arn, deployment["status"], deployment.get("lifecycleStage"),
-                     " ".join(str(deployment.get("statusReason", "")).split()), paused)
+        paused = next(
+            (
+                hook["hookId"]
+                for hook in deployment.get("lifecycleHookDetails", [])
+                if hook.get("targetType") == "PAUSE" and hook.get("status") == "AWAITING_ACTION"
+            ),
+            None,
+        )
+        return State(
+            arn,
+            deployment["status"],
+            deployment.get("lifecycleStage"),
+            " ".join(str(deployment.get("statusReason", "")).split()),
+            paused,
+        )
 
     def roll_back(self, arn: str) -> None:
         """Stop the deployment and return traffic to the previous revision (StopServiceDeployment,
