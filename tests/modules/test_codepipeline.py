@@ -222,7 +222,7 @@ def test_deploy_project_sets_every_variable_the_deploy_program_reads(projects, p
     provided_by_pipeline = {"COMMIT_ID", "CODEBUILD_RESOLVED_SOURCE_VERSION"}
     # SMOKE_TEST_URL only for blue/green services (the program refuses a blue/green release without it).
     optional = locals_of(parsed)["optional_environment"]
-    assert optional == {"deploy": '${var.smoke_test_url == null ? {} : { SMOKE_TEST_URL = var.smoke_test_url }}'}
+    assert optional == {"deploy": '${var.smoke_test_url == null ? {} : {SMOKE_TEST_URL = var.smoke_test_url}}'}
     always = set(projects["deploy"]["environment"])
     assert read_by_deploy_program() - provided_by_pipeline == always | {"SMOKE_TEST_URL"}
 
