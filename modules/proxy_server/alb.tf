@@ -212,16 +212,24 @@ resource "aws_lb_listener_rule" "admin_denied" {
 # ---- Blue/green listener rules ----
 
 # ECS moves production traffic by rewriting the weights of one listener rule (productionListenerRule)
-# and test traffic by those of another (testListenerRule); the listener's default action is never
-# touched. So, with blue/green, every request of the HTTPS listener matches this rule ("/*" is
-# every path) and the weights decide which target group serves it. Terraform creates the rule
-# with all traffic on the primary group and leaves the weights to ECS afterwards.
+# and test traffic by those of another (testListenerRule); a listener's default action is never
+# touched. Each rule matches every path ("/*") and forwards to both target groups by weight;
+# Terraform creates them (production all on the primary group, test all on the alternate one) and
+# leaves the weights to ECS afterwards.
 # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/alb-resources-for-blue-green.html
-resource "aws_lb_listener_rule" "production" {
-  count = local.blue_green ? 1 : 0
+locals {
+  blue_green_rules = !local.blue_green ? {} : {
+    # On the HTTPS listener, after the /admin* rules (10-20; blue/green refuses them anyway).
+    production = { listener_arn = local.listener_arn, priority = 100, primary_weight = 100 }
+    test       = { listener_arn = aws_lb_listener.test[0].arn, priority = 1, primary_weight = 0 }
+  }
+}
 
-  listener_arn = local.listener_arn
-  priority     = 100
+resource "aws_lb_listener_rule" "blue_green" {
+  for_each = local.blue_green_rules
+
+  listener_arn = each.value.listener_arn
+  priority     = each.value.priority
 
   action {
     type = "forward"
@@ -229,12 +237,12 @@ resource "aws_lb_listener_rule" "production" {
     forward {
       target_group {
         arn    = aws_lb_target_group.this.arn
-        weight = 100
+        weight = each.value.primary_weight
       }
 
       target_group {
         arn    = aws_lb_target_group.alternate[0].arn
-        weight = 0
+        weight = 100 - each.value.primary_weight
       }
     }
   }
@@ -267,44 +275,10 @@ resource "aws_lb_listener" "test" {
   certificate_arn   = aws_acm_certificate_validation.this[0].certificate_arn
 
   # Forward actions only: the same AWS page lists listeners that mix forward with non-forward
-  # actions (redirect, fixed-response) among what blue/green does not support. The rule below
+  # actions (redirect, fixed-response) among what blue/green does not support. The rule above
   # matches every path, so this default is never reached.
   default_action {
     type             = "forward"
     target_group_arn = aws_lb_target_group.alternate[0].arn
-  }
-}
-
-resource "aws_lb_listener_rule" "test" {
-  count = local.blue_green ? 1 : 0
-
-  listener_arn = aws_lb_listener.test[0].arn
-  priority     = 1
-
-  action {
-    type = "forward"
-
-    forward {
-      target_group {
-        arn    = aws_lb_target_group.this.arn
-        weight = 0
-      }
-
-      target_group {
-        arn    = aws_lb_target_group.alternate[0].arn
-        weight = 100
-      }
-    }
-  }
-
-  condition {
-    path_pattern {
-      values = ["/*"]
-    }
-  }
-
-  lifecycle {
-    # ECS points test traffic at the green tasks during each deployment.
-    ignore_changes = [action]
   }
 }

@@ -48,7 +48,7 @@ output "alternate_target_group_arn" {
   value       = one(aws_lb_target_group.alternate[*].arn)
 
   # Like target_group_arn: CreateService refuses a target group no listener uses yet.
-  depends_on = [aws_lb_listener.test, aws_lb_listener_rule.production]
+  depends_on = [aws_lb_listener.test, aws_lb_listener_rule.blue_green]
 }
 
 # ---- Listeners ----
@@ -60,12 +60,12 @@ output "listener_arn" {
 
 output "production_listener_rule_arn" {
   description = "ARN of the listener rule whose weights ECS moves to shift production traffic (blue/green); null without blue_green."
-  value       = one(aws_lb_listener_rule.production[*].arn)
+  value       = local.blue_green ? aws_lb_listener_rule.blue_green["production"].arn : null
 }
 
 output "test_listener_rule_arn" {
   description = "ARN of the test listener's rule, which ECS points at the green tasks during a deployment (blue/green); null without blue_green."
-  value       = one(aws_lb_listener_rule.test[*].arn)
+  value       = local.blue_green ? aws_lb_listener_rule.blue_green["test"].arn : null
 }
 
 output "test_url" {

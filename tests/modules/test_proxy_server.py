@@ -433,17 +433,24 @@ def weights(rule: dict[str, Any]) -> dict[str, Any]:
     return {g["arn"]: g["weight"] for g in blocks(one_block(action, "forward"), "target_group")}
 
 
-def test_production_rule_takes_every_path_and_leaves_its_weights_to_ecs(res):
-    rule = res["aws_lb_listener_rule.production"]
-    assert rule["count"] == "${local.blue_green ? 1 : 0}"
-    assert rule["listener_arn"] == "${local.listener_arn}"
+def test_production_and_test_rules_take_every_path_and_leave_their_weights_to_ecs(res, parsed):
+    rule = res["aws_lb_listener_rule.blue_green"]
+    assert rule["for_each"] == "${local.blue_green_rules}"
     assert [c["path_pattern"] for c in blocks(rule, "condition")] == [[{"values": ["/*"]}]]
-    # Created with all traffic on the primary group; ECS moves the weights from then on, and a plan
-    # must not move them back.
-    assert weights(rule) == {"${aws_lb_target_group.this.arn}": 100, "${aws_lb_target_group.alternate[0].arn}": 0}
+    # Created with production all on the primary group and test all on the alternate one; ECS moves
+    # the weights from then on, and a plan must not move them back.
+    assert weights(rule) == {"${aws_lb_target_group.this.arn}": "${each.value.primary_weight}",
+                             "${aws_lb_target_group.alternate[0].arn}": "${100 - each.value.primary_weight}"}
     assert one_block(rule, "lifecycle")["ignore_changes"] == ["action"]
+    rules = locals_of(parsed)["blue_green_rules"]
+    assert rules.startswith("${!local.blue_green ? {} : {")
+    production = re.search(r"production = \{([^}]*)\}", rules).group(1)
+    test = re.search(r"test\s*= \{([^}]*)\}", rules).group(1)
+    assert "listener_arn = local.listener_arn" in production and "primary_weight = 100" in production
     # After the /admin* rules (10-20), which blue/green refuses anyway (variable validation).
-    assert rule["priority"] > 20
+    assert int(re.search(r"priority = (\d+)", production).group(1)) > 20
+    # ECS needs two distinct rules: the test rule is on the test listener, not the production one.
+    assert "listener_arn = aws_lb_listener.test[0].arn" in test and "primary_weight = 0" in test
 
 
 def test_test_listener_is_https_on_its_own_port_with_forward_actions_only(res):
@@ -454,12 +461,6 @@ def test_test_listener_is_https_on_its_own_port_with_forward_actions_only(res):
     assert "aws_acm_certificate_validation.this" in listener["certificate_arn"]
     default = one_block(listener, "default_action")
     assert (default["type"], default["target_group_arn"]) == ("forward", "${aws_lb_target_group.alternate[0].arn}")
-    rule = res["aws_lb_listener_rule.test"]
-    assert rule["listener_arn"] == "${aws_lb_listener.test[0].arn}"
-    assert weights(rule) == {"${aws_lb_target_group.this.arn}": 0, "${aws_lb_target_group.alternate[0].arn}": 100}
-    assert one_block(rule, "lifecycle")["ignore_changes"] == ["action"]
-    # ECS needs two distinct rules: the test rule is not on the production listener.
-    assert rule["listener_arn"] != res["aws_lb_listener_rule.production"]["listener_arn"]
 
 
 def test_blue_green_needs_a_domain_and_no_admin_allow_list(parsed):
@@ -472,4 +473,4 @@ def test_blue_green_needs_a_domain_and_no_admin_allow_list(parsed):
 
 def test_alternate_group_output_waits_for_the_listeners_that_use_it(parsed):
     out = outputs_of(parsed)["alternate_target_group_arn"]
-    assert set(out["depends_on"]) == {"${aws_lb_listener.test}", "${aws_lb_listener_rule.production}"}
+    assert set(out["depends_on"]) == {"${aws_lb_listener.test}", "${aws_lb_listener_rule.blue_green}"}
