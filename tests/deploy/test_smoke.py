@@ -8,10 +8,13 @@ import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
 from deploy import smoke
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class Listener(ThreadingHTTPServer):
@@ -64,14 +67,22 @@ def test_every_path_answering_200_passes(listener):
     assert result.stdout.splitlines() == [f"smoke: {path} 200" for path in smoke.PATHS]
 
 
-def test_a_failing_readiness_check_fails_and_says_which_path(listener):
-    listener.answers["/readyz"] = 503
+def test_a_failing_path_fails_and_says_which(listener):
+    listener.answers["/healthz"] = 503
 
     result = run(url_of(listener))
 
     assert result.returncode == 1
-    assert "smoke: /readyz answered 503, not 200" in result.stdout
-    assert "/accounts/login/" not in listener.seen
+    assert "smoke: /healthz answered 503, not 200" in result.stdout
+    assert "/accounts/login/" not in listener.seen  # it stops at the first failing path
+
+
+def test_the_paths_are_public_through_nginx():
+    """nginx answers /readyz 404 from outside the task: a smoke test of it could never pass."""
+    nginx = (ROOT / "app" / "nginx" / "nginx.conf").read_text()
+    assert "location ~ ^/readyz/?$ {\n            return 404;" in nginx
+    assert "/readyz" not in smoke.PATHS
+    assert smoke.PATHS[0] == "/healthz"
 
 
 def test_a_redirect_is_not_followed(listener):
