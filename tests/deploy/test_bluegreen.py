@@ -175,3 +175,20 @@ def test_a_rolling_service_never_calls_the_blue_green_apis(account):
     assert "deployment strategy: ROLLING" in lines
     assert not account.smoke_tasks()
     assert_released(account, A)
+
+
+def test_each_stand_in_answers_only_what_moto_lacks():
+    """Stale when moto learns an operation: then the release should meet moto's, not the double's."""
+    import inspect
+    import re
+
+    from bluegreen_double import GAPS
+    from moto.ecs.models import Service
+    from moto.ecs.responses import EC2ContainerServiceResponse
+
+    for operation in GAPS:
+        method = re.sub(r"(?<!^)(?=[A-Z])", "_", operation).lower()
+        if operation == "DescribeServices":
+            assert "deploymentConfiguration" not in inspect.getsource(Service), "moto now keeps the strategy"
+        else:
+            assert not hasattr(EC2ContainerServiceResponse, method), f"moto now implements {operation}"
