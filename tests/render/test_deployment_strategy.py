@@ -67,13 +67,17 @@ BLUE_GREEN = {"strategy": "BLUE_GREEN", "bake_time_minutes": 5, "test_port": 844
 
 CASES = {
     "without a domain": (
-        {}, "ecs.deployment.strategy: BLUE_GREEN needs a domain: its test listener serves the HTTPS certificate"),
+        {},
+        "ecs.deployment.strategy: BLUE_GREEN needs a domain: its test listener serves the HTTPS certificate",
+    ),
     "without NAT": (
         {"domain": DOMAIN, "proxy": {"allow_plain_http": False}, "network": {"nat": "none"}},
-        "ecs.deployment.strategy: BLUE_GREEN needs network.nat single or per_az"),
+        "ecs.deployment.strategy: BLUE_GREEN needs network.nat single or per_az",
+    ),
     "with an admin allow-list": (
         {"domain": DOMAIN, "proxy": {"allow_plain_http": False, "admin_allowed_cidrs": ["203.0.113.0/24"]}},
-        "ecs.deployment.strategy: BLUE_GREEN cannot be combined with proxy.admin_allowed_cidrs"),
+        "ecs.deployment.strategy: BLUE_GREEN cannot be combined with proxy.admin_allowed_cidrs",
+    ),
 }
 
 
@@ -92,15 +96,17 @@ def test_blue_green_refuses_what_it_cannot_work_with(project: Path, run, case: s
 
     assert result.exit_code == 2
     assert any(line.startswith(f"error: envs/dev/env.yaml: {message}") for line in result.stderr.splitlines()), (
-        result.stderr)
+        result.stderr
+    )
     assert (project / "envs" / "dev" / "ecs.tf").read_text() == before
 
 
 def test_a_blue_green_environment_that_meets_them_renders(project: Path, run):
     env_yaml = project / "envs" / "dev" / "env.yaml"
     data = yaml.safe_load(env_yaml.read_text())
-    data.update(domain=DOMAIN, proxy={**data["proxy"], "allow_plain_http": False},
-                ecs={**data["ecs"], "deployment": BLUE_GREEN})
+    data.update(
+        domain=DOMAIN, proxy={**data["proxy"], "allow_plain_http": False}, ecs={**data["ecs"], "deployment": BLUE_GREEN}
+    )
     env_yaml.write_text(yaml.safe_dump(data))
 
     result = run("render", "dev")
