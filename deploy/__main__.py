@@ -19,7 +19,9 @@ failure after the migration, roll back to the last good release (deploy/release.
 The CodeBuild project of the pipeline's Deploy stage sets the settings: CLUSTER_NAME,
 SERVICE_NAME, SERVICE_TASK_FAMILY, MIGRATE_TASK_FAMILY, JOB_TASK_FAMILIES, SUBNET_IDS,
 SECURITY_GROUP_ID, APP_REPOSITORY_URL, PROXY_REPOSITORY_URL, APP_CONTAINER_NAME,
-PROXY_CONTAINER_NAME, IMAGE_TAG_PARAMETER, MIGRATE_TIMEOUT_MINUTES, DEPLOY_TIMEOUT_MINUTES.
+PROXY_CONTAINER_NAME, IMAGE_TAG_PARAMETER, MIGRATE_TIMEOUT_MINUTES, DEPLOY_TIMEOUT_MINUTES, and
+for a BLUE_GREEN service SMOKE_TEST_URL (the load balancer's test listener, where the new revision
+is smoke-tested; a failure stops the service deployment with a rollback).
 
 exit status: 0 released, 1 the release failed (the last line says why and what was undone),
 2 missing or malformed settings.

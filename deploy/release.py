@@ -13,14 +13,22 @@
    revision Terraform registers carries the new images, so an apply during the rollout cannot
    revert it.
 4. Roll out the service: a revision of its family's latest (Terraform's settings) with the new
-   images; wait until ECS reports the deployment COMPLETED.
+   images; wait until ECS reports the deployment COMPLETED. A BLUE_GREEN service (its
+   deploymentConfiguration.strategy, read from ECS) is followed through its service deployment
+   instead (bluegreen.py): once the test listener serves the new revision, a smoke test
+   (smoke.py) checks it from the private subnets; ECS then moves production traffic and bakes,
+   and the release waits for SUCCESSFUL. If the service deployment pauses at a PAUSE lifecycle
+   hook, the smoke test's verdict answers it (ContinueServiceDeployment CONTINUE or ROLLBACK);
+   without one, ECS does not wait for the verdict, which then lands within the bake time.
 5. Scheduled jobs: a revision of each job family with the new image; EventBridge Scheduler runs
    a family's latest ACTIVE revision. Then the mark leaves every image but this release's and
    the last good one's.
 
 Any failure after step 3 (FAILED by the circuit breaker, no verdict within the timeout, an AWS
-error) rolls back, in this order: the service is put back on the last good revision (the
-UpdateService is issued before anything else changes), then the tag parameter is restored and
+error, a failed smoke test) rolls back, in this order: the service is put back on the last good
+revision (the UpdateService is issued before anything else changes; a blue/green deployment still
+under way is stopped with StopServiceDeployment ROLLBACK instead, which moves production traffic
+back at once to the old revision, still running during the bake time), then the tag parameter is restored and
 this release's revisions are deregistered, so Terraform's next plan sees the last good release;
 then the rollback's own rollout is awaited. If the rollback itself fails, the service, the tag
 and the revisions stay on the new release (they agree, so no apply reverts anything) and the
@@ -35,8 +43,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from . import smoke
+from .bluegreen import DONE, GIVEN_UP, STOPPING, ServiceDeployments, State
 from .errors import DeployError
 from .images import Images
 from .revisions import Revision, TaskDefinitions
@@ -45,6 +56,8 @@ from .settings import Settings
 # RunTask's task can be missing from DescribeTasks for a moment: ECS is eventually consistent
 # ("Run the DescribeTasks command using an exponential backoff algorithm", RunTask API reference).
 VISIBILITY_SECONDS = 120
+# ListServiceDeployments' createdAt filter is compared with ECS's clock, not this machine's.
+CLOCK_SKEW = timedelta(minutes=2)
 
 
 @dataclass
@@ -71,14 +84,21 @@ class Release:
         log: Callable[[str], None] = print,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.settings = settings
         self.clients = clients
         self.revisions = TaskDefinitions(clients.ecs)
         self.images = Images(clients.ecr, settings.repositories)
+        self.deployments = ServiceDeployments(clients.ecs, settings.cluster, settings.service)
         self.log = log
         self.sleep = sleep
         self.clock = clock
+        self.now = now
+        self.blue_green = False
+        self.bake_minutes = 0
+        self.migrate_arn = ""  # this release's migration revision, which the smoke test runs too
+        self.in_flight: str | None = None  # a blue/green service deployment of ours not yet over
 
     # ---- The release ----------------------------------------------------------------------
 
@@ -86,6 +106,7 @@ class Release:
         s = self.settings
         self.log(f"release {s.commit}: {', '.join(f'{n}={i}' for n, i in sorted(s.images.items()))}")
         self.images.check_exist(s.commit)
+        self.read_strategy()
         last_good = self.last_good()
         self.log(f"last good release: {last_good.tag} ({last_good.arn})")
         self.images.mark(last_good.tag)
@@ -95,6 +116,7 @@ class Release:
 
         migrate = self.revisions.with_images(s.migrate_family, s.images, s.app_container)
         used.append(migrate)
+        self.migrate_arn = migrate.arn
         try:
             self.migrate(migrate.arn)
         except BaseException:
@@ -124,6 +146,21 @@ class Release:
 
     # ---- Steps ----------------------------------------------------------------------------
 
+    def read_strategy(self) -> None:
+        """ROLLING or BLUE_GREEN, as the service is configured (Terraform sets it per environment)."""
+        config = self.service().get("deploymentConfiguration") or {}
+        strategy = config.get("strategy") or "ROLLING"
+        if strategy not in ("ROLLING", "BLUE_GREEN"):
+            raise DeployError(f"service {self.settings.service}: deployment strategy {strategy} is not one this "
+                              "program follows (ROLLING, BLUE_GREEN)")
+        self.blue_green = strategy == "BLUE_GREEN"
+        self.bake_minutes = int(config.get("bakeTimeInMinutes") or 0) if self.blue_green else 0
+        if self.blue_green and not self.settings.smoke_test_url:
+            raise DeployError(f"service {self.settings.service} deploys BLUE_GREEN, but SMOKE_TEST_URL (the load "
+                              "balancer's test listener) is not set: nothing would check the new revision")
+        self.log(f"deployment strategy: {strategy}" + (f", bake time {self.bake_minutes} minutes" if self.blue_green
+                                                        else ""))
+
     def last_good(self) -> LastGood:
         """The revision of the service's newest COMPLETED deployment; without one (a new
         environment's placeholder never completes), the newest deployment of other images."""
@@ -151,34 +188,65 @@ class Release:
     def migrate(self, arn: str) -> None:
         s = self.settings
         self.log(f"migrate: running {arn}")
+        task = self.one_off("migrate", arn, f"deploy-{s.commit[:12]}", s.migrate_timeout_seconds)
+        exit_code = self.exit_code(task)
+        if exit_code != 0:
+            reason = task.get("stoppedReason") or "unknown"
+            code = "no exit code" if exit_code is None else exit_code
+            raise DeployError(f"migrate: {task['taskArn']} exited with {code} ({reason}); nothing was deployed")
+        self.log("migrate: exit code 0")
+
+    def smoke_test(self, service_arn: str) -> None:
+        """The new revision through the test listener, from a task in the private subnets (smoke.py)."""
+        s = self.settings
+        url = s.smoke_test_url
+        assert url is not None  # read_strategy refuses a blue/green release without it
+        overrides = {
+            # The service's task role: the migration's own reads the database master credentials.
+            "taskRoleArn": self.revisions.task_role_of(service_arn),
+            "containerOverrides": [{"name": s.app_container, "command": smoke.command(url)}],
+        }
+        self.log(f"smoke test: {url} ({', '.join(smoke.PATHS)})")
+        task = self.one_off("smoke test", self.migrate_arn, f"smoke-{s.commit[:12]}",
+                            smoke.CONTAINER_TIMEOUT_SECONDS, overrides)
+        exit_code = self.exit_code(task)
+        if exit_code != 0:
+            code = "no exit code" if exit_code is None else exit_code
+            raise DeployError(f"smoke test: {url} failed ({task['taskArn']} exited with {code}; its log says which "
+                              "path answered what)")
+        self.log("smoke test: passed")
+
+    def one_off(self, what: str, arn: str, started_by: str, timeout: int,
+                overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Run one task of `arn` on FARGATE (not Spot, so no interruption cuts it short) in the
+        service's network and return it once STOPPED; stopped again if anything goes wrong."""
+        s = self.settings
         started = self.clients.ecs.run_task(
             cluster=s.cluster,
             taskDefinition=arn,
             launchType="FARGATE",
             count=1,
-            startedBy=f"deploy-{s.commit[:12]}",
+            startedBy=started_by,
             networkConfiguration={"awsvpcConfiguration": {
                 "subnets": list(s.subnets), "securityGroups": list(s.security_groups), "assignPublicIp": "DISABLED",
             }},
             propagateTags="TASK_DEFINITION",
             enableECSManagedTags=True,
+            **({"overrides": overrides} if overrides else {}),
         )
         if not started.get("tasks"):
-            raise DeployError(f"migrate: the task did not start: {started.get('failures')}")
+            raise DeployError(f"{what}: the task did not start: {started.get('failures')}")
         task_arn = started["tasks"][0]["taskArn"]
         try:
-            task = self.wait_for_task(task_arn)
+            return self.wait_for_task(task_arn, what, timeout)
         except BaseException as exc:
-            self.stop_migration(task_arn, exc)
+            self.stop_task(task_arn, what, exc)
             raise
-        exit_code = next((c.get("exitCode") for c in task["containers"] if c["name"] == s.app_container), None)
-        if exit_code != 0:
-            reason = task.get("stoppedReason") or "unknown"
-            code = "no exit code" if exit_code is None else exit_code
-            raise DeployError(f"migrate: {task_arn} exited with {code} ({reason}); nothing was deployed")
-        self.log("migrate: exit code 0")
 
-    def wait_for_task(self, task_arn: str) -> dict[str, Any]:
+    def exit_code(self, task: dict[str, Any]) -> int | None:
+        return next((c.get("exitCode") for c in task["containers"] if c["name"] == self.settings.app_container), None)
+
+    def wait_for_task(self, task_arn: str, what: str, timeout: int) -> dict[str, Any]:
         s = self.settings
         first_seen = self.clock()
         seen = False
@@ -190,21 +258,21 @@ class Release:
                 reasons = {f.get("reason") for f in found.get("failures", [])}
                 if reasons <= {"MISSING"} and not seen and self.clock() - first_seen < VISIBILITY_SECONDS:
                     return None  # not visible yet
-                raise DeployError(f"migrate: DescribeTasks does not know {task_arn}: {found.get('failures')}")
+                raise DeployError(f"{what}: DescribeTasks does not know {task_arn}: {found.get('failures')}")
             seen = True
             task = found["tasks"][0]
             return task if task["lastStatus"] == "STOPPED" else None
 
-        task = self.wait(stopped, s.migrate_timeout_seconds)
+        task = self.wait(stopped, timeout)
         if task is None:
-            raise DeployError(f"migrate: {task_arn} did not stop within {s.migrate_timeout_seconds // 60} minutes")
+            raise DeployError(f"{what}: {task_arn} did not stop within {timeout // 60} minutes")
         return task
 
-    def stop_migration(self, task_arn: str, cause: BaseException) -> None:
+    def stop_task(self, task_arn: str, what: str, cause: BaseException) -> None:
         try:
             self.clients.ecs.stop_task(cluster=self.settings.cluster, task=task_arn,
                                        reason=f"deploy: {one_line(cause)}"[:255])
-            self.log(f"migrate: stopped {task_arn}")
+            self.log(f"{what}: stopped {task_arn}")
         except Exception as exc:
             raise DeployError(f"{one_line(cause)}; stopping {task_arn} failed too ({one_line(exc)}): "
                               "stop it in the ECS console before retrying") from exc
@@ -215,9 +283,13 @@ class Release:
 
     def roll_out(self, arn: str) -> None:
         s = self.settings
+        since = self.now() - CLOCK_SKEW
         if self.service()["taskDefinition"] != arn:
             self.clients.ecs.update_service(cluster=s.cluster, service=s.service, taskDefinition=arn)
         self.log(f"service {s.service}: deploying {arn}")
+        if self.blue_green:
+            self.roll_out_blue_green(arn, since)
+            return
         outcome = self.watch(arn)
         if outcome == "COMPLETED":
             self.log(f"service {s.service}: deployment completed")
@@ -227,12 +299,59 @@ class Release:
                               "minutes")
         raise DeployError(f"service {s.service}: deployment {outcome}")
 
+    def roll_out_blue_green(self, arn: str, since: datetime) -> None:
+        """Follow the service deployment of `arn`: smoke-test the new revision as soon as the test
+        listener serves it, then wait for SUCCESSFUL (after the bake time)."""
+        s = self.settings
+        deployment = self.find_deployment(arn, since)
+        self.in_flight = deployment
+        smoked = False
+
+        def settled() -> State | None:
+            nonlocal smoked
+            state = self.deployments.state(deployment)
+            if state.status == DONE or state.status in GIVEN_UP | STOPPING:
+                return state
+            if not smoked and (state.testable or state.paused_hook):
+                smoked = True
+                self.smoke_test(arn)  # a failure raises: roll_back stops the deployment
+                if state.paused_hook:
+                    self.deployments.resume(state, "CONTINUE")
+                    self.log(f"service {s.service}: production traffic may move (hook {state.paused_hook} continued)")
+            return None
+
+        state = self.wait(settled, self.rollout_seconds())
+        if state is None:
+            raise DeployError(f"service {s.service}: deployment {deployment} not SUCCESSFUL within "
+                              f"{self.rollout_seconds() // 60} minutes")
+        if state.status != DONE:
+            raise DeployError(f"service {s.service}: deployment {state.describe()}")
+        self.in_flight = None
+        if not smoked:  # the bake passed between two polls: check what now serves production
+            self.smoke_test(arn)
+        self.log(f"service {s.service}: deployment completed")
+
+    def find_deployment(self, arn: str, since: datetime) -> str:
+        found = self.wait(lambda: self.deployments.find(arn, since), VISIBILITY_SECONDS)
+        if found is None:
+            raise DeployError(f"service {self.settings.service}: no service deployment of {arn} appeared within "
+                              f"{VISIBILITY_SECONDS} seconds")
+        return found
+
+    def rollout_seconds(self) -> int:
+        """How long a rollout may take: the deploy timeout, plus the bake time of a blue/green one."""
+        return self.settings.deploy_timeout_seconds + 60 * self.bake_minutes
+
     def roll_back(self, last_good: LastGood, used: list[Revision], marked: bool, cause: BaseException) -> None:
         """Put the service back on the last good revision, then the tag, then the revisions."""
         s = self.settings
         reason = one_line(cause)
+        since = self.now() - CLOCK_SKEW
+        rolled_back_by_ecs = False
         try:
-            if self.service()["taskDefinition"] != last_good.arn:
+            if self.in_flight is not None:
+                rolled_back_by_ecs = self.stop_in_flight(last_good)
+            if not rolled_back_by_ecs and self.service()["taskDefinition"] != last_good.arn:
                 self.clients.ecs.update_service(cluster=s.cluster, service=s.service, taskDefinition=last_good.arn)
         except Exception as exc:
             # The service may still run the new release: keep the tag and the revisions with it,
@@ -251,15 +370,44 @@ class Release:
         try:
             if marked:
                 self.images.unmark(s.commit)
-            outcome = self.watch(last_good.arn) if last_good.completed else "COMPLETED"
+            if rolled_back_by_ecs or not last_good.completed:
+                outcome: str | None = "COMPLETED"
+            elif self.blue_green:
+                outcome = self.watch_blue_green(last_good.arn, since)
+            else:
+                outcome = self.watch(last_good.arn)
         except Exception as exc:
             raise DeployError(f"{reason}; rolled back to {last_good.arn} (tag {last_good.tag} restored), but "
                               f"watching that rollout failed: {one_line(exc)}") from cause
         if outcome != "COMPLETED":
-            verdict = outcome or f"did not complete within {s.deploy_timeout_seconds // 60} minutes"
+            verdict = outcome or f"did not complete within {self.rollout_seconds() // 60} minutes"
             raise DeployError(f"{reason}; rolled back to {last_good.arn} (tag {last_good.tag} restored), but that "
                               f"rollout {verdict}") from cause
         raise DeployError(f"{reason}; rolled back to {last_good.arn} (tag {last_good.tag} restored)") from cause
+
+    def stop_in_flight(self, last_good: LastGood) -> bool:
+        """Stop our blue/green deployment still under way with a rollback, which returns production
+        traffic to the old revision at once (it runs until the bake time ends), and wait for ECS to
+        finish it. True when ECS rolled back (nothing left to undo on the service)."""
+        s = self.settings
+        deployment = self.in_flight
+        assert deployment is not None
+        state = self.deployments.state(deployment)
+        if state.status == DONE:
+            return False
+        if state.status not in GIVEN_UP | STOPPING:
+            self.deployments.roll_back(deployment)
+            self.log(f"service {s.service}: stopped deployment {deployment} with a rollback: production traffic "
+                     f"returns to {last_good.arn}")
+        final = self.wait(lambda: (lambda st: st if st.status in GIVEN_UP | {DONE} else None)(
+            self.deployments.state(deployment)), s.deploy_timeout_seconds)
+        if final is None:
+            raise DeployError(f"deployment {deployment} still not rolled back after {s.deploy_timeout_seconds // 60} "
+                              "minutes")
+        if final.status == "ROLLBACK_FAILED":
+            raise DeployError(f"deployment {deployment} {final.describe()}")
+        self.in_flight = None
+        return final.status == "ROLLBACK_SUCCESSFUL"
 
     def deregister(self, used: list[Revision], last_good: LastGood) -> None:
         """Deregister the revisions of this release, so each family's latest ACTIVE revision is the
@@ -294,6 +442,19 @@ class Release:
             return None
 
         return self.wait(settled, self.settings.deploy_timeout_seconds)
+
+    def watch_blue_green(self, arn: str, since: datetime) -> str | None:
+        """Wait for the blue/green deployment of `arn` (a rollback's, which needs no smoke test):
+        "COMPLETED", another verdict, or None when the time runs out."""
+        deployment = self.find_deployment(arn, since)
+
+        def settled() -> str | None:
+            state = self.deployments.state(deployment)
+            if state.status == DONE:
+                return "COMPLETED"
+            return state.describe() if state.status in GIVEN_UP else None
+
+        return self.wait(settled, self.rollout_seconds())
 
     def service(self) -> dict[str, Any]:
         found = self.clients.ecs.describe_services(cluster=self.settings.cluster, services=[self.settings.service])

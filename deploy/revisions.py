@@ -76,5 +76,11 @@ class TaskDefinitions:
         """Undo a release's revision, so the family's latest ACTIVE revision is the last good one."""
         self.ecs.deregister_task_definition(taskDefinition=revision.arn)
 
+    def task_role_of(self, arn: str) -> str:
+        role = self.ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"].get("taskRoleArn")
+        if not role:
+            raise DeployError(f"task definition {arn}: no task role")
+        return role
+
     def images_of(self, arn: str) -> dict[str, str]:
         return container_images(self.ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"])

@@ -11,6 +11,8 @@ from .errors import SettingsError
 COMMIT = re.compile(r"^[0-9a-f]{40}$")
 FAMILY = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
 # ECR repository URL: <account>.dkr.ecr.<region>.amazonaws.com[.cn]/<name>
+# The load balancer's blue/green test listener: https://<host>[:<port>], no path.
+SMOKE_TEST_URL = re.compile(r"^https://[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?$")
 REPOSITORY_URL = re.compile(r"^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/[a-z0-9][a-z0-9._/-]*$")
 
 
@@ -31,6 +33,8 @@ class Settings:
     commit: str
     migrate_timeout_seconds: int
     deploy_timeout_seconds: int
+    # Blue/green services only: the test listener the smoke test checks the new revision on.
+    smoke_test_url: str | None = None
     poll_seconds: float = 10.0
 
     @property
@@ -76,6 +80,9 @@ class Settings:
         parameter = need("IMAGE_TAG_PARAMETER")
         if not parameter.startswith("/"):
             raise SettingsError(f"IMAGE_TAG_PARAMETER: {parameter!r} is not a parameter path")
+        smoke_test_url = environ.get("SMOKE_TEST_URL", "").strip() or None
+        if smoke_test_url is not None and not SMOKE_TEST_URL.match(smoke_test_url):
+            raise SettingsError(f"SMOKE_TEST_URL: {smoke_test_url!r} is not https://<host>[:<port>] without a path")
         return cls(
             cluster=need("CLUSTER_NAME"),
             service=need("SERVICE_NAME"),
@@ -90,4 +97,5 @@ class Settings:
             commit=commit,
             migrate_timeout_seconds=minutes("MIGRATE_TIMEOUT_MINUTES", 30),
             deploy_timeout_seconds=minutes("DEPLOY_TIMEOUT_MINUTES", 30),
+            smoke_test_url=smoke_test_url,
         )

@@ -130,6 +130,19 @@ class Proxy(Strict):
         return value
 
 
+class Deployment(Strict):
+    # ROLLING replaces tasks in place. BLUE_GREEN (ECS-native, modules/ecs) starts the new
+    # revision beside the old one, lets the release smoke-test it through the load balancer's test
+    # listener, moves all production traffic at once and keeps the old revision for
+    # bake_time_minutes, within which a rollback moves traffic back at once. ECS requires a bake
+    # time with BLUE_GREEN; while it lasts the old revision serves again after a rollback against
+    # the new schema, hence expand/contract migrations only (docs/runbooks/release.md).
+    strategy: Literal["ROLLING", "BLUE_GREEN"]
+    bake_time_minutes: int = Field(ge=0, le=1440)
+    # BLUE_GREEN: the port of the HTTPS test listener (open to the NAT gateways' addresses only).
+    test_port: int = Field(ge=1024, le=65535)
+
+
 class Ecs(Strict):
     cpu: Literal[256, 512, 1024, 2048, 4096]
     memory: int = Field(ge=512, le=30720)
@@ -151,6 +164,7 @@ class Ecs(Strict):
     ecr_keep_images: int = Field(ge=1, le=1000)
     ecr_force_delete: bool
     gunicorn_workers: int = Field(ge=1, le=64)
+    deployment: Deployment
 
     _ret = field_validator("log_retention_days", "exec_log_retention_days")(classmethod(lambda cls, v: _retention(v)))
 
@@ -556,6 +570,25 @@ class Environment(Strict):
         if isinstance(value, str) and not re.fullmatch(r"\d{12}", value):
             raise ValueError("must be the 12 digits of an AWS account ID")
         return value
+
+
+def deployment_problems(env: Environment) -> list[tuple[tuple[str, ...], str]]:
+    """(key path, reason) for each setting a blue/green deployment cannot work with."""
+    if env.ecs.deployment.strategy != "BLUE_GREEN":
+        return []
+    key = ("ecs", "deployment", "strategy")
+    problems = []
+    if env.domain is None:
+        problems.append((key, "BLUE_GREEN needs a domain: its test listener serves the HTTPS certificate"))
+    if env.network.nat == "none":
+        problems.append((key, "BLUE_GREEN needs network.nat single or per_az: the smoke test reaches the test "
+                              "listener from the private subnets through the NAT gateways, whose addresses "
+                              "are the only ones it admits"))
+    if env.proxy.admin_allowed_cidrs:
+        problems.append((key, "BLUE_GREEN cannot be combined with proxy.admin_allowed_cidrs: ECS moves only the "
+                              "production listener rule's weights, and the /admin* rules would keep forwarding "
+                              "to one target group (empty the list, or use rolling)"))
+    return problems
 
 
 def https_problems(env: Environment) -> list[tuple[tuple[str, ...], str]]:

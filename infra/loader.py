@@ -14,7 +14,7 @@ from typing import Any, get_args, get_origin
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from .config import Environment, backup_problems, https_problems
+from .config import Environment, backup_problems, deployment_problems, https_problems
 from .endpoints import endpoint_problems
 from .errors import RenderError
 from .sleep import sleep_problems
@@ -234,7 +234,7 @@ def load_environment(envs_dir: Path, env: str, allowed_envs: list[str],
     # Rules across sections, reported at the environment's own file: that is where they are fixed.
     problems = [f"{env_path}: {'.'.join(loc)}: {reason}"
                 for loc, reason in https_problems(env_model) + endpoint_problems(env_model)
-                + backup_problems(env_model) + sleep_problems(env_model)]
+                + backup_problems(env_model) + sleep_problems(env_model) + deployment_problems(env_model)]
     if problems:
         raise RenderError(problems)
     return env_model

@@ -25,6 +25,20 @@ from pathlib import Path
 
 from tfwork import EMULATOR, Shim
 
+# ---- not emulated at all ------------------------------------------------------------------
+
+# What a local run cannot show, and where it is tested instead.
+NOT_EMULATED: tuple[tuple[str, str], ...] = (
+    ("ECS blue/green deployments (stg, prod)",
+     "the 5.x provider shims drop aws_ecs_service's deployment_configuration and "
+     "load_balancer.advanced_configuration (tools/tfwork.py), and moto 5.2.5 keeps no "
+     "deploymentConfiguration and has no service deployments (ListServiceDeployments, "
+     "DescribeServiceDeployments, StopServiceDeployment): a local service deploys ROLLING and "
+     "`make release-local` releases it so. The release program's blue/green path runs in "
+     "tests/deploy/test_bluegreen.py against a declared stand-in (tests/deploy/bluegreen_double.py)."),
+)
+
+
 # ---- shims ------------------------------------------------------------------------------
 
 SHIMS: tuple[Shim, ...] = (

@@ -55,7 +55,7 @@ SHIMS: tuple[Shim, ...] = (
     Shim(
         name="relax-version",
         files="**/versions.tf",
-        pattern=r'(version\s*=\s*)"(?:~>|>=)\s*6\.0"',
+        pattern=r'(version\s*=\s*)"(?:~>|>=)\s*6\.\d+"',
         replacement=r'\1">= 5.0"',
         when=BELOW_6,
         reason="the roots and modules require provider 6.x; the mirror may only hold 5.x",
@@ -94,6 +94,26 @@ SHIMS: tuple[Shim, ...] = (
         replacement=f'"{MOCK_SECRET}"',
         when=MOCK,
         reason="the reference to the removed ephemeral resource needs a stand-in value",
+    ),
+    Shim(
+        name="ecs-deployment-configuration",
+        files="modules/ecs/service.tf",
+        pattern=r"^  deployment_configuration \{\n.*?^  \}\n",
+        replacement="",
+        when=BELOW_6,
+        keep_lines=True,
+        reason="aws_ecs_service's deployment_configuration block (strategy, bake_time_in_minutes) is new in "
+               "6.4; 5.x deploys ROLLING, its only strategy",
+    ),
+    Shim(
+        name="ecs-load-balancer-advanced-configuration",
+        files="modules/ecs/service.tf",
+        pattern=r'^    dynamic "advanced_configuration" \{\n.*?^    \}\n',
+        replacement="",
+        when=BELOW_6,
+        keep_lines=True,
+        reason="load_balancer.advanced_configuration (blue/green's alternate target group and listener rules) "
+               "is new in 6.4; 5.x registers tasks in the primary target group only",
     ),
     Shim(
         name="write-only-user-passwords",

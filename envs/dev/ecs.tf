@@ -19,6 +19,7 @@ module "ecs" {
     task_policy             = "todo-dev-app-web-task-policy"
     migrate_task_role       = "todo-dev-app-web-migrate-role"
     migrate_task_policy     = "todo-dev-app-web-migrate-policy"
+    infrastructure_role     = "todo-dev-app-web-infra-role"
     security_group          = "todo-dev-app-web-main-sg"
     cpu_scaling_policy      = "todo-dev-app-web-cpu-scaling"
     requests_scaling_policy = "todo-dev-app-web-requests-scaling"
@@ -56,6 +57,8 @@ module "ecs" {
   fargate_spot_weight       = 100
   fargate_base              = 0
   health_check_grace_period = 60
+  deployment_strategy       = "ROLLING"
+  bake_time_minutes         = 10
   log_retention_days        = 7
   exec_log_retention_days   = 7
   log_group_class           = "STANDARD"

@@ -5,11 +5,12 @@ module "proxy_server" {
   providers = { aws = aws.web }
 
   names = {
-    alb            = "todo-dev-web-proxy-main-alb"
-    target_group   = "todo-dev-web-proxy-main-tg"
-    security_group = "todo-dev-web-proxy-main-sg"
-    log_bucket     = "todo-dev-web-proxy-accesslogs-s3-111111111111"
-    certificate    = "todo-dev-web-proxy-main-acm"
+    alb                    = "todo-dev-web-proxy-main-alb"
+    target_group           = "todo-dev-web-proxy-main-tg"
+    alternate_target_group = "todo-dev-web-proxy-alt-tg"
+    security_group         = "todo-dev-web-proxy-main-sg"
+    log_bucket             = "todo-dev-web-proxy-accesslogs-s3-111111111111"
+    certificate            = "todo-dev-web-proxy-main-acm"
   }
   vpc_id            = module.network.vpc_id
   vpc_cidr_block    = module.network.vpc_cidr_block

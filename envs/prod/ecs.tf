@@ -19,6 +19,7 @@ module "ecs" {
     task_policy             = "todo-prod-app-web-task-policy"
     migrate_task_role       = "todo-prod-app-web-migrate-role"
     migrate_task_policy     = "todo-prod-app-web-migrate-policy"
+    infrastructure_role     = "todo-prod-app-web-infra-role"
     security_group          = "todo-prod-app-web-main-sg"
     cpu_scaling_policy      = "todo-prod-app-web-cpu-scaling"
     requests_scaling_policy = "todo-prod-app-web-requests-scaling"
@@ -44,6 +45,13 @@ module "ecs" {
   migration_secret_arns = [module.rds.master_user_secret_arn]
   # A deployment that trips these alarms fails and rolls back (they exist before the service changes).
   deployment_alarm_names = module.monitoring.deployment_alarm_names
+  # ECS moves production and test traffic between the two target groups by these rules' weights.
+  blue_green = {
+    alternate_target_group_arn   = module.proxy_server.alternate_target_group_arn
+    production_listener_rule_arn = module.proxy_server.production_listener_rule_arn
+    test_listener_rule_arn       = module.proxy_server.test_listener_rule_arn
+    test_port                    = 8443
+  }
 
   cpu                       = 512
   memory                    = 1024
@@ -56,6 +64,8 @@ module "ecs" {
   fargate_spot_weight       = 0
   fargate_base              = 1
   health_check_grace_period = 60
+  deployment_strategy       = "BLUE_GREEN"
+  bake_time_minutes         = 15
   log_retention_days        = 90
   exec_log_retention_days   = 365
   log_group_class           = "STANDARD"

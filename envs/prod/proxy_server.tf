@@ -5,11 +5,12 @@ module "proxy_server" {
   providers = { aws = aws.web }
 
   names = {
-    alb            = "todo-prod-web-proxy-main-alb"
-    target_group   = "todo-prod-web-proxy-main-tg"
-    security_group = "todo-prod-web-proxy-main-sg"
-    log_bucket     = "todo-prod-web-proxy-accesslogs-s3-333333333333"
-    certificate    = "todo-prod-web-proxy-main-acm"
+    alb                    = "todo-prod-web-proxy-main-alb"
+    target_group           = "todo-prod-web-proxy-main-tg"
+    alternate_target_group = "todo-prod-web-proxy-alt-tg"
+    security_group         = "todo-prod-web-proxy-main-sg"
+    log_bucket             = "todo-prod-web-proxy-accesslogs-s3-333333333333"
+    certificate            = "todo-prod-web-proxy-main-acm"
   }
   vpc_id            = module.network.vpc_id
   vpc_cidr_block    = module.network.vpc_cidr_block
@@ -31,4 +32,11 @@ module "proxy_server" {
 
   # Empty: /admin* open to all (behind Django's login); else only these networks, 403 for the rest.
   admin_allowed_cidrs = []
+
+  # Blue/green (ecs.deployment): alternate target group, production rule, HTTPS test listener
+  # open only to the NAT gateways, through which the release's smoke-test task reaches it.
+  blue_green = {
+    test_port         = 8443
+    test_source_cidrs = [for ip in module.network.nat_public_ips : "${ip}/32"]
+  }
 }

@@ -4,9 +4,12 @@ terraform {
   required_version = ">= 1.11"
 
   required_providers {
+    # 6.4.0 added aws_ecs_service's deployment_configuration (strategy, bake_time_in_minutes)
+    # and load_balancer.advanced_configuration, which blue/green deployments need
+    # (terraform-provider-aws CHANGELOG, 6.4.0, July 2025).
     aws = {
       source  = "hashicorp/aws"
-      version = "~> 6.0"
+      version = "~> 6.4"
     }
   }
 

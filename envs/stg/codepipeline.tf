@@ -54,9 +54,12 @@ module "codepipeline" {
   manual_approval    = false
   approval_topic_arn = module.monitoring.topic_arn
 
-  build_timeout                 = 30
-  migrate_timeout               = 20
-  deploy_timeout                = 15
+  build_timeout   = 30
+  migrate_timeout = 20
+  deploy_timeout  = 15
+  # Blue/green: each rollout also bakes; the release smoke-tests the new revision here first.
+  bake_time_minutes             = 5
+  smoke_test_url                = module.proxy_server.test_url
   log_retention_days            = 30
   artifact_expiration_days      = 30
   artifact_bucket_force_destroy = false

@@ -27,12 +27,15 @@ locals {
   # ("Grant a user permissions to pass a role to an AWS service": iam:PassedToService): ECS task
   # definitions (execution, task and migration roles), EventBridge Scheduler schedules, CodeBuild
   # projects and the pipeline, and AWS Backup (a backup selection names the role AWS Backup
-  # assumes: CreateBackupSelection needs iam:PassRole on it, modules/backup).
+  # assumes: CreateBackupSelection needs iam:PassRole on it, modules/backup), and the ECS service
+  # itself (a blue/green service names the infrastructure role ECS moves its listener rules as,
+  # modules/ecs).
   passed_to_services = [
     "backup.amazonaws.com",
     "codebuild.amazonaws.com",
     "codepipeline.amazonaws.com",
     "ecs-tasks.amazonaws.com",
+    "ecs.amazonaws.com",
     "scheduler.amazonaws.com",
   ]
 }
@@ -198,8 +201,9 @@ data "aws_iam_policy_document" "github_apply" {
     }
   }
 
-  # Managed policies: only AWS's service-role policies (RDS enhanced monitoring), and only on a
-  # role under the boundary (AttachRolePolicy and DetachRolePolicy take both keys).
+  # Managed policies: only AWS's service-role policies (RDS enhanced monitoring) and the one
+  # AWS policy of ECS's blue/green infrastructure role (modules/ecs), and only on a role under
+  # the boundary (AttachRolePolicy and DetachRolePolicy take both keys).
   statement {
     sid       = "AttachServiceRolePoliciesUnderTheBoundary"
     effect    = "Allow"
@@ -215,7 +219,10 @@ data "aws_iam_policy_document" "github_apply" {
     condition {
       test     = "ArnLike"
       variable = "iam:PolicyARN"
-      values   = ["${local.managed_policy_prefix}/service-role/*"]
+      values = [
+        "${local.managed_policy_prefix}/service-role/*",
+        "${local.managed_policy_prefix}/AmazonECSInfrastructureRolePolicyForLoadBalancers",
+      ]
     }
   }
 

@@ -333,6 +333,32 @@ data "aws_iam_policy_document" "deploy" {
     resources = [local.service_arn]
   }
 
+  # Blue/green releases follow the service deployment (its lifecycle stage and verdict), and stop
+  # it with a rollback when their smoke test fails or their wait runs out. Resource types per
+  # action: Service Authorization Reference, "Actions defined by Amazon Elastic Container
+  # Service" (ListServiceDeployments: service; Describe/StopServiceDeployment(s):
+  # service-deployment; DescribeServiceRevisions: service-revision).
+  statement {
+    sid       = "FollowServiceDeployments"
+    effect    = "Allow"
+    actions   = ["ecs:ListServiceDeployments"]
+    resources = [local.service_arn]
+  }
+
+  statement {
+    sid    = "WatchAndStopServiceDeployments"
+    effect = "Allow"
+    actions = [
+      "ecs:DescribeServiceDeployments",
+      "ecs:DescribeServiceRevisions",
+      "ecs:StopServiceDeployment",
+    ]
+    resources = [
+      "${local.ecs_arn_prefix}:service-deployment/${var.cluster_name}/${var.service_name}/*",
+      "${local.ecs_arn_prefix}:service-revision/${var.cluster_name}/${var.service_name}/*",
+    ]
+  }
+
   statement {
     sid    = "PublishImageTag"
     effect = "Allow"

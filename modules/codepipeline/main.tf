@@ -12,8 +12,9 @@ locals {
   # The release's own worst case, so CodeBuild never stops it before its rollback: the
   # migration's wait, the rollout's, the rollback's (each bounded by the program), and a margin
   # for provisioning, the install phase and AWS calls retried with backoff.
+  # With blue/green each rollout also bakes (bake_time_minutes) before ECS calls it done.
   release_margin_minutes = 10
-  release_timeout        = var.migrate_timeout + 2 * var.deploy_timeout + local.release_margin_minutes
+  release_timeout        = var.migrate_timeout + 2 * (var.deploy_timeout + var.bake_time_minutes) + local.release_margin_minutes
 
   # CodeBuild's build environment for each CPU architecture: its Amazon Linux 2023 standard
   # images, each with Docker, the AWS CLI and Python 3.9 to 3.13 ("Docker images provided by
@@ -85,6 +86,12 @@ locals {
         DEPLOY_TIMEOUT_MINUTES  = tostring(var.deploy_timeout)
       }
     }
+  }
+
+  # Variables a project gets only in some environments. Blue/green: the test listener on which
+  # the release smoke-tests the new revision before production traffic moves (deploy/smoke.py).
+  optional_environment = {
+    deploy = var.smoke_test_url == null ? {} : { SMOKE_TEST_URL = var.smoke_test_url }
   }
 
   # The commit being built: a CODE_ZIP source carries no .git folder, so the pipeline hands its
@@ -162,7 +169,7 @@ resource "aws_codebuild_project" "this" {
     privileged_mode             = each.value.privileged
 
     dynamic "environment_variable" {
-      for_each = each.value.environment
+      for_each = merge(each.value.environment, lookup(local.optional_environment, each.key, {}))
       content {
         name  = environment_variable.key
         value = environment_variable.value

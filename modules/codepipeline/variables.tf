@@ -328,6 +328,29 @@ variable "deploy_timeout" {
   }
 }
 
+variable "bake_time_minutes" {
+  description = "Blue/green services: minutes ECS keeps the old revision after production traffic moved (the ecs module's bake_time_minutes), added to the release's time limit; 0 for rolling."
+  type        = number
+  default     = 0
+  nullable    = false
+
+  validation {
+    condition     = var.bake_time_minutes >= 0 && var.bake_time_minutes <= 1440 && floor(var.bake_time_minutes) == var.bake_time_minutes
+    error_message = "bake_time_minutes must be a whole number of minutes from 0 to 1440."
+  }
+}
+
+variable "smoke_test_url" {
+  description = "Blue/green services: base URL of the load balancer's test listener (the proxy_server module's test_url), which the release smoke-tests before production traffic moves; null for rolling."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.smoke_test_url == null || can(regex("^https://[a-z0-9.-]+(:[0-9]+)?$", var.smoke_test_url))
+    error_message = "smoke_test_url must be https://<host>[:<port>] without a path."
+  }
+}
+
 # ---- Approval ----
 
 variable "manual_approval" {

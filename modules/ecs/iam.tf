@@ -215,3 +215,47 @@ resource "aws_iam_role_policy" "migrate" {
   role   = aws_iam_role.migrate.id
   policy = data.aws_iam_policy_document.migrate.json
 }
+
+# -- Infrastructure role for load balancers (blue/green only): ECS assumes it to move the weights
+# of the production and test listener rules and to register tasks in either target group.
+# https://docs.aws.amazon.com/AmazonECS/latest/developerguide/AmazonECSInfrastructureRolePolicyForLoadBalancers.html
+# The AWS managed policy is the one that page names: AWS keeps it in step with what the
+# deployment workflow calls (a hand-written copy would miss what ECS starts calling later).
+
+data "aws_iam_policy_document" "ecs_infrastructure_assume" {
+  statement {
+    sid     = "EcsInfrastructureAssume"
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["ecs.amazonaws.com"]
+    }
+
+    # Confused-deputy guard: ECS acting for this account only. The page above shows the trust
+    # policy without a condition; aws:SourceAccount is a global key that a service principal
+    # sets when it acts for a resource owner (IAM User Guide, "AWS global condition context
+    # keys", aws:SourceAccount).
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+resource "aws_iam_role" "infrastructure" {
+  count = local.blue_green ? 1 : 0
+
+  name                 = var.names.infrastructure_role
+  description          = "ECS blue/green deployments: shift the listener rules' weights between the two target groups"
+  assume_role_policy   = data.aws_iam_policy_document.ecs_infrastructure_assume.json
+  permissions_boundary = var.permissions_boundary_arn
+}
+
+resource "aws_iam_role_policy_attachment" "infrastructure" {
+  count = local.blue_green ? 1 : 0
+
+  role       = aws_iam_role.infrastructure[0].name
+  policy_arn = "arn:${local.partition}:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers"
+}

@@ -6,6 +6,8 @@ locals {
   account_id = data.aws_caller_identity.current.account_id
   partition  = data.aws_partition.current.partition
   region     = data.aws_region.current.region
+
+  blue_green = var.deployment_strategy == "BLUE_GREEN"
 }
 
 # ---- Cluster ----

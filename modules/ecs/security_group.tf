@@ -49,3 +49,16 @@ resource "aws_vpc_security_group_egress_rule" "redis" {
   from_port         = local.redis_port
   to_port           = local.redis_port
 }
+
+# Blue/green only: the smoke test of a release runs as a task in the private subnets and reaches
+# the load balancer's test listener through the NAT gateways (deploy/smoke.py).
+resource "aws_vpc_security_group_egress_rule" "test_listener" {
+  count = local.blue_green ? 1 : 0
+
+  security_group_id = aws_security_group.this.id
+  description       = "The load balancer's blue/green test listener, through NAT"
+  cidr_ipv4         = "0.0.0.0/0"
+  ip_protocol       = "tcp"
+  from_port         = var.blue_green.test_port
+  to_port           = var.blue_green.test_port
+}

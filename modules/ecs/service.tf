@@ -30,6 +30,20 @@ resource "aws_ecs_service" "this" {
     target_group_arn = var.target_group_arn
     container_name   = local.proxy_container.name
     container_port   = var.proxy_port
+
+    # Blue/green: the idle target group of the pair, and the listener rules whose weights ECS
+    # moves (test traffic first, then production), with the role it moves them as.
+    # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/alb-resources-for-blue-green.html
+    dynamic "advanced_configuration" {
+      for_each = local.blue_green ? [var.blue_green] : []
+
+      content {
+        alternate_target_group_arn = advanced_configuration.value.alternate_target_group_arn
+        production_listener_rule   = advanced_configuration.value.production_listener_rule_arn
+        test_listener_rule         = advanced_configuration.value.test_listener_rule_arn
+        role_arn                   = aws_iam_role.infrastructure[0].arn
+      }
+    }
   }
 
   health_check_grace_period_seconds  = var.health_check_grace_period
@@ -41,13 +55,29 @@ resource "aws_ecs_service" "this" {
     type = "ECS"
   }
 
+  # ROLLING replaces tasks in place; BLUE_GREEN starts the new revision beside the old one, sends
+  # it test traffic, then moves production traffic at once and keeps the old revision running for
+  # the bake time, so that a rollback in that window moves traffic straight back. ECS requires a
+  # bake time with BLUE_GREEN (DeploymentConfiguration.bakeTimeInMinutes, ECS API reference).
+  # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-type-blue-green.html
+  deployment_configuration {
+    strategy             = var.deployment_strategy
+    bake_time_in_minutes = local.blue_green ? var.bake_time_minutes : null
+  }
+
+  # With either strategy: a deployment whose tasks cannot reach a steady state fails and rolls
+  # back. The ECS API reference still says the circuit breaker is for the rolling update (ECS)
+  # deployment controller, which both strategies use; with BLUE_GREEN it stops a green revision
+  # that never becomes healthy, before any production traffic moves to it.
   deployment_circuit_breaker {
     enable   = true
     rollback = true
   }
 
   # Alarm-based rollback: a deployment also fails, and rolls back, when one of these alarms goes
-  # to ALARM while it bakes, even if the new tasks pass their health checks.
+  # to ALARM while it bakes, even if the new tasks pass their health checks. With BLUE_GREEN the
+  # bake time is bake_time_minutes, and the rollback moves production traffic back to the old
+  # revision, still running, at once.
   dynamic "alarms" {
     for_each = length(var.deployment_alarm_names) > 0 ? [var.deployment_alarm_names] : []
 
@@ -106,7 +136,12 @@ resource "aws_appautoscaling_policy" "cpu" {
   }
 }
 
+# Rolling only: ALBRequestCountPerTarget names one target group, and with blue/green production
+# traffic moves to the other group at every deployment, so the metric would read zero half of
+# the time and scale the service in. Blue/green services scale on CPU alone.
 resource "aws_appautoscaling_policy" "requests" {
+  count = local.blue_green ? 0 : 1
+
   name               = var.names.requests_scaling_policy
   policy_type        = "TargetTrackingScaling"
   service_namespace  = aws_appautoscaling_target.this.service_namespace

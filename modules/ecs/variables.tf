@@ -17,6 +17,7 @@ variable "names" {
     task_policy             = string # aws_iam_role_policy
     migrate_task_role       = string # aws_iam_role of the migration task
     migrate_task_policy     = string # aws_iam_role_policy
+    infrastructure_role     = string # aws_iam_role ECS assumes for blue/green (created only then)
     security_group          = string # aws_security_group
     cpu_scaling_policy      = string # aws_appautoscaling_policy
     requests_scaling_policy = string # aws_appautoscaling_policy
@@ -49,10 +50,10 @@ variable "names" {
 
   validation {
     condition = alltrue([
-      for n in [var.names.execution_role, var.names.task_role] :
+      for n in [var.names.execution_role, var.names.task_role, var.names.infrastructure_role] :
       can(regex("^[A-Za-z0-9+=,.@_-]{1,64}$", n))
     ])
-    error_message = "names.execution_role and names.task_role: 1-64 letters, digits or '+=,.@_-'."
+    error_message = "names.execution_role, names.task_role and names.infrastructure_role: 1-64 letters, digits or '+=,.@_-'."
   }
 
   validation {
@@ -427,6 +428,46 @@ variable "deployment_alarm_names" {
     condition     = alltrue([for n in var.deployment_alarm_names : length(n) >= 1 && length(n) <= 255])
     error_message = "deployment_alarm_names: alarm names of 1-255 characters."
   }
+}
+
+variable "deployment_strategy" {
+  description = "How a new revision replaces the running one: ROLLING (tasks replaced in place) or BLUE_GREEN (the new revision beside the old, test traffic first, then all production traffic at once, the old kept for bake_time_minutes; needs blue_green)."
+  type        = string
+  default     = "ROLLING"
+  nullable    = false
+
+  validation {
+    condition     = contains(["ROLLING", "BLUE_GREEN"], var.deployment_strategy)
+    error_message = "deployment_strategy must be ROLLING or BLUE_GREEN."
+  }
+
+  validation {
+    condition     = (var.deployment_strategy == "BLUE_GREEN") == (var.blue_green != null)
+    error_message = "blue_green (the proxy_server module's alternate target group and listener rules) is required with deployment_strategy BLUE_GREEN and must be null with ROLLING."
+  }
+}
+
+variable "bake_time_minutes" {
+  description = "BLUE_GREEN only: minutes the old revision keeps running after production traffic moved to the new one; a rollback in that window (alarm, StopServiceDeployment) moves traffic back at once."
+  type        = number
+  default     = 10
+  nullable    = false
+
+  validation {
+    condition     = var.bake_time_minutes >= 0 && var.bake_time_minutes <= 1440 && floor(var.bake_time_minutes) == var.bake_time_minutes
+    error_message = "bake_time_minutes must be a whole number of minutes from 0 to 1440."
+  }
+}
+
+variable "blue_green" {
+  description = "BLUE_GREEN only (null otherwise): the proxy_server module's alternate target group, production and test listener rules, and the test listener's port (the tasks' security group lets the smoke test reach it)."
+  type = object({
+    alternate_target_group_arn   = string
+    production_listener_rule_arn = string
+    test_listener_rule_arn       = string
+    test_port                    = number
+  })
+  default = null
 }
 
 variable "health_check_grace_period" {

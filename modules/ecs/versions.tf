@@ -4,7 +4,7 @@ terraform {
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = ">= 6.0"
+      version = ">= 6.4" # deployment_configuration.strategy, load_balancer.advanced_configuration: 6.4.0
     }
   }
 }

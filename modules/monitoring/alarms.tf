@@ -4,6 +4,9 @@ locals {
   # Metrics counted from the app's logs; one account per environment, so this is unique.
   log_namespace = "${var.alert_label}/logs"
 
+  # The load balancer serves the app alone, so its target metrics are the app's; per load
+  # balancer rather than per target group, because a blue/green service moves production traffic
+  # to the other target group of its pair at every deployment (modules/proxy_server).
   alb_dimensions    = { LoadBalancer = var.alb_arn_suffix }
   target_dimensions = { LoadBalancer = var.alb_arn_suffix, TargetGroup = var.target_group_arn_suffix }
   ecs_dimensions    = { ClusterName = var.cluster_name, ServiceName = var.service_name }
@@ -32,7 +35,7 @@ locals {
       metric           = "HTTPCode_Target_5XX_Count / RequestCount"
       metrics          = { errors = { name = "HTTPCode_Target_5XX_Count", stat = "Sum" }, requests = { name = "RequestCount", stat = "Sum" } }
       expression       = "100 * FILL(errors, 0) / requests"
-      dimensions       = local.target_dimensions
+      dimensions       = local.alb_dimensions
       comparison       = "GreaterThanThreshold"
       unit             = "%"
       scale            = 1
@@ -66,7 +69,7 @@ locals {
       metric           = "TargetResponseTime p99"
       metrics          = { m = { name = "TargetResponseTime", stat = "p99" } }
       expression       = null
-      dimensions       = local.target_dimensions
+      dimensions       = local.alb_dimensions
       comparison       = "GreaterThanThreshold"
       unit             = "ms"
       scale            = 0.001

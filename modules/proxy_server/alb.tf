@@ -29,7 +29,18 @@ resource "aws_lb" "this" {
   depends_on = [module.log_bucket]
 }
 
-# ---- Target group ----
+# ---- Target groups ----
+
+locals {
+  # Both target groups check the same path the same way: with blue/green, ECS registers the
+  # green tasks in whichever group is idle, and the production rule's weights move between them.
+  health_check = {
+    interval            = 15
+    timeout             = 5
+    healthy_threshold   = 2
+    unhealthy_threshold = 3
+  }
+}
 
 resource "aws_lb_target_group" "this" {
   # checkov:skip=CKV_AWS_378: TLS ends at the load balancer; targets are nginx containers in private subnets that only the load balancer's security group may reach, and they speak plain HTTP.
@@ -46,10 +57,37 @@ resource "aws_lb_target_group" "this" {
     port                = "traffic-port"
     path                = var.health_check_path
     matcher             = "200"
-    interval            = 15
-    timeout             = 5
-    healthy_threshold   = 2
-    unhealthy_threshold = 3
+    interval            = local.health_check.interval
+    timeout             = local.health_check.timeout
+    healthy_threshold   = local.health_check.healthy_threshold
+    unhealthy_threshold = local.health_check.unhealthy_threshold
+  }
+}
+
+# Blue/green only: the second group of the pair ("alternate target group", Amazon ECS Developer
+# Guide, "Application Load Balancer resources for blue/green deployments"). Neither group is
+# blue or green for good: each deployment registers the new tasks in the idle one.
+resource "aws_lb_target_group" "alternate" {
+  # checkov:skip=CKV_AWS_378: As the primary group: TLS ends at the load balancer, the targets speak plain HTTP inside the VPC.
+  count = local.blue_green ? 1 : 0
+
+  name                 = var.names.alternate_target_group
+  target_type          = "ip"
+  protocol             = "HTTP"
+  port                 = var.target_port
+  vpc_id               = var.vpc_id
+  deregistration_delay = var.deregistration_delay
+
+  health_check {
+    enabled             = true
+    protocol            = "HTTP"
+    port                = "traffic-port"
+    path                = var.health_check_path
+    matcher             = "200"
+    interval            = local.health_check.interval
+    timeout             = local.health_check.timeout
+    healthy_threshold   = local.health_check.healthy_threshold
+    unhealthy_threshold = local.health_check.unhealthy_threshold
   }
 }
 
@@ -169,5 +207,79 @@ resource "aws_lb_listener_rule" "admin_denied" {
     path_pattern {
       values = [local.admin_path]
     }
+  }
+}
+
+# ---- Blue/green listener rules ----
+
+# ECS moves production traffic by rewriting the weights of one listener rule (productionListenerRule)
+# and test traffic by those of another (testListenerRule); a listener's default action is never
+# touched. Each rule matches every path ("/*") and forwards to both target groups by weight;
+# Terraform creates them (production all on the primary group, test all on the alternate one) and
+# leaves the weights to ECS afterwards.
+# https://docs.aws.amazon.com/AmazonECS/latest/developerguide/alb-resources-for-blue-green.html
+locals {
+  blue_green_rules = !local.blue_green ? {} : {
+    # On the HTTPS listener, after the /admin* rules (10-20; blue/green refuses them anyway).
+    production = { listener_arn = local.listener_arn, priority = 100, primary_weight = 100 }
+    test       = { listener_arn = aws_lb_listener.test[0].arn, priority = 1, primary_weight = 0 }
+  }
+}
+
+resource "aws_lb_listener_rule" "blue_green" {
+  for_each = local.blue_green_rules
+
+  listener_arn = each.value.listener_arn
+  priority     = each.value.priority
+
+  action {
+    type = "forward"
+
+    forward {
+      target_group {
+        arn    = aws_lb_target_group.this.arn
+        weight = each.value.primary_weight
+      }
+
+      target_group {
+        arn    = aws_lb_target_group.alternate[0].arn
+        weight = 100 - each.value.primary_weight
+      }
+    }
+  }
+
+  condition {
+    path_pattern {
+      values = ["/*"]
+    }
+  }
+
+  lifecycle {
+    # ECS owns the weights from the first deployment on; a plan must not swing traffic back.
+    ignore_changes = [action]
+  }
+}
+
+# The test listener: a port of its own, open only to test_source_cidrs (the NAT gateways'
+# addresses, through which the release's smoke-test task in the private subnets reaches the
+# load balancer). A separate port rather than a header-matched rule on 443: a request that
+# misses the rule is refused by the security group instead of being served by production, so
+# a smoke test can never pass by testing the blue revision, and nobody on the internet can
+# reach the green revision before it takes production traffic.
+resource "aws_lb_listener" "test" {
+  count = local.blue_green ? 1 : 0
+
+  load_balancer_arn = aws_lb.this.arn
+  port              = var.blue_green.test_port
+  protocol          = "HTTPS"
+  ssl_policy        = var.ssl_policy
+  certificate_arn   = aws_acm_certificate_validation.this[0].certificate_arn
+
+  # Forward actions only: the same AWS page lists listeners that mix forward with non-forward
+  # actions (redirect, fixed-response) among what blue/green does not support. The rule above
+  # matches every path, so this default is never reached.
+  default_action {
+    type             = "forward"
+    target_group_arn = aws_lb_target_group.alternate[0].arn
   }
 }

@@ -5,6 +5,10 @@ locals {
 
   # Every name the certificate covers and Route 53 serves; the first is the app's URL.
   served_names = local.https ? var.domain.names : []
+
+  # ECS-native blue/green deployments (null: rolling): a second target group, a production
+  # listener rule and a test listener whose weights ECS moves.
+  blue_green = var.blue_green != null
 }
 
 data "aws_partition" "current" {}
@@ -43,6 +47,18 @@ resource "aws_vpc_security_group_ingress_rule" "http" {
   from_port         = 80
   to_port           = 80
   cidr_ipv4         = "0.0.0.0/0"
+}
+
+# Blue/green only: the test listener, from the networks that run the smoke test and no others.
+resource "aws_vpc_security_group_ingress_rule" "test" {
+  count = local.blue_green ? length(var.blue_green.test_source_cidrs) : 0
+
+  security_group_id = aws_security_group.this.id
+  description       = "Blue/green test listener: the green revision before it takes production traffic"
+  ip_protocol       = "tcp"
+  from_port         = var.blue_green.test_port
+  to_port           = var.blue_green.test_port
+  cidr_ipv4         = var.blue_green.test_source_cidrs[count.index]
 }
 
 resource "aws_vpc_security_group_egress_rule" "targets" {

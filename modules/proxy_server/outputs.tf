@@ -43,11 +43,34 @@ output "target_group_arn_suffix" {
   value       = aws_lb_target_group.this.arn_suffix
 }
 
+output "alternate_target_group_arn" {
+  description = "ARN of the blue/green alternate target group, attached to the test listener; null without blue_green."
+  value       = one(aws_lb_target_group.alternate[*].arn)
+
+  # Like target_group_arn: CreateService refuses a target group no listener uses yet.
+  depends_on = [aws_lb_listener.test, aws_lb_listener_rule.blue_green]
+}
+
 # ---- Listeners ----
 
 output "listener_arn" {
   description = "ARN of the listener that forwards to the target group: HTTPS on 443 with a domain, HTTP on 80 without."
   value       = local.https ? one(aws_lb_listener.https[*].arn) : aws_lb_listener.http.arn
+}
+
+output "production_listener_rule_arn" {
+  description = "ARN of the listener rule whose weights ECS moves to shift production traffic (blue/green); null without blue_green."
+  value       = local.blue_green ? aws_lb_listener_rule.blue_green["production"].arn : null
+}
+
+output "test_listener_rule_arn" {
+  description = "ARN of the test listener's rule, which ECS points at the green tasks during a deployment (blue/green); null without blue_green."
+  value       = local.blue_green ? aws_lb_listener_rule.blue_green["test"].arn : null
+}
+
+output "test_url" {
+  description = "Base URL of the test listener (https://<app name>:<test_port>), which serves the green revision during a blue/green deployment; null without blue_green."
+  value       = local.blue_green ? "https://${local.served_names[0]}:${var.blue_green.test_port}" : null
 }
 
 # ---- Domain and TLS ----

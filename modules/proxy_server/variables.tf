@@ -8,15 +8,17 @@ variable "names" {
     security_group = string # aws_security_group
     log_bucket     = string # aws_s3_bucket for the ALB access logs, 3-63 characters, globally unique
     certificate    = string # aws_acm_certificate, used as its Name tag
+    # aws_lb_target_group, at most 32 characters; created only with blue_green
+    alternate_target_group = string
   })
   nullable = false
 
   validation {
     condition = alltrue([
-      for name in [var.names.alb, var.names.target_group] :
+      for name in [var.names.alb, var.names.target_group, var.names.alternate_target_group] :
       can(regex("^[A-Za-z0-9]([A-Za-z0-9-]{0,30}[A-Za-z0-9])?$", name))
     ])
-    error_message = "names.alb and names.target_group must be 1-32 characters of letters, digits and hyphens, not starting or ending with a hyphen."
+    error_message = "names.alb, names.target_group and names.alternate_target_group must be 1-32 characters of letters, digits and hyphens, not starting or ending with a hyphen."
   }
 
   validation {
@@ -135,6 +137,31 @@ variable "deregistration_delay" {
   validation {
     condition     = var.deregistration_delay >= 0 && var.deregistration_delay <= 3600 && floor(var.deregistration_delay) == var.deregistration_delay
     error_message = "deregistration_delay must be a whole number of seconds from 0 to 3600."
+  }
+}
+
+# ---- Blue/green ----
+
+variable "blue_green" {
+  description = "ECS-native blue/green deployments: an alternate target group, a production listener rule on the HTTPS listener and an HTTPS test listener on test_port that only test_source_cidrs (the NAT gateways' addresses, whence the smoke test comes) may reach. null: rolling deployments, none of these. Needs a domain (the test listener serves the certificate) and no admin_allowed_cidrs (ECS moves one production rule; the /admin* rules would keep forwarding to one group)."
+  type = object({
+    test_port         = optional(number, 8443)
+    test_source_cidrs = list(string)
+  })
+  default = null
+
+  validation {
+    condition = var.blue_green == null ? true : (
+      var.blue_green.test_port >= 1024 && var.blue_green.test_port <= 65535 && floor(var.blue_green.test_port) == var.blue_green.test_port &&
+      length(var.blue_green.test_source_cidrs) > 0 &&
+      alltrue([for c in var.blue_green.test_source_cidrs : try(cidrsubnet(c, 0, 0) == c, false) && strcontains(c, ".") && !endswith(c, "/0")])
+    )
+    error_message = "blue_green: test_port a whole number from 1024 to 65535; test_source_cidrs at least one IPv4 network such as \"203.0.113.7/32\" (not 0.0.0.0/0)."
+  }
+
+  validation {
+    condition     = var.blue_green == null || (var.domain != null && length(var.admin_allowed_cidrs) == 0)
+    error_message = "blue_green needs a domain (the test listener is HTTPS) and an empty admin_allowed_cidrs (ECS moves only the production rule's weights; the /admin* rules would keep forwarding to one target group)."
   }
 }
 

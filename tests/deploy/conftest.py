@@ -3,7 +3,9 @@
 moto registers and describes task definitions, runs tasks and updates services, but its tasks
 never stop by themselves and its services never finish a rollout. `Scheduler` plays that part of
 ECS (a migration task stops with a chosen exit code; a deployment completes, fails with a
-circuit-breaker rollback, or never settles). `Terraform` plays `terraform apply` on the task
+circuit-breaker rollback, or never settles); for a BLUE_GREEN service `BlueGreen`
+(bluegreen_double.py, a declared stand-in for the service-deployment APIs moto lacks) plays the
+service deployment, its traffic shifts and the smoke-test task. `Terraform` plays `terraform apply` on the task
 definitions: the desired revision is the settings plus the image tag read from the parameter,
 compared against the family's latest ACTIVE revision (track_latest), registered when different,
 and the service follows it. `Faults` answers chosen AWS calls in AWS's place (throttling,
@@ -21,6 +23,7 @@ from typing import Any
 
 import boto3
 import pytest
+from bluegreen_double import BlueGreen
 from botocore.awsrequest import AWSResponse
 from moto import mock_aws
 from moto.ecs.models import EC2ContainerServiceBackend, ecs_backends
@@ -41,6 +44,10 @@ FAMILIES = {
 }
 REPOSITORIES = {"app": "todo-dev-app-web-app-ecr", "proxy": "todo-dev-app-web-proxy-ecr"}
 PARAMETER = "/todo/dev/app/web/imagetag"
+SMOKE_TEST_URL = "https://todo.example.com:8443"
+# The service and the jobs share the task role; the migration has its own (master credentials).
+TASK_ROLES = {key: f"arn:aws:iam::{ACCOUNT}:role/todo-dev-app-web-{role}-role"
+              for key, role in (("service", "task"), ("job", "task"), ("migrate", "migrate"))}
 PLACEHOLDER = "bootstrap"
 MANIFEST_TYPE = "application/vnd.docker.distribution.manifest.v2+json"
 COMMITS = [f"{n:040x}" for n in (0xA1, 0xB2, 0xC3, 0xD4)]
@@ -107,7 +114,7 @@ class Terraform:
         for key in changes:
             registered = self.ecs.register_task_definition(
                 family=FAMILIES[key], networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256",
-                memory="512", containerDefinitions=self.desired()[key],
+                memory="512", containerDefinitions=self.desired()[key], taskRoleArn=TASK_ROLES[key],
                 tags=[{"key": "Env", "value": "dev"}, {"key": "ManagedBy", "value": "terraform"}],
             )["taskDefinition"]
             if key == "service":
@@ -127,6 +134,7 @@ class Scheduler:
     migrate_steps: int = 1  # polls a migration task runs for before it stops
     rollout: str = "COMPLETED"  # COMPLETED | FAILED | NEVER
     migrations: list[str] = field(default_factory=list)  # task definition ARNs the migrations ran
+    blue_green: BlueGreen | None = None
     _ids: Any = field(default_factory=lambda: itertools.count(1))
     _polled: dict[str, int] = field(default_factory=dict)  # task ARN -> steps seen running
 
@@ -134,8 +142,16 @@ class Scheduler:
     def backend(self) -> Any:
         return ecs_backends[ACCOUNT][REGION]
 
+    def images_of(self, arn: str) -> dict[str, str]:
+        return {c["name"]: c["image"] for c in self.backend.describe_task_definition(arn).container_definitions}
+
     def step(self) -> None:
+        bg = self.blue_green if self.blue_green is not None and self.blue_green.enabled else None
         for task in self.backend.tasks.get(CLUSTER, {}).values():
+            if bg is not None and task.started_by.startswith("smoke-") and task.status != "STOPPED":
+                task.status = "STOPPED"
+                task.containers[0].exitCode = bg.smoke(task, self.images_of)
+                task.stopped_reason = "Essential container in task exited"
             if task.started_by.startswith("deploy-") and task.status != "STOPPED":
                 if task.task_arn not in self._polled:
                     self.migrations.append(task.task_definition_arn)
@@ -145,6 +161,9 @@ class Scheduler:
                     task.containers[0].exitCode = self.migrate_exit_code
                     task.stopped_reason = "Essential container in task exited"
         service = self.backend.services[f"{CLUSTER}:{SERVICE}"]
+        if bg is not None:
+            bg.step(service, self.rollout)
+            return
         primary = next(d for d in service.deployments if d["status"] == "PRIMARY")
         if primary.get("rolloutState") != "IN_PROGRESS" or self.rollout == "NEVER":
             return
@@ -168,6 +187,8 @@ class Scheduler:
         primary = next(d for d in service.deployments if d["status"] == "PRIMARY")
         if primary["taskDefinition"] == service.task_definition:
             return
+        if self.blue_green is not None and self.blue_green.enabled:
+            self.blue_green.updated(service, primary["taskDefinition"])
         number = next(self._ids)
         new = {**primary, "id": f"ecs-svc/{number}", "taskDefinition": service.task_definition,
                "status": "PRIMARY", "rolloutState": "IN_PROGRESS",
@@ -267,6 +288,7 @@ class Account:
             job_families=(FAMILIES["job"],), subnets=(self.subnet,), security_groups=(self.security_group,),
             repositories={name: f"{REGISTRY}/{repo}" for name, repo in REPOSITORIES.items()}, app_container="app",
             image_tag_parameter=PARAMETER, commit=commit, migrate_timeout_seconds=600, deploy_timeout_seconds=600,
+            smoke_test_url=SMOKE_TEST_URL if self.scheduler.blue_green and self.scheduler.blue_green.enabled else None,
         )
         values.update(overrides)
         return Settings(**values)
@@ -309,6 +331,14 @@ class Account:
         latest = self.terraform.latest(FAMILIES[key])
         assert latest is not None
         return latest
+
+    @property
+    def blue_green(self) -> BlueGreen:
+        assert self.scheduler.blue_green is not None
+        return self.scheduler.blue_green
+
+    def smoke_tasks(self) -> list[Any]:
+        return [t for t in self.scheduler.backend.tasks.get(CLUSTER, {}).values() if t.started_by.startswith("smoke-")]
 
     def migration_tasks(self) -> list[Any]:
         return [t for t in self.scheduler.backend.tasks.get(CLUSTER, {}).values() if t.started_by.startswith("deploy-")]
@@ -369,5 +399,7 @@ def account(monkeypatch: pytest.MonkeyPatch) -> Any:
         )
         faults = Faults()
         faults.attach(ecs, ecr, ssm)
+        scheduler.blue_green = BlueGreen(ACCOUNT, REGION, CLUSTER, SERVICE, production=first)
+        scheduler.blue_green.attach(ecs)
         yield Account(ecs, ecr, ssm, subnet, group, terraform, scheduler, faults)
         state_manager.unset_transition(model_name="ecs::task")

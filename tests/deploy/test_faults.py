@@ -116,16 +116,16 @@ def test_a_failed_rollback_is_one_line_and_leaves_the_new_release_whole_for_a_re
 # ---- The build's own timeout ----
 
 
-def release_timeout_minutes(migrate: int, deploy: int) -> int:
+def release_timeout_minutes(migrate: int, deploy: int, bake: int = 0) -> int:
     """The deploy CodeBuild project's timeout, as modules/codepipeline computes it."""
     values = locals_of(load_module("codepipeline"))
     assert values["projects"]["deploy"]["timeout"] == "${local.release_timeout}"
     expression = values["release_timeout"].removeprefix("${").removesuffix("}")
-    names = {"var.migrate_timeout": migrate, "var.deploy_timeout": deploy,
+    names = {"var.migrate_timeout": migrate, "var.deploy_timeout": deploy, "var.bake_time_minutes": bake,
              "local.release_margin_minutes": values["release_margin_minutes"]}
     arithmetic = re.sub(r"[a-z_]+\.[a-z_]+", lambda m: str(names[m.group(0)]), expression)
-    assert re.fullmatch(r"[0-9 +*]+", arithmetic), arithmetic
-    return eval(arithmetic)  # noqa: S307 - digits, spaces, + and * only
+    assert re.fullmatch(r"[0-9 +*()]+", arithmetic), arithmetic
+    return eval(arithmetic)  # noqa: S307 - digits, spaces, parentheses, + and * only
 
 
 @pytest.mark.parametrize(("migrate", "deploy"), [(3, 2), (2, 5)])

@@ -72,3 +72,12 @@ def test_each_missing_variable_is_named(name):
 def test_malformed_values_are_refused_with_the_reason(name, value, message):
     with pytest.raises(SettingsError, match=message):
         Settings.from_environment({**ENVIRONMENT, name: value})
+
+
+def test_the_smoke_test_url_is_optional_and_only_a_bare_https_origin():
+    assert Settings.from_environment(ENVIRONMENT).smoke_test_url is None
+    given = Settings.from_environment({**ENVIRONMENT, "SMOKE_TEST_URL": "https://todo.example.com:8443"})
+    assert given.smoke_test_url == "https://todo.example.com:8443"
+    for bad in ("http://todo.example.com:8443", "https://todo.example.com:8443/healthz", "todo.example.com"):
+        with pytest.raises(SettingsError, match="^SMOKE_TEST_URL: "):
+            Settings.from_environment({**ENVIRONMENT, "SMOKE_TEST_URL": bad})

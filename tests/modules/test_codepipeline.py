@@ -217,7 +217,8 @@ def test_the_release_build_outlasts_the_releases_own_waits(project, projects, pa
     assert projects["test"]["timeout"] == projects["build"]["timeout"] == "${var.build_timeout}"
     assert projects["deploy"]["timeout"] == "${local.release_timeout}"
     release = locals_of(parsed)["release_timeout"]
-    assert "var.migrate_timeout" in release and "2 * var.deploy_timeout" in release
+    # A blue/green rollout (and its rollback) also bakes before ECS calls it done.
+    assert "var.migrate_timeout" in release and "2 * (var.deploy_timeout + var.bake_time_minutes)" in release
     # The longest release (240 + 2 x 60 + margin) stays within CodeBuild's limit of 2160 minutes.
     variables = variables_of(parsed)
     for name, limit in (("migrate_timeout", 240), ("deploy_timeout", 60)):
@@ -242,7 +243,8 @@ def test_build_environment_variables_are_plaintext(project):
     (environment,) = blocks(project, "environment")
     assert "environment_variable" not in environment  # only the dynamic block
     (dynamic,) = [d["environment_variable"] for d in environment["dynamic"]]
-    assert dynamic["for_each"] == "${each.value.environment}"
+    # Each project's variables, and those it gets only in some environments (blue/green's).
+    assert dynamic["for_each"] == "${merge(each.value.environment, lookup(local.optional_environment, each.key, {}))}"
     (content,) = dynamic["content"]
     assert content["type"] == "PLAINTEXT"
 
@@ -253,9 +255,13 @@ def read_by_deploy_program() -> set[str]:
     return set(re.findall(r'"([A-Z][A-Z0-9]*_[A-Z0-9_]+)"', source))
 
 
-def test_deploy_project_sets_every_variable_the_deploy_program_reads(projects):
+def test_deploy_project_sets_every_variable_the_deploy_program_reads(projects, parsed):
     provided_by_pipeline = {"COMMIT_ID", "CODEBUILD_RESOLVED_SOURCE_VERSION"}
-    assert read_by_deploy_program() - provided_by_pipeline == set(projects["deploy"]["environment"])
+    # SMOKE_TEST_URL only for blue/green services (the program refuses a blue/green release without it).
+    optional = locals_of(parsed)["optional_environment"]
+    assert optional == {"deploy": '${var.smoke_test_url == null ? {} : {SMOKE_TEST_URL = var.smoke_test_url}}'}
+    always = set(projects["deploy"]["environment"])
+    assert read_by_deploy_program() - provided_by_pipeline == always | {"SMOKE_TEST_URL"}
 
 
 def test_build_project_sets_every_variable_the_image_build_reads(projects):

@@ -42,6 +42,7 @@ NAMES_KEYS = {
     "cpu_scaling_policy",
     "requests_scaling_policy",
     "image_tag_parameter",
+    "infrastructure_role",
 }
 
 # Actions for which AWS supports no resource-level permission: the only ones allowed on "*".
@@ -361,6 +362,48 @@ def test_task_definition_tracks_the_latest_revision_and_keeps_old_ones(parsed):
     assert task["skip_destroy"] is True
 
 
+def test_service_strategy_and_bake_time_come_from_the_environment(parsed, variables):
+    service = resources(parsed, "aws_ecs_service")["this"]
+    (config,) = blocks(service, "deployment_configuration")
+    assert config["strategy"] == "${var.deployment_strategy}"
+    # ECS requires a bake time with BLUE_GREEN and knows none with ROLLING.
+    assert config["bake_time_in_minutes"] == "${local.blue_green ? var.bake_time_minutes : null}"
+    assert locals_of(parsed)["blue_green"] == '${var.deployment_strategy == "BLUE_GREEN"}'
+    strategy = variables["deployment_strategy"]
+    assert strategy["default"] == "ROLLING"
+    conditions = [v["condition"] for v in blocks(strategy, "validation")]
+    assert any('contains(["ROLLING", "BLUE_GREEN"], var.deployment_strategy)' in c for c in conditions)
+    # BLUE_GREEN without the load balancer's pair (or ROLLING with it) is refused at plan time.
+    assert any('(var.deployment_strategy == "BLUE_GREEN") == (var.blue_green != null)' in c for c in conditions)
+
+
+def test_blue_green_wires_the_pair_and_ecs_s_own_role(parsed):
+    service = resources(parsed, "aws_ecs_service")["this"]
+    lb = blocks(service, "load_balancer")[0]
+    (dynamic,) = [d for d in blocks(lb, "dynamic") if "advanced_configuration" in d]
+    advanced = dynamic["advanced_configuration"]
+    assert advanced["for_each"] == "${local.blue_green ? [var.blue_green] : []}"
+    content = blocks(advanced, "content")[0]
+    assert content == {
+        "alternate_target_group_arn": "${advanced_configuration.value.alternate_target_group_arn}",
+        "production_listener_rule": "${advanced_configuration.value.production_listener_rule_arn}",
+        "test_listener_rule": "${advanced_configuration.value.test_listener_rule_arn}",
+        "role_arn": "${aws_iam_role.infrastructure[0].arn}",
+    }
+    # Alarms and the circuit breaker roll back with either strategy.
+    assert blocks(service, "deployment_circuit_breaker")[0] == {"enable": True, "rollback": True}
+    alarms = blocks(service, "dynamic")[0]["alarms"]
+    assert blocks(alarms, "content")[0]["rollback"] is True
+
+
+def test_blue_green_services_do_not_scale_on_one_target_group_s_requests(parsed):
+    """ALBRequestCountPerTarget names one target group; blue/green moves production traffic to the
+    other one at every deployment, which would read as no requests and scale the service in."""
+    policies = resources(parsed, "aws_appautoscaling_policy")
+    assert policies["requests"]["count"] == "${local.blue_green ? 0 : 1}"
+    assert "count" not in policies["cpu"]
+
+
 def test_service_enables_exec_and_propagates_tags(parsed):
     service = resources(parsed, "aws_ecs_service")["this"]
     assert service["enable_execute_command"] is True
@@ -513,7 +556,8 @@ def test_connect_arns_must_name_one_user_without_wildcards(variables):
 
 def test_only_the_migration_role_reads_the_master_credentials(parsed):
     roles = resources(parsed, "aws_iam_role")
-    assert set(roles) == {"execution", "task", "migrate"}
+    # "infrastructure" is ECS's own (blue/green listener rules), never a task's.
+    assert set(roles) == {"execution", "task", "migrate", "infrastructure"}
     policies = resources(parsed, "aws_iam_role_policy")
     assert policies["migrate"]["role"] == "${aws_iam_role.migrate.id}"
     stmts = {s["sid"]: s for s in all_statements(parsed)["migrate"]}
@@ -539,13 +583,33 @@ def test_roles_trust_ecs_tasks_of_this_account_only(parsed):
     assert principal["identifiers"] == ["ecs-tasks.amazonaws.com"]
     conditions = {c["variable"]: c for c in blocks(trust[0], "condition")}
     assert conditions["aws:SourceAccount"]["values"] == ["${local.account_id}"]
-    for role in resources(parsed, "aws_iam_role").values():
-        assert role["assume_role_policy"] == "${data.aws_iam_policy_document.ecs_tasks_assume.json}"
+    for name, role in resources(parsed, "aws_iam_role").items():
+        if name != "infrastructure":
+            assert role["assume_role_policy"] == "${data.aws_iam_policy_document.ecs_tasks_assume.json}"
 
 
-def test_no_managed_policies(parsed):
-    assert not resources(parsed, "aws_iam_role_policy_attachment")
+def test_the_infrastructure_role_is_ecs_s_of_this_account_and_blue_green_only(parsed):
+    role = resources(parsed, "aws_iam_role")["infrastructure"]
+    assert role["count"] == "${local.blue_green ? 1 : 0}"
+    assert role["assume_role_policy"] == "${data.aws_iam_policy_document.ecs_infrastructure_assume.json}"
+    assert role["permissions_boundary"] == "${var.permissions_boundary_arn}"
+    (trust,) = all_statements(parsed)["ecs_infrastructure_assume"]
+    assert blocks(trust, "principals")[0]["identifiers"] == ["ecs.amazonaws.com"]
+    assert trust["actions"] == ["sts:AssumeRole"]
+    conditions = {c["variable"]: c for c in blocks(trust, "condition")}
+    assert conditions["aws:SourceAccount"]["test"] == "StringEquals"
+    assert conditions["aws:SourceAccount"]["values"] == ["${local.account_id}"]
+
+
+def test_only_ecs_s_load_balancer_policy_is_managed(parsed):
+    """Task roles carry inline least-privilege policies only; ECS's blue/green role carries the AWS
+    managed policy the ECS guide names for it, which AWS keeps in step with the workflow."""
     assert not resources(parsed, "aws_iam_policy_attachment")
+    attachments = resources(parsed, "aws_iam_role_policy_attachment")
+    assert set(attachments) == {"infrastructure"}
+    assert attachments["infrastructure"]["role"] == "${aws_iam_role.infrastructure[0].name}"
+    assert attachments["infrastructure"]["policy_arn"] == (
+        "arn:${local.partition}:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers")
     for role in resources(parsed, "aws_iam_role").values():
         assert "managed_policy_arns" not in role
 
@@ -572,7 +636,11 @@ def test_security_group_egress_https_out_and_data_stores_in_vpc(parsed):
         assert rule["description"]
         assert rule["ip_protocol"] == "tcp", "no all-protocol egress"
         if rule.get("cidr_ipv4") == "0.0.0.0/0":
-            assert rule["from_port"] == rule["to_port"] == 443
+            # HTTPS to AWS APIs; with blue/green also the load balancer's test listener (the
+            # smoke test reaches it through NAT), and only then.
+            assert rule["from_port"] == rule["to_port"] in (443, "${var.blue_green.test_port}")
+            if rule["from_port"] != 443:
+                assert rule["count"] == "${local.blue_green ? 1 : 0}"
         else:
             assert rule["cidr_ipv4"] == "${var.vpc_cidr_block}"
 
@@ -600,4 +668,5 @@ def test_every_variable_and_output_is_described(parsed, variables):
 def test_no_provider_block_and_provider_six(parsed):
     assert "provider" not in parsed
     required = literal(parsed["terraform"][0])["required_providers"][0]["aws"]
-    assert required["version"] == ">= 6.0"
+    # 6.4.0 added deployment_configuration and load_balancer.advanced_configuration.
+    assert required["version"] == ">= 6.4"

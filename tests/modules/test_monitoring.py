@@ -533,3 +533,13 @@ def test_readme_lists_every_alarm_as_the_code_and_the_yaml_define_it():
 if __name__ == "__main__":
     README.write_text(readme_with_table(README.read_text(encoding="utf-8")), encoding="utf-8")
     sys.exit(0)
+
+
+def test_the_app_s_error_rate_and_latency_follow_the_load_balancer_not_one_target_group():
+    """With blue/green, production traffic moves to the other target group of the pair at every
+    deployment: an alarm on one group would watch an idle group half of the time, and the
+    deployment alarm would never roll back. The load balancer serves the app alone."""
+    kinds = locals_of(load_module("monitoring"))["alarm_kinds"]
+    for kind in ("alb_target_5xx_rate", "alb_p99_latency"):
+        assert kinds[kind]["dimensions"] == "${local.alb_dimensions}", kind
+    assert locals_of(load_module("monitoring"))["alb_dimensions"] == {"LoadBalancer": "${var.alb_arn_suffix}"}

@@ -156,8 +156,11 @@ def test_no_wildcard_action_in_any_policy(parsed):
 # ---- Target group ---------------------------------------------------------------------------
 
 
-def test_target_group_registers_ips_and_checks_liveness(res, parsed):
-    group = res["aws_lb_target_group.this"]
+@pytest.mark.parametrize("name", ["this", "alternate"])
+def test_target_group_registers_ips_and_checks_liveness(res, parsed, name: str):
+    """Both groups of the blue/green pair alike: each deployment registers the new tasks in the
+    idle one, so either serves production in turn."""
+    group = res[f"aws_lb_target_group.{name}"]
     assert group["target_type"] == "ip"
     assert group["protocol"] == "HTTP"
     assert group["port"] == "${var.target_port}"
@@ -166,8 +169,12 @@ def test_target_group_registers_ips_and_checks_liveness(res, parsed):
     assert check["enabled"] is True
     assert check["path"] == "${var.health_check_path}"
     assert check["matcher"] == "200"
-    assert check["timeout"] < check["interval"]
-    assert check["healthy_threshold"] >= 2 and check["unhealthy_threshold"] >= 2
+    timing = locals_of(parsed)["health_check"]
+    values = {key: timing[value.removeprefix("${local.health_check.").removesuffix("}")]
+              for key, value in check.items() if str(value).startswith("${local.health_check.")}
+    assert set(values) == {"interval", "timeout", "healthy_threshold", "unhealthy_threshold"}
+    assert values["timeout"] < values["interval"]
+    assert values["healthy_threshold"] >= 2 and values["unhealthy_threshold"] >= 2
     defaults = {name: body.get("default") for name, body in variables_of(parsed).items()}
     assert defaults["health_check_path"] == "/healthz"
     assert defaults["target_port"] == 8080
@@ -242,9 +249,14 @@ def test_hosted_zone_is_looked_up_or_created(res, parsed):
 # ---- Security group -------------------------------------------------------------------------
 
 
-def test_ingress_only_on_80_and_443(res, parsed):
+def test_ingress_only_on_80_and_443_and_the_test_port_from_its_sources(res, parsed):
     rules = resources(parsed, "aws_vpc_security_group_ingress_rule")
-    assert {(r["from_port"], r["to_port"]) for r in rules.values()} == {(80, 80), (443, 443)}
+    test_port = "${var.blue_green.test_port}"
+    assert {(r["from_port"], r["to_port"]) for r in rules.values()} == {(80, 80), (443, 443), (test_port, test_port)}
+    # The blue/green test listener: from test_source_cidrs only, never the internet.
+    test = rules["test"]
+    assert test["count"] == "${local.blue_green ? length(var.blue_green.test_source_cidrs) : 0}"
+    assert test["cidr_ipv4"] == "${var.blue_green.test_source_cidrs[count.index]}"
     for name, rule in rules.items():
         assert rule["ip_protocol"] == "tcp", name
         assert rule["description"], name
@@ -270,7 +282,7 @@ def test_egress_only_to_the_vpc_on_the_target_port(res, parsed):
 def test_names_keys_are_exactly_those_the_renderer_provides(parsed):
     names_type = variables_of(parsed)["names"]["type"]
     keys = set(re.findall(r"(\w+) = string", names_type))
-    assert keys == {"alb", "target_group", "security_group", "log_bucket", "certificate"}
+    assert keys == {"alb", "target_group", "security_group", "log_bucket", "certificate", "alternate_target_group"}
 
 
 def test_every_variable_is_typed_and_documented(parsed):
@@ -298,6 +310,10 @@ def test_outputs_are_documented_and_complete(parsed):
         "https_enabled",
         "app_url",
         "listener_arn",
+        "alternate_target_group_arn",
+        "production_listener_rule_arn",
+        "test_listener_rule_arn",
+        "test_url",
     } <= set(outs)
 
 
@@ -405,3 +421,56 @@ def test_admin_allowed_cidrs_defaults_to_empty_and_is_validated(parsed):
     assert variable["default"] == [] and variable["nullable"] is False
     condition = one_block(variable, "validation")["condition"]
     assert "cidrsubnet(c, 0, 0) == c" in condition and "<= 20" in condition
+
+
+# ---- Blue/green ----
+
+
+def weights(rule: dict[str, Any]) -> dict[str, Any]:
+    """target group reference -> weight of a forward action's weighted target groups."""
+    action = one_block(rule, "action")
+    assert action["type"] == "forward"
+    return {g["arn"]: g["weight"] for g in blocks(one_block(action, "forward"), "target_group")}
+
+
+def test_production_and_test_rules_take_every_path_and_leave_their_weights_to_ecs(res, parsed):
+    rule = res["aws_lb_listener_rule.blue_green"]
+    assert rule["for_each"] == "${local.blue_green_rules}"
+    assert [c["path_pattern"] for c in blocks(rule, "condition")] == [[{"values": ["/*"]}]]
+    # Created with production all on the primary group and test all on the alternate one; ECS moves
+    # the weights from then on, and a plan must not move them back.
+    assert weights(rule) == {"${aws_lb_target_group.this.arn}": "${each.value.primary_weight}",
+                             "${aws_lb_target_group.alternate[0].arn}": "${100 - each.value.primary_weight}"}
+    assert one_block(rule, "lifecycle")["ignore_changes"] == ["action"]
+    rules = locals_of(parsed)["blue_green_rules"]
+    assert rules.startswith("${!local.blue_green ? {} : {")
+    production = re.search(r"production = \{([^}]*)\}", rules).group(1)
+    test = re.search(r"test\s*= \{([^}]*)\}", rules).group(1)
+    assert "listener_arn = local.listener_arn" in production and "primary_weight = 100" in production
+    # After the /admin* rules (10-20), which blue/green refuses anyway (variable validation).
+    assert int(re.search(r"priority = (\d+)", production).group(1)) > 20
+    # ECS needs two distinct rules: the test rule is on the test listener, not the production one.
+    assert "listener_arn = aws_lb_listener.test[0].arn" in test and "primary_weight = 0" in test
+
+
+def test_test_listener_is_https_on_its_own_port_with_forward_actions_only(res):
+    listener = res["aws_lb_listener.test"]
+    assert listener["count"] == "${local.blue_green ? 1 : 0}"
+    assert (listener["protocol"], listener["port"]) == ("HTTPS", "${var.blue_green.test_port}")
+    assert listener["ssl_policy"] == "${var.ssl_policy}"
+    assert "aws_acm_certificate_validation.this" in listener["certificate_arn"]
+    default = one_block(listener, "default_action")
+    assert (default["type"], default["target_group_arn"]) == ("forward", "${aws_lb_target_group.alternate[0].arn}")
+
+
+def test_blue_green_needs_a_domain_and_no_admin_allow_list(parsed):
+    variable = variables_of(parsed)["blue_green"]
+    assert variable["default"] is None
+    conditions = [v["condition"] for v in blocks(variable, "validation")]
+    assert any("var.domain != null && length(var.admin_allowed_cidrs) == 0" in c for c in conditions)
+    assert any("!endswith(c, \"/0\")" in c for c in conditions), "the test port is never open to everyone"
+
+
+def test_alternate_group_output_waits_for_the_listeners_that_use_it(parsed):
+    out = outputs_of(parsed)["alternate_target_group_arn"]
+    assert set(out["depends_on"]) == {"${aws_lb_listener.test}", "${aws_lb_listener_rule.blue_green}"}

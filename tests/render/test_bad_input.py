@@ -244,9 +244,12 @@ def test_stg_and_prod_serve_https_by_default(project: Path, run, env: str):
     path.write_text(text[:start] + text[end + 2:])
     result = run("render", env)
     assert result.exit_code == 2
-    assert result.stderr.strip() == (
+    assert result.stderr.splitlines() == [
         f"error: envs/{env}/env.yaml: domain: not set, so the load balancer would serve plain HTTP (passwords "
         'and session cookies in clear text); set domain (docs/operations.md, "Serving HTTPS") or, for a throwaway '
-        "environment, proxy.allow_plain_http: true"
-    )
+        "environment, proxy.allow_plain_http: true",
+        # Both deploy blue/green, whose test listener is HTTPS too.
+        f"error: envs/{env}/env.yaml: ecs.deployment.strategy: BLUE_GREEN needs a domain: its test listener "
+        "serves the HTTPS certificate",
+    ]
 

@@ -170,8 +170,10 @@ def test_admin_networks_from_the_yaml_reach_the_load_balancer(project: Path, run
     from tfhelpers import literal
 
     path = project / "envs/prod/env.yaml"
+    # An allow-list needs rolling deployments (tests/render/test_deployment_strategy.py says why).
     path.write_text(path.read_text().replace(
-        "proxy:\n", "proxy:\n  admin_allowed_cidrs: [203.0.113.0/24, 198.51.100.7/32]\n", 1))
+        "proxy:\n", "proxy:\n  admin_allowed_cidrs: [203.0.113.0/24, 198.51.100.7/32]\n", 1).replace(
+        "    strategy: BLUE_GREEN\n", "    strategy: ROLLING\n", 1))
     assert run("render", "prod").exit_code == 0 and run("render", "dev").exit_code == 0
     with (project / "envs/prod/proxy_server.tf").open() as handle:
         (module,) = hcl2.load(handle)["module"]
