@@ -52,6 +52,7 @@ resource "aws_vpc_security_group_egress_rule" "redis" {
 
 # Blue/green only: the smoke test of a release runs as a task in the private subnets and reaches
 # the load balancer's test listener through the NAT gateways (deploy/smoke.py).
+#trivy:ignore:AVD-AWS-0104 one port, the test listener of this environment's own public load balancer, whose addresses are not fixed; its listener admits only the NAT gateways.
 resource "aws_vpc_security_group_egress_rule" "test_listener" {
   count = local.blue_green ? 1 : 0
 
