@@ -81,10 +81,15 @@ def free_port_pair() -> int:
     raise RuntimeError("no two consecutive free ports on 127.0.0.1")
 
 
+def server_url(base_url: str) -> str:
+    """The DATABASE_URL server's maintenance database: the URL's own database need not exist yet."""
+    return urllib.parse.urlsplit(base_url)._replace(path="/postgres").geturl()
+
+
 def scratch_database(base_url: str, name: str) -> str:
     """A database of our own on the DATABASE_URL server; its URL."""
     subprocess.run(
-        ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", base_url, "-c", f"CREATE DATABASE {name}"],
+        ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", server_url(base_url), "-c", f"CREATE DATABASE {name}"],
         check=True,
         capture_output=True,
         text=True,
@@ -95,7 +100,7 @@ def scratch_database(base_url: str, name: str) -> str:
 
 def drop_database(base_url: str, name: str) -> None:
     subprocess.run(
-        ["psql", "-X", "-q", base_url, "-c", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"],
+        ["psql", "-X", "-q", server_url(base_url), "-c", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"],
         check=False,
         capture_output=True,
         timeout=60,

@@ -219,7 +219,10 @@ def test_plan_offline_inits_from_the_registry_without_a_mirror(tmp_path: Path) -
     assert init["args"] == ["init", "-backend=false", "-input=false", "-no-color", *committed_lock_args()]
     assert init["config"] is None  # no CLI config of ours
     assert init["plugin_cache"] == str(tmp_path / "cache")
-    assert init["constraint"] == "~> 6.0"  # the roots' own constraint: no version shim
+    # the roots' own constraint (templates/versions.tf.j2): no version shim
+    constraint = re.search(r'source\s*=\s*"hashicorp/aws"\s*\n\s*version\s*=\s*"([^"]+)"',
+                           (ROOT / "templates" / "versions.tf.j2").read_text(encoding="utf-8")).group(1)
+    assert init["constraint"] == constraint
     assert Path(init["cwd"]).is_relative_to(tempfile.gettempdir())  # a throwaway copy, never envs/dev
 
 
