@@ -232,15 +232,11 @@ data "aws_iam_policy_document" "ecs_infrastructure_assume" {
       identifiers = ["ecs.amazonaws.com"]
     }
 
-    # Confused-deputy guard: ECS acting for this account only. The page above shows the trust
-    # policy without a condition; aws:SourceAccount is a global key that a service principal
-    # sets when it acts for a resource owner (IAM User Guide, "AWS global condition context
-    # keys", aws:SourceAccount).
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account_id]
-    }
+    # No condition, as the page above gives the trust policy. aws:SourceAccount is in the request
+    # context only when the service sets it (IAM User Guide, "AWS global condition context keys"),
+    # and the ECS guide does not say ECS sets it when it assumes this role; a condition on a key
+    # that is absent denies, and a blue/green deployment would then fail at its first traffic
+    # shift.
   }
 }
 

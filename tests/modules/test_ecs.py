@@ -588,7 +588,7 @@ def test_roles_trust_ecs_tasks_of_this_account_only(parsed):
             assert role["assume_role_policy"] == "${data.aws_iam_policy_document.ecs_tasks_assume.json}"
 
 
-def test_the_infrastructure_role_is_ecs_s_of_this_account_and_blue_green_only(parsed):
+def test_the_infrastructure_role_is_ecs_s_as_documented_and_blue_green_only(parsed):
     role = resources(parsed, "aws_iam_role")["infrastructure"]
     assert role["count"] == "${local.blue_green ? 1 : 0}"
     assert role["assume_role_policy"] == "${data.aws_iam_policy_document.ecs_infrastructure_assume.json}"
@@ -596,9 +596,9 @@ def test_the_infrastructure_role_is_ecs_s_of_this_account_and_blue_green_only(pa
     (trust,) = all_statements(parsed)["ecs_infrastructure_assume"]
     assert blocks(trust, "principals")[0]["identifiers"] == ["ecs.amazonaws.com"]
     assert trust["actions"] == ["sts:AssumeRole"]
-    conditions = {c["variable"]: c for c in blocks(trust, "condition")}
-    assert conditions["aws:SourceAccount"]["test"] == "StringEquals"
-    assert conditions["aws:SourceAccount"]["values"] == ["${local.account_id}"]
+    # The trust policy of the ECS guide, with no condition: a condition on a key ECS is not
+    # documented to send (aws:SourceAccount) would deny ECS the role at the first traffic shift.
+    assert not blocks(trust, "condition")
 
 
 def test_only_ecs_s_load_balancer_policy_is_managed(parsed):
