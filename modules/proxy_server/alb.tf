@@ -32,19 +32,21 @@ resource "aws_lb" "this" {
 # ---- Target groups ----
 
 locals {
-  # Both target groups check the same path the same way: with blue/green, ECS registers the
-  # green tasks in whichever group is idle, and the production rule's weights move between them.
-  health_check = {
-    interval            = 15
-    timeout             = 5
-    healthy_threshold   = 2
-    unhealthy_threshold = 3
-  }
+  # The primary group, and with blue/green the second of the pair ("alternate target group",
+  # Amazon ECS Developer Guide, "Application Load Balancer resources for blue/green deployments").
+  # Neither group is blue or green for good: each deployment registers the new tasks in the idle
+  # one, and the production rule's weights move between them, so both are built alike.
+  target_group_names = merge(
+    { primary = var.names.target_group },
+    local.blue_green ? { alternate = var.names.alternate_target_group } : {},
+  )
 }
 
 resource "aws_lb_target_group" "this" {
   # checkov:skip=CKV_AWS_378: TLS ends at the load balancer; targets are nginx containers in private subnets that only the load balancer's security group may reach, and they speak plain HTTP.
-  name                 = var.names.target_group
+  for_each = local.target_group_names
+
+  name                 = each.value
   target_type          = "ip" # Fargate tasks (awsvpc networking) register by IP address
   protocol             = "HTTP"
   port                 = var.target_port
@@ -57,38 +59,23 @@ resource "aws_lb_target_group" "this" {
     port                = "traffic-port"
     path                = var.health_check_path
     matcher             = "200"
-    interval            = local.health_check.interval
-    timeout             = local.health_check.timeout
-    healthy_threshold   = local.health_check.healthy_threshold
-    unhealthy_threshold = local.health_check.unhealthy_threshold
+    interval            = 15
+    timeout             = 5
+    healthy_threshold   = 2
+    unhealthy_threshold = 3
   }
 }
 
-# Blue/green only: the second group of the pair ("alternate target group", Amazon ECS Developer
-# Guide, "Application Load Balancer resources for blue/green deployments"). Neither group is
-# blue or green for good: each deployment registers the new tasks in the idle one.
-resource "aws_lb_target_group" "alternate" {
-  # checkov:skip=CKV_AWS_378: As the primary group: TLS ends at the load balancer, the targets speak plain HTTP inside the VPC.
-  count = local.blue_green ? 1 : 0
+# The groups were two resources before they were one; an applied environment keeps both (no
+# replacement, which a listener still forwarding to the old group would refuse).
+moved {
+  from = aws_lb_target_group.this
+  to   = aws_lb_target_group.this["primary"]
+}
 
-  name                 = var.names.alternate_target_group
-  target_type          = "ip"
-  protocol             = "HTTP"
-  port                 = var.target_port
-  vpc_id               = var.vpc_id
-  deregistration_delay = var.deregistration_delay
-
-  health_check {
-    enabled             = true
-    protocol            = "HTTP"
-    port                = "traffic-port"
-    path                = var.health_check_path
-    matcher             = "200"
-    interval            = local.health_check.interval
-    timeout             = local.health_check.timeout
-    healthy_threshold   = local.health_check.healthy_threshold
-    unhealthy_threshold = local.health_check.unhealthy_threshold
-  }
+moved {
+  from = aws_lb_target_group.alternate[0]
+  to   = aws_lb_target_group.this["alternate"]
 }
 
 # ---- Listeners ----
@@ -105,7 +92,7 @@ resource "aws_lb_listener" "https" {
 
   default_action {
     type             = "forward"
-    target_group_arn = aws_lb_target_group.this.arn
+    target_group_arn = aws_lb_target_group.this["primary"].arn
   }
 }
 
@@ -139,7 +126,7 @@ resource "aws_lb_listener_rule" "plain_http" {
 
   action {
     type             = "forward"
-    target_group_arn = aws_lb_target_group.this.arn
+    target_group_arn = aws_lb_target_group.this["primary"].arn
   }
 
   condition {
@@ -171,7 +158,7 @@ resource "aws_lb_listener_rule" "admin_allowed" {
 
   action {
     type             = "forward"
-    target_group_arn = aws_lb_target_group.this.arn
+    target_group_arn = aws_lb_target_group.this["primary"].arn
   }
 
   condition {
@@ -237,12 +224,12 @@ resource "aws_lb_listener_rule" "blue_green" {
 
     forward {
       target_group {
-        arn    = aws_lb_target_group.this.arn
+        arn    = aws_lb_target_group.this["primary"].arn
         weight = each.value.primary_weight
       }
 
       target_group {
-        arn    = aws_lb_target_group.alternate[0].arn
+        arn    = aws_lb_target_group.this["alternate"].arn
         weight = 100 - each.value.primary_weight
       }
     }
@@ -258,6 +245,18 @@ resource "aws_lb_listener_rule" "blue_green" {
     # ECS owns the weights from the first deployment on; a plan must not swing traffic back.
     ignore_changes = [action]
   }
+}
+
+# The two rules were two count resources before they were one; an applied environment keeps
+# them and the weights ECS set on them.
+moved {
+  from = aws_lb_listener_rule.production[0]
+  to   = aws_lb_listener_rule.blue_green["production"]
+}
+
+moved {
+  from = aws_lb_listener_rule.test[0]
+  to   = aws_lb_listener_rule.blue_green["test"]
 }
 
 # The test listener: a port of its own, open only to test_source_cidrs (the NAT gateways'
@@ -280,6 +279,6 @@ resource "aws_lb_listener" "test" {
   # matches every path, so this default is never reached.
   default_action {
     type             = "forward"
-    target_group_arn = aws_lb_target_group.alternate[0].arn
+    target_group_arn = aws_lb_target_group.this["alternate"].arn
   }
 }

@@ -31,7 +31,7 @@ output "alb_zone_id" {
 
 output "target_group_arn" {
   description = "ARN of the target group the ECS service registers its tasks' nginx containers in. Known only once a listener forwards to it, so a service created from it never meets a target group without a load balancer."
-  value       = aws_lb_target_group.this.arn
+  value       = aws_lb_target_group.this["primary"].arn
 
   # CreateService rejects a target group that no listener uses yet; with a domain the HTTPS
   # listener waits for ACM validation, so without this the service could be created first.
@@ -40,12 +40,12 @@ output "target_group_arn" {
 
 output "target_group_arn_suffix" {
   description = "ARN suffix of the target group (the TargetGroup dimension of its CloudWatch metrics and of ALBRequestCountPerTarget scaling)."
-  value       = aws_lb_target_group.this.arn_suffix
+  value       = aws_lb_target_group.this["primary"].arn_suffix
 }
 
 output "alternate_target_group_arn" {
   description = "ARN of the blue/green alternate target group, attached to the test listener; null without blue_green."
-  value       = one(aws_lb_target_group.alternate[*].arn)
+  value       = local.blue_green ? aws_lb_target_group.this["alternate"].arn : null
 
   # Like target_group_arn: CreateService refuses a target group no listener uses yet.
   depends_on = [aws_lb_listener.test, aws_lb_listener_rule.blue_green]

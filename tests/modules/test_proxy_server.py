@@ -85,7 +85,7 @@ def test_plain_http_is_a_rule_only_without_a_domain(res):
     rule = res["aws_lb_listener_rule.plain_http"]
     assert rule["count"] == "${local.https ? 0 : 1}"
     assert rule["listener_arn"] == "${aws_lb_listener.http.arn}"
-    assert one_block(rule, "action") == {"type": "forward", "target_group_arn": "${aws_lb_target_group.this.arn}"}
+    assert one_block(rule, "action") == {"type": "forward", "target_group_arn": '${aws_lb_target_group.this["primary"].arn}'}
     assert one_block(one_block(rule, "condition"), "path_pattern") == {"values": ["/*"]}
 
 
@@ -156,11 +156,16 @@ def test_no_wildcard_action_in_any_policy(parsed):
 # ---- Target group ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["this", "alternate"])
-def test_target_group_registers_ips_and_checks_liveness(res, parsed, name: str):
-    """Both groups of the blue/green pair alike: each deployment registers the new tasks in the
-    idle one, so either serves production in turn."""
-    group = res[f"aws_lb_target_group.{name}"]
+def test_target_groups_register_ips_and_check_liveness(res, parsed):
+    """Both groups of the blue/green pair are one resource, so alike: each deployment registers
+    the new tasks in the idle one, so either serves production in turn."""
+    group = res["aws_lb_target_group.this"]
+    assert group["for_each"] == "${local.target_group_names}"
+    names = locals_of(parsed)["target_group_names"]
+    # The primary group always, the alternate one only with blue/green.
+    assert names == ("${merge({primary = var.names.target_group}, "
+                     "local.blue_green ? {alternate = var.names.alternate_target_group} : {})}")
+    assert group["name"] == "${each.value}"
     assert group["target_type"] == "ip"
     assert group["protocol"] == "HTTP"
     assert group["port"] == "${var.target_port}"
@@ -169,12 +174,8 @@ def test_target_group_registers_ips_and_checks_liveness(res, parsed, name: str):
     assert check["enabled"] is True
     assert check["path"] == "${var.health_check_path}"
     assert check["matcher"] == "200"
-    timing = locals_of(parsed)["health_check"]
-    values = {key: timing[value.removeprefix("${local.health_check.").removesuffix("}")]
-              for key, value in check.items() if str(value).startswith("${local.health_check.")}
-    assert set(values) == {"interval", "timeout", "healthy_threshold", "unhealthy_threshold"}
-    assert values["timeout"] < values["interval"]
-    assert values["healthy_threshold"] >= 2 and values["unhealthy_threshold"] >= 2
+    assert check["timeout"] < check["interval"]
+    assert check["healthy_threshold"] >= 2 and check["unhealthy_threshold"] >= 2
     defaults = {name: body.get("default") for name, body in variables_of(parsed).items()}
     assert defaults["health_check_path"] == "/healthz"
     assert defaults["target_port"] == 8080
@@ -182,10 +183,25 @@ def test_target_group_registers_ips_and_checks_liveness(res, parsed, name: str):
     assert defaults["idle_timeout"] == 60
 
 
+def test_resources_folded_into_for_each_keep_their_state(parsed):
+    """An environment applied before the target groups and the blue/green rules became one
+    for_each resource each plans no replacement: each old address moves to its key."""
+    moves = {literal(m)["from"]: literal(m)["to"] for m in parsed["moved"]}
+    assert moves == {
+        "${aws_lb_target_group.this}": '${aws_lb_target_group.this["primary"]}',
+        "${aws_lb_target_group.alternate[0]}": '${aws_lb_target_group.this["alternate"]}',
+        "${aws_lb_listener_rule.production[0]}": '${aws_lb_listener_rule.blue_green["production"]}',
+        "${aws_lb_listener_rule.test[0]}": '${aws_lb_listener_rule.blue_green["test"]}',
+    }
+    # Every key moved to is one the resource has.
+    rules = locals_of(parsed)["blue_green_rules"]
+    assert re.search(r"[{,] ?production = \{", rules) and re.search(r"[{,] ?test = \{", rules), rules
+
+
 def test_listeners_forward_to_the_target_group(res):
     https_action = one_block(res["aws_lb_listener.https"], "default_action")
     assert https_action["type"] == "forward"
-    assert https_action["target_group_arn"] == "${aws_lb_target_group.this.arn}"
+    assert https_action["target_group_arn"] == '${aws_lb_target_group.this["primary"].arn}'
     assert "target_group_arn" not in one_block(res["aws_lb_listener.http"], "default_action")
 
 
@@ -439,8 +455,8 @@ def test_production_and_test_rules_take_every_path_and_leave_their_weights_to_ec
     assert [c["path_pattern"] for c in blocks(rule, "condition")] == [[{"values": ["/*"]}]]
     # Created with production all on the primary group and test all on the alternate one; ECS moves
     # the weights from then on, and a plan must not move them back.
-    assert weights(rule) == {"${aws_lb_target_group.this.arn}": "${each.value.primary_weight}",
-                             "${aws_lb_target_group.alternate[0].arn}": "${100 - each.value.primary_weight}"}
+    assert weights(rule) == {'${aws_lb_target_group.this["primary"].arn}': "${each.value.primary_weight}",
+                             '${aws_lb_target_group.this["alternate"].arn}': "${100 - each.value.primary_weight}"}
     assert one_block(rule, "lifecycle")["ignore_changes"] == ["action"]
     rules = locals_of(parsed)["blue_green_rules"]
     assert rules.startswith("${!local.blue_green ? {} : {")
@@ -460,7 +476,7 @@ def test_test_listener_is_https_on_its_own_port_with_forward_actions_only(res):
     assert listener["ssl_policy"] == "${var.ssl_policy}"
     assert "aws_acm_certificate_validation.this" in listener["certificate_arn"]
     default = one_block(listener, "default_action")
-    assert (default["type"], default["target_group_arn"]) == ("forward", "${aws_lb_target_group.alternate[0].arn}")
+    assert (default["type"], default["target_group_arn"]) == ("forward", '${aws_lb_target_group.this["alternate"].arn}')
 
 
 def test_blue_green_needs_a_domain_and_no_admin_allow_list(parsed):
