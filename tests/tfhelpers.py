@@ -99,6 +99,29 @@ def outputs_of(parsed: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str, A
     return named_blocks(parsed, "output")
 
 
+def modules_of(parsed: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str, Any]]:
+    return named_blocks(parsed, "module")
+
+
+def moves_of(parsed: dict[str, list[dict[str, Any]]]) -> dict[str, str]:
+    """The `moved` blocks as {from: to}, each address as the parser writes it ("${...}")."""
+    return {literal(m)["from"]: literal(m)["to"] for m in parsed.get("moved", [])}
+
+
+def scheduler_role_call(parsed: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """The module's call of modules/scheduler_role, checked for what every caller passes alike:
+    its own schedule group (the role's trust, tested in test_scheduler_role.py), role and policy
+    names from its naming catalogue, its `scheduler` policy document and the boundary."""
+    call = modules_of(parsed)["scheduler_role"]
+    assert call["source"] == "../scheduler_role"
+    assert call["schedule_group_name"] == "${var.names.schedule_group}"
+    assert call["role_name"] == "${var.names.scheduler_role}"
+    assert call["policy_name"] == "${var.names.scheduler_policy}"
+    assert call["policy_json"] == "${data.aws_iam_policy_document.scheduler.json}"
+    assert call["permissions_boundary_arn"] == "${var.permissions_boundary_arn}"
+    return call
+
+
 def locals_of(parsed: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
     """Every `locals` block merged into one {name: literal value}, parser comments left out."""
     merged: dict[str, Any] = {}

@@ -13,7 +13,9 @@ from tfhelpers import (
     literal,
     locals_of,
     module_fixture,
+    moves_of,
     resources,
+    scheduler_role_call,
     statements_of,
     variables_of,
 )
@@ -278,17 +280,11 @@ def test_scheduler_other_permissions_are_scoped(parsed):
 
 
 def test_scheduler_role_is_the_shared_one_for_this_group_with_this_policy(parsed):
-    # Its trust (this account's schedules of this group only) is tested in test_scheduler_role.py.
-    (call,) = [literal(block['"scheduler_role"']) for block in parsed["module"] if '"scheduler_role"' in block]
-    assert call["source"] == "../scheduler_role"
-    assert call["schedule_group_name"] == "${var.names.schedule_group}"
-    assert call["role_name"] == "${var.names.scheduler_role}"
-    assert call["policy_json"] == "${data.aws_iam_policy_document.scheduler.json}"
-    assert call["permissions_boundary_arn"] == "${var.permissions_boundary_arn}"
+    scheduler_role_call(parsed)
     # The role applied before the move keeps its state (no replacement, no gap in the schedules).
-    moves = {literal(m)["from"]: literal(m)["to"] for m in parsed["moved"]}
-    assert moves == {"${aws_iam_role.scheduler}": "${module.scheduler_role.aws_iam_role.this}",
-                     "${aws_iam_role_policy.scheduler}": "${module.scheduler_role.aws_iam_role_policy.this}"}
+    assert moves_of(parsed) == {
+        "${aws_iam_role.scheduler}": "${module.scheduler_role.aws_iam_role.this}",
+        "${aws_iam_role_policy.scheduler}": "${module.scheduler_role.aws_iam_role_policy.this}"}
 
 
 def test_no_managed_policies(parsed):

@@ -13,6 +13,7 @@ from tfhelpers import (
     literal,
     locals_of,
     module_fixture,
+    moves_of,
     outputs_of,
     resources,
     validation_regex,
@@ -85,7 +86,8 @@ def test_plain_http_is_a_rule_only_without_a_domain(res):
     rule = res["aws_lb_listener_rule.plain_http"]
     assert rule["count"] == "${local.https ? 0 : 1}"
     assert rule["listener_arn"] == "${aws_lb_listener.http.arn}"
-    assert one_block(rule, "action") == {"type": "forward", "target_group_arn": '${aws_lb_target_group.this["primary"].arn}'}
+    assert one_block(rule, "action") == {"type": "forward",
+                                         "target_group_arn": '${aws_lb_target_group.this["primary"].arn}'}
     assert one_block(one_block(rule, "condition"), "path_pattern") == {"values": ["/*"]}
 
 
@@ -186,8 +188,7 @@ def test_target_groups_register_ips_and_check_liveness(res, parsed):
 def test_resources_folded_into_for_each_keep_their_state(parsed):
     """An environment applied before the target groups and the blue/green rules became one
     for_each resource each plans no replacement: each old address moves to its key."""
-    moves = {literal(m)["from"]: literal(m)["to"] for m in parsed["moved"]}
-    assert moves == {
+    assert moves_of(parsed) == {
         "${aws_lb_target_group.this}": '${aws_lb_target_group.this["primary"]}',
         "${aws_lb_target_group.alternate[0]}": '${aws_lb_target_group.this["alternate"]}',
         "${aws_lb_listener_rule.production[0]}": '${aws_lb_listener_rule.blue_green["production"]}',

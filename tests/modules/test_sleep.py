@@ -10,12 +10,12 @@ from tfhelpers import (
     MODULES,
     blocks,
     data_sources,
-    literal,
     load_module,
     locals_of,
     module_fixture,
     outputs_of,
     resources,
+    scheduler_role_call,
     statements_of,
     variables_of,
 )
@@ -154,9 +154,4 @@ def test_scheduler_role_does_exactly_three_things(parsed):
 
 
 def test_scheduler_role_is_the_shared_one_for_the_sleep_group(parsed):
-    # Its trust (this account's schedules of this group only) is tested in test_scheduler_role.py.
-    (call,) = [literal(block['"scheduler_role"']) for block in parsed["module"] if '"scheduler_role"' in block]
-    assert call["source"] == "../scheduler_role"
-    assert call["schedule_group_name"] == "${var.names.schedule_group}"
-    assert call["policy_json"] == "${data.aws_iam_policy_document.scheduler.json}"
-    assert call["permissions_boundary_arn"] == "${var.permissions_boundary_arn}"
+    scheduler_role_call(parsed)
