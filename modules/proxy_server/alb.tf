@@ -66,18 +66,6 @@ resource "aws_lb_target_group" "this" {
   }
 }
 
-# The groups were two resources before they were one; an applied environment keeps both (no
-# replacement, which a listener still forwarding to the old group would refuse).
-moved {
-  from = aws_lb_target_group.this
-  to   = aws_lb_target_group.this["primary"]
-}
-
-moved {
-  from = aws_lb_target_group.alternate[0]
-  to   = aws_lb_target_group.this["alternate"]
-}
-
 # ---- Listeners ----
 
 resource "aws_lb_listener" "https" {
@@ -245,18 +233,6 @@ resource "aws_lb_listener_rule" "blue_green" {
     # ECS owns the weights from the first deployment on; a plan must not swing traffic back.
     ignore_changes = [action]
   }
-}
-
-# The two rules were two count resources before they were one; an applied environment keeps
-# them and the weights ECS set on them.
-moved {
-  from = aws_lb_listener_rule.production[0]
-  to   = aws_lb_listener_rule.blue_green["production"]
-}
-
-moved {
-  from = aws_lb_listener_rule.test[0]
-  to   = aws_lb_listener_rule.blue_green["test"]
 }
 
 # The test listener: a port of its own, open only to test_source_cidrs (the NAT gateways'
