@@ -17,7 +17,6 @@ from typing import Any
 import hcl2
 import pytest
 from iameval import Request, allowed
-from tfplan import needs_terraform, terraform_test
 from tfhelpers import (
     MODULES,
     ROOT,
@@ -33,6 +32,7 @@ from tfhelpers import (
     statements_of,
     variables_of,
 )
+from tfplan import needs_terraform, terraform_test
 
 from infra.config import LOG_ALARMS, Alarms
 from infra.names import EVENT_RULES, alarm_keys, cache_members
@@ -582,28 +582,32 @@ def rendered_inputs(env: str) -> str:
     return "variables {\n" + "".join(f"  {k} = {json.dumps(known(v))}\n" for k, v in body.items()) + "}\n"
 
 
-UNHEALTHY_QUERIES = 'aws_cloudwatch_metric_alarm.this["alb_unhealthy_hosts"].metric_query'
+# HCL: each query of the alarm as id => [expression, return_data, [dimensions of its metric]].
+SEEN_QUERIES = ('{ for q in aws_cloudwatch_metric_alarm.this["alb_unhealthy_hosts"].metric_query : '
+                'q.id => [q.expression, q.return_data, [for m in q.metric : m.dimensions]] }')
+# HCL: the TargetGroup of every dashboard row of metric m.
+GROUP_ROWS = ('flatten([for w in local.widgets : '
+              '[for row in w.metrics : row[5] if row[1] == m && row[4] == "TargetGroup"]])')
+TARGET_GROUP_METRICS = ["RequestCount", "HTTPCode_Target_5XX_Count", "TargetResponseTime", "HealthyHostCount",
+                        "UnHealthyHostCount"]
 TARGET_GROUP_RUN = """
-run "RUN" {
+run "ENV" {
   command = plan
   VARIABLES
   assert {
-    condition     = jsonencode({ for q in QUERIES : q.id => [q.expression, q.return_data, [for m in q.metric : m.dimensions]] }) == jsonencode(WANT_QUERIES)
-    error_message = "alb_unhealthy_hosts queries: ${jsonencode({ for q in QUERIES : q.id => [q.expression, q.return_data, [for m in q.metric : m.dimensions]] })}"
+    condition     = jsonencode(SEEN_QUERIES) == jsonencode(WANT_QUERIES)
+    error_message = "alb_unhealthy_hosts queries: ${jsonencode(SEEN_QUERIES)}"
   }
   assert {
-    condition     = strcontains(aws_cloudwatch_metric_alarm.this["alb_unhealthy_hosts"].alarm_description, WANT_DESCRIPTION)
+    condition     = strcontains(aws_cloudwatch_metric_alarm.this["alb_unhealthy_hosts"].alarm_description, DESCRIPTION)
     error_message = "alb_unhealthy_hosts description"
   }
   assert {
-    condition = alltrue([
-      for m in ["RequestCount", "HTTPCode_Target_5XX_Count", "TargetResponseTime", "HealthyHostCount", "UnHealthyHostCount"] :
-      toset(flatten([for w in local.widgets : [for row in w.metrics : row[5] if row[1] == m && row[4] == "TargetGroup"]])) == toset(WANT_GROUPS)
-    ])
+    condition     = alltrue([for m in TARGET_GROUP_METRICS : toset(GROUP_ROWS) == toset(WANT_GROUPS)])
     error_message = "dashboard target-group rows"
   }
   assert {
-    condition     = alltrue([for w in local.widgets : alltrue([for row in w.metrics : can(regex("^(AWS|ECS)/", row[0]))])])
+    condition     = alltrue(flatten([for w in local.widgets : [for r in w.metrics : can(regex("^(AWS|ECS)/", r[0]))]]))
     error_message = "every dashboard metric row is a list that starts with its namespace"
   }
 }
@@ -630,10 +634,11 @@ def test_terraform_plans_the_unhealthy_hosts_alarm_over_every_group_production_m
     }
     wants["prod"] = wants["stg"]
     runs = [
-        TARGET_GROUP_RUN.replace("WANT_QUERIES", json.dumps(queries)).replace("QUERIES", UNHEALTHY_QUERIES)
-        .replace("WANT_DESCRIPTION", json.dumps(description))
+        TARGET_GROUP_RUN.replace("WANT_QUERIES", json.dumps(queries)).replace("SEEN_QUERIES", SEEN_QUERIES)
+        .replace("DESCRIPTION", json.dumps(description))
+        .replace("TARGET_GROUP_METRICS", json.dumps(TARGET_GROUP_METRICS)).replace("GROUP_ROWS", GROUP_ROWS)
         .replace("WANT_GROUPS", json.dumps([TG_SUFFIXES[g] for g in groups]))
-        .replace('run "RUN"', f'run "{env}"').replace("VARIABLES", rendered_inputs(env))
+        .replace("ENV", env).replace("VARIABLES", rendered_inputs(env))
         for env, (queries, description, groups) in wants.items()
     ]
     assert "Success! 3 passed, 0 failed" in terraform_test(tmp_path, ["monitoring"], "".join(runs))
