@@ -229,6 +229,8 @@ module "monitoring" {
   dead_letter_queue_name  = "todo-prod-app-batch-dlq-sqs"
   db_instance_identifier  = "todo-prod-data-db-main-rds"
   pipeline_name           = "todo-prod-cicd-deploy-main-pipeline"
+  # Blue/green: production traffic is in either group of the pair, by turns; both are watched.
+  alternate_target_group_arn_suffix = module.proxy_server.alternate_target_group_arn_suffix
   # Outside working_hours the service and the database report nothing (templates/sleep.tf.j2).
   sleeps = false
   # null without a web ACL (waf.enabled false): no waf_* alarms.

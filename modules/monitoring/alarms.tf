@@ -7,10 +7,22 @@ locals {
   # The load balancer serves the app alone, so its target metrics are the app's; per load
   # balancer rather than per target group, because a blue/green service moves production traffic
   # to the other target group of its pair at every deployment (modules/proxy_server).
-  alb_dimensions    = { LoadBalancer = var.alb_arn_suffix }
-  target_dimensions = { LoadBalancer = var.alb_arn_suffix, TargetGroup = var.target_group_arn_suffix }
-  ecs_dimensions    = { ClusterName = var.cluster_name, ServiceName = var.service_name }
-  rds_dimensions    = { DBInstanceIdentifier = var.db_instance_identifier }
+  alb_dimensions = { LoadBalancer = var.alb_arn_suffix }
+  ecs_dimensions = { ClusterName = var.cluster_name, ServiceName = var.service_name }
+  rds_dimensions = { DBInstanceIdentifier = var.db_instance_identifier }
+
+  # Target health exists only per target group. The groups production traffic may be in, in
+  # order: the primary alone with rolling deployments; with blue/green also the alternate. After
+  # a blue/green deployment's bake one of the pair has no targets, in turn. `name`: a query id.
+  target_groups = [
+    for group in [
+      { name = "primary", suffix = var.target_group_arn_suffix },
+      { name = "alternate", suffix = var.alternate_target_group_arn_suffix },
+    ] : merge(group, { dimensions = { LoadBalancer = var.alb_arn_suffix, TargetGroup = group.suffix } })
+    if group.suffix != null
+  ]
+  blue_green = length(local.target_groups) > 1
+
   # A REGIONAL web ACL's metrics carry Region, Rule and WebACL; Rule "ALL" is every rule together
   # (AWS WAF Developer Guide, "AWS WAF metrics and dimensions").
   waf_dimensions = var.waf == null ? {} : {
@@ -81,12 +93,25 @@ locals {
       log              = null
       runbook          = "web.md#alb_p99_latency"
     }
+    # One group: its metric, as id `m`. Blue/green: both groups' added, in one alarm whichever
+    # serves production. Added, not MAX([...]): CloudWatch's metric math reference advises
+    # against MAX in alarms, and its arithmetic operators count a missing value as 0 ("Use metric
+    # math", CloudWatch User Guide), so the idle group, with no targets to count (UnHealthyHostCount
+    # is "Reported if health checks are enabled": 0 or nothing; "CloudWatch metrics for your
+    # Application Load Balancer"), adds nothing and cannot alarm. A math alarm can still be a
+    # deployment alarm: ECS polls the named alarms' state (DescribeAlarms) and sets no condition on
+    # what they watch ("How CloudWatch alarms detect Amazon ECS deployment failures").
     alb_unhealthy_hosts = {
-      namespace        = "AWS/ApplicationELB"
-      metric           = "UnHealthyHostCount"
-      metrics          = { m = { name = "UnHealthyHostCount", stat = "Maximum" } }
-      expression       = null
-      dimensions       = local.target_dimensions
+      namespace = "AWS/ApplicationELB"
+      metric    = "UnHealthyHostCount"
+      metrics = {
+        for group in local.target_groups : (local.blue_green ? group.name : "m") => {
+          name = "UnHealthyHostCount", stat = "Maximum", dimensions = group.dimensions
+        }
+      }
+      expression       = local.blue_green ? join(" + ", local.target_groups[*].name) : null
+      dimensions       = null
+      target           = local.blue_green ? " in the ${join(" and ", local.target_groups[*].name)} target groups together" : ""
       comparison       = "GreaterThanThreshold"
       unit             = "targets"
       scale            = 1
@@ -494,7 +519,8 @@ locals {
   # One alarm per kind, and one per kind and member cluster for the cache ("cache_cpu_001").
   alarms = merge(
     {
-      for kind, spec in local.alarm_kinds : kind => merge(spec, { kind = kind, dimensions = spec.dimensions, target = "" })
+      # `target`: what the description adds after the threshold; nothing unless the kind says.
+      for kind, spec in local.alarm_kinds : kind => merge({ target = "" }, spec, { kind = kind, dimensions = spec.dimensions })
       if !spec.per_cache_member && (!spec.waf || var.waf != null)
     },
     {
@@ -568,7 +594,8 @@ resource "aws_cloudwatch_metric_alarm" "this" {
         metric_name = metric_query.value.name
         stat        = metric_query.value.stat
         period      = var.alarms[each.value.kind].period
-        dimensions  = each.value.dimensions
+        # A metric may name its own dimensions (one per target group); else the alarm's.
+        dimensions = lookup(metric_query.value, "dimensions", each.value.dimensions)
       }
     }
   }

@@ -2,7 +2,14 @@
 
 locals {
   # Metric rows in CloudWatch's widget syntax: namespace, name, dimension pairs, then options.
-  tg  = ["LoadBalancer", var.alb_arn_suffix, "TargetGroup", var.target_group_arn_suffix]
+  # One row per target group production may be in (both of a blue/green pair, each labelled).
+  # Lists of rows are joined with concat(...), not flatten, which would flatten the rows too.
+  tgs = [
+    for group in local.target_groups : {
+      dimensions = ["LoadBalancer", var.alb_arn_suffix, "TargetGroup", group.suffix]
+      label      = local.blue_green ? " ${group.name}" : ""
+    }
+  ]
   lb  = ["LoadBalancer", var.alb_arn_suffix]
   svc = ["ClusterName", var.cluster_name, "ServiceName", var.service_name]
   db  = ["DBInstanceIdentifier", var.db_instance_identifier]
@@ -18,24 +25,27 @@ locals {
   widgets = [
     {
       title       = "Requests"
-      metrics     = [concat(["AWS/ApplicationELB", "RequestCount"], local.tg, [{ stat = "Sum", label = "requests" }])]
+      metrics     = [for g in local.tgs : concat(["AWS/ApplicationELB", "RequestCount"], g.dimensions, [{ stat = "Sum", label = "requests${g.label}" }])]
       annotations = []
     },
     {
       title = "Server errors (5xx)"
-      metrics = [
-        concat(["AWS/ApplicationELB", "HTTPCode_Target_5XX_Count"], local.tg, [{ stat = "Sum", label = "from the app" }]),
-        concat(["AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count"], local.lb, [{ stat = "Sum", label = "from the load balancer" }]),
-        concat(["AWS/ApplicationELB", "RejectedConnectionCount"], local.lb, [{ stat = "Sum", label = "rejected connections" }]),
-      ]
+      metrics = concat(
+        [for g in local.tgs : concat(["AWS/ApplicationELB", "HTTPCode_Target_5XX_Count"], g.dimensions, [{ stat = "Sum", label = "from the app${g.label}" }])],
+        [
+          concat(["AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count"], local.lb, [{ stat = "Sum", label = "from the load balancer" }]),
+          concat(["AWS/ApplicationELB", "RejectedConnectionCount"], local.lb, [{ stat = "Sum", label = "rejected connections" }]),
+        ],
+      )
       annotations = [local.threshold_line.alb_elb_5xx]
     },
     {
       title = "Response time (seconds)"
-      metrics = [
-        for p in ["p50", "p90", "p99"] :
-        concat(["AWS/ApplicationELB", "TargetResponseTime"], local.tg, [{ stat = p, label = p }])
-      ]
+      metrics = concat([
+        for p in ["p50", "p90", "p99"] : [
+          for g in local.tgs : concat(["AWS/ApplicationELB", "TargetResponseTime"], g.dimensions, [{ stat = p, label = "${p}${g.label}" }])
+        ]
+      ]...)
       annotations = [local.threshold_line.alb_p99_latency]
     },
     {
@@ -56,10 +66,11 @@ locals {
     },
     {
       title = "Targets"
-      metrics = [
-        for m in ["HealthyHostCount", "UnHealthyHostCount"] :
-        concat(["AWS/ApplicationELB", m], local.tg, [{ stat = "Maximum", label = m }])
-      ]
+      metrics = concat([
+        for m in ["HealthyHostCount", "UnHealthyHostCount"] : [
+          for g in local.tgs : concat(["AWS/ApplicationELB", m], g.dimensions, [{ stat = "Maximum", label = "${m}${g.label}" }])
+        ]
+      ]...)
       annotations = []
     },
     {
@@ -88,22 +99,22 @@ locals {
     },
     {
       title = "Cache engine CPU and memory (%)"
-      metrics = flatten([
+      metrics = concat([
         for member, id in var.cache_cluster_ids : [
           ["AWS/ElastiCache", "EngineCPUUtilization", "CacheClusterId", id, { stat = "Average", label = "CPU ${member}" }],
           ["AWS/ElastiCache", "DatabaseMemoryUsagePercentage", "CacheClusterId", id, { stat = "Maximum", label = "memory ${member}" }],
         ]
-      ])
+      ]...)
       annotations = [local.threshold_line.cache_memory]
     },
     {
       title = "Cache evictions and connections"
-      metrics = flatten([
+      metrics = concat([
         for member, id in var.cache_cluster_ids : [
           ["AWS/ElastiCache", "Evictions", "CacheClusterId", id, { stat = "Sum", label = "evictions ${member}" }],
           ["AWS/ElastiCache", "CurrConnections", "CacheClusterId", id, { stat = "Maximum", label = "connections ${member}", yAxis = "right" }],
         ]
-      ])
+      ]...)
       annotations = []
     },
     {

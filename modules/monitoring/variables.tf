@@ -141,6 +141,12 @@ variable "target_group_arn_suffix" {
   nullable    = false
 }
 
+variable "alternate_target_group_arn_suffix" {
+  description = "Blue/green only (null with rolling deployments): ARN suffix of the alternate target group of the pair (modules/proxy_server). ECS moves production traffic between the two at every deployment, so the target-group alarm and graphs watch both."
+  type        = string
+  default     = null
+}
+
 variable "cluster_name" {
   description = "Name of the ECS cluster (a literal from the renderer, not the ecs module's output, so the ecs module can depend on this one)."
   type        = string

@@ -51,6 +51,11 @@ output "alternate_target_group_arn" {
   depends_on = [aws_lb_listener.test, aws_lb_listener_rule.blue_green]
 }
 
+output "alternate_target_group_arn_suffix" {
+  description = "ARN suffix of the blue/green alternate target group (its TargetGroup dimension: production traffic is in it after every other deployment); null without blue_green."
+  value       = one(aws_lb_target_group.alternate[*].arn_suffix)
+}
+
 # ---- Listeners ----
 
 output "listener_arn" {

@@ -11,6 +11,7 @@ import json
 import re
 import sys
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import hcl2
@@ -31,6 +32,7 @@ from tfhelpers import (
     statements_of,
     variables_of,
 )
+from tfplan import needs_terraform, terraform_test
 
 from infra.config import LOG_ALARMS, Alarms
 from infra.names import EVENT_RULES, alarm_keys, cache_members
@@ -543,3 +545,100 @@ def test_the_app_s_error_rate_and_latency_follow_the_load_balancer_not_one_targe
     for kind in ("alb_target_5xx_rate", "alb_p99_latency"):
         assert kinds[kind]["dimensions"] == "${local.alb_dimensions}", kind
     assert locals_of(load_module("monitoring"))["alb_dimensions"] == {"LoadBalancer": "${var.alb_arn_suffix}"}
+
+
+# ---- Blue/green: the target-group alarm and graphs watch both groups, planned by Terraform ----
+
+LB_SUFFIX = "app/todo-x-alb/0123456789abcdef"
+TG_SUFFIXES = {"primary": "targetgroup/todo-x-tg/0123456789abcdef",
+               "alternate": "targetgroup/todo-x-alt-tg/fedcba9876543210"}
+# The module outputs a rendered root passes, as the plan would see them once they are known.
+STAND_INS = {
+    "${module.ssm.kms_key_arn}": "arn:aws:kms:ap-northeast-1:123456789012:key/k",
+    "${module.proxy_server.alb_arn_suffix}": LB_SUFFIX,
+    "${module.proxy_server.target_group_arn_suffix}": TG_SUFFIXES["primary"],
+    "${module.proxy_server.alternate_target_group_arn_suffix}": TG_SUFFIXES["alternate"],
+    "${module.waf.web_acl_name}": "todo-x-acl",
+    "${module.waf.login_rate_metric_name}": "todo-x-login",
+    "${module.ecs.app_log_group_name}": "/todo/x/app",
+    "${module.ecs.proxy_log_group_name}": "/todo/x/proxy",
+    "${module.batch.log_group_name}": "/todo/x/batch",
+}
+
+
+def rendered_inputs(env: str) -> str:
+    """The inputs envs/<env> gives the monitoring module, as a `variables` block of a test file."""
+    def known(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: known(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [known(v) for v in value]
+        if isinstance(value, str) and value.startswith("${"):
+            return STAND_INS[value]  # a KeyError names an input this test does not know yet
+        return value
+
+    body = {k: v for k, v in rendered_module(env, "monitoring").items()
+            if k not in ("source", "providers") and not k.startswith("__")}
+    return "variables {\n" + "".join(f"  {k} = {json.dumps(known(v))}\n" for k, v in body.items()) + "}\n"
+
+
+# HCL: each query of the alarm as id => [expression, return_data, [dimensions of its metric]].
+SEEN_QUERIES = ('{ for q in aws_cloudwatch_metric_alarm.this["alb_unhealthy_hosts"].metric_query : '
+                'q.id => [q.expression, q.return_data, [for m in q.metric : m.dimensions]] }')
+# HCL: the TargetGroup of every dashboard row of metric m.
+GROUP_ROWS = ('flatten([for w in local.widgets : '
+              '[for row in w.metrics : row[5] if row[1] == m && row[4] == "TargetGroup"]])')
+TARGET_GROUP_METRICS = ["RequestCount", "HTTPCode_Target_5XX_Count", "TargetResponseTime", "HealthyHostCount",
+                        "UnHealthyHostCount"]
+TARGET_GROUP_RUN = """
+run "ENV" {
+  command = plan
+  VARIABLES
+  assert {
+    condition     = jsonencode(SEEN_QUERIES) == jsonencode(WANT_QUERIES)
+    error_message = "alb_unhealthy_hosts queries: ${jsonencode(SEEN_QUERIES)}"
+  }
+  assert {
+    condition     = strcontains(aws_cloudwatch_metric_alarm.this["alb_unhealthy_hosts"].alarm_description, DESCRIPTION)
+    error_message = "alb_unhealthy_hosts description"
+  }
+  assert {
+    condition     = alltrue([for m in TARGET_GROUP_METRICS : toset(GROUP_ROWS) == toset(WANT_GROUPS)])
+    error_message = "dashboard target-group rows"
+  }
+  assert {
+    condition     = alltrue(flatten([for w in local.widgets : [for r in w.metrics : can(regex("^(AWS|ECS)/", r[0]))]]))
+    error_message = "every dashboard metric row is a list that starts with its namespace"
+  }
+}
+"""
+
+
+def _dimensions(group: str) -> list[dict[str, str]]:
+    return [{"LoadBalancer": LB_SUFFIX, "TargetGroup": TG_SUFFIXES[group]}]
+
+
+@needs_terraform
+def test_terraform_plans_the_unhealthy_hosts_alarm_over_every_group_production_may_be_in(tmp_path: Path):
+    """Rolling (dev): one query on the one group, as ever. Blue/green (stg, prod): ECS moves
+    production traffic between the two groups at every deployment, so the alarm adds both groups'
+    UnHealthyHostCount (the idle one has no targets and adds nothing) and the dashboard graphs
+    both; the description says so."""
+    wants = {
+        "dev": ({"m": [None, True, _dimensions("primary")]}, "UnHealthyHostCount > 0 targets. ", ["primary"]),
+        "stg": ({"alternate": [None, False, _dimensions("alternate")],
+                 "primary": [None, False, _dimensions("primary")],
+                 "result": ["primary + alternate", True, []]},
+                "UnHealthyHostCount > 0 targets in the primary and alternate target groups together. ",
+                ["primary", "alternate"]),
+    }
+    wants["prod"] = wants["stg"]
+    runs = [
+        TARGET_GROUP_RUN.replace("WANT_QUERIES", json.dumps(queries)).replace("SEEN_QUERIES", SEEN_QUERIES)
+        .replace("DESCRIPTION", json.dumps(description))
+        .replace("TARGET_GROUP_METRICS", json.dumps(TARGET_GROUP_METRICS)).replace("GROUP_ROWS", GROUP_ROWS)
+        .replace("WANT_GROUPS", json.dumps([TG_SUFFIXES[g] for g in groups]))
+        .replace("ENV", env).replace("VARIABLES", rendered_inputs(env))
+        for env, (queries, description, groups) in wants.items()
+    ]
+    assert "Success! 3 passed, 0 failed" in terraform_test(tmp_path, ["monitoring"], "".join(runs))

@@ -328,6 +328,7 @@ def test_outputs_are_documented_and_complete(parsed):
         "app_url",
         "listener_arn",
         "alternate_target_group_arn",
+        "alternate_target_group_arn_suffix",
         "production_listener_rule_arn",
         "test_listener_rule_arn",
         "test_url",

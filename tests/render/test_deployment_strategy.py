@@ -49,12 +49,18 @@ def test_a_blue_green_root_wires_the_pair_the_test_listener_and_the_release(env)
     pipeline = _module(env, "codepipeline.tf", "codepipeline")
     assert pipeline["smoke_test_url"] == "${module.proxy_server.test_url}"
     assert pipeline["bake_time_minutes"] == ecs["bake_time_minutes"]
+    # Production traffic is in either group of the pair: the target-group alarm and graphs watch both.
+    monitoring = _module(env, "monitoring.tf", "monitoring")
+    assert monitoring["target_group_arn_suffix"] == "${module.proxy_server.target_group_arn_suffix}"
+    assert monitoring["alternate_target_group_arn_suffix"] == (
+        "${module.proxy_server.alternate_target_group_arn_suffix}")
 
 
 def test_a_rolling_root_has_none_of_it():
     assert "blue_green" not in _module("dev", "ecs.tf", "ecs")
     assert "blue_green" not in _module("dev", "proxy_server.tf", "proxy_server")
     assert "smoke_test_url" not in _module("dev", "codepipeline.tf", "codepipeline")
+    assert "alternate_target_group_arn_suffix" not in _module("dev", "monitoring.tf", "monitoring")
 
 
 @pytest.mark.parametrize("env", ["dev", "stg", "prod"])
