@@ -53,7 +53,7 @@ output "alternate_target_group_arn" {
 
 output "alternate_target_group_arn_suffix" {
   description = "ARN suffix of the blue/green alternate target group (its TargetGroup dimension: production traffic is in it after every other deployment); null without blue_green."
-  value       = one(aws_lb_target_group.alternate[*].arn_suffix)
+  value       = local.blue_green ? aws_lb_target_group.this["alternate"].arn_suffix : null
 }
 
 # ---- Listeners ----
