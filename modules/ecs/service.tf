@@ -66,9 +66,11 @@ resource "aws_ecs_service" "this" {
   }
 
   # With either strategy: a deployment whose tasks cannot reach a steady state fails and rolls
-  # back. The ECS API reference still says the circuit breaker is for the rolling update (ECS)
-  # deployment controller, which both strategies use; with BLUE_GREEN it stops a green revision
-  # that never becomes healthy, before any production traffic moves to it.
+  # back. "Both methods [circuit breaker and CloudWatch alarms] only support rolling update
+  # deployment and blue/green deployment types" (ECS Developer Guide, "Amazon ECS deployment
+  # failure detection"); the API reference's older wording names the ECS deployment controller,
+  # which both strategies use. With BLUE_GREEN it stops a green revision that never becomes
+  # healthy, before any production traffic moves to it.
   deployment_circuit_breaker {
     enable   = true
     rollback = true
