@@ -21,7 +21,9 @@ CODE = Path(__file__).resolve().parent.parent  # the source is code, not a setti
 # The blue/green smoke-test lifecycle hook (modules/ecs/smoke_hook.tf): one file, its handler.
 SMOKE_HOOK_SOURCE = CODE / "deploy" / "smoke_hook.py"
 SMOKE_HOOK_PACKAGE = "smoke_hook.zip"
-__all__ = ["PACKAGE_NAMES", "SMOKE_HOOK_PACKAGE", "SMOKE_HOOK_TIMEOUT_SECONDS", "packages", "smoke_hook_package", "zip_one"]
+# The function's timeout comes with its code (deploy/smoke_hook.py): re-exported for the renderer.
+__all__ = ["PACKAGE_NAMES", "SMOKE_HOOK_PACKAGE", "SMOKE_HOOK_TIMEOUT_SECONDS", "packages", "smoke_hook_package",
+           "zip_one"]
 PACKAGE_NAMES = (SMOKE_HOOK_PACKAGE,)
 
 # 1980-01-01, the earliest time a zip entry holds; regular file, rw-r--r--.
