@@ -91,7 +91,10 @@ def test_the_function_runs_in_the_private_subnets_with_its_own_group_role_and_lo
 
 
 def test_the_log_group_has_the_environment_s_retention_and_key(parsed):
+    """One of the module's log groups (logs.tf), so made as they are: not the audit-trail retention."""
+    assert "smoke_hook = var.names.smoke_hook_log_group" in locals_of(parsed)["log_groups"]
     group = resources(parsed, "aws_cloudwatch_log_group")["this"]
+    assert group["retention_in_days"].startswith('${each.key == "exec" ?')
     assert group["for_each"] == "${local.log_groups}"
     assert group["kms_key_id"] == "${var.kms_key_arn}"
     assert "var.log_retention_days" in group["retention_in_days"]
