@@ -15,11 +15,15 @@
 4. Roll out the service: a revision of its family's latest (Terraform's settings) with the new
    images; wait until ECS reports the deployment COMPLETED. A BLUE_GREEN service (its
    deploymentConfiguration.strategy, read from ECS) is followed through its service deployment
-   instead (bluegreen.py): once the test listener serves the new revision, a smoke test
-   (smoke.py) checks it from the private subnets; ECS then moves production traffic and bakes,
-   and the release waits for SUCCESSFUL. If the service deployment pauses at a PAUSE lifecycle
-   hook, the smoke test's verdict answers it (ContinueServiceDeployment CONTINUE or ROLLBACK);
-   without one, ECS does not wait for the verdict, which then lands within the bake time.
+   instead (bluegreen.py): once the test listener serves the new revision, ECS holds the
+   deployment for the service's Lambda lifecycle hook (smoke_hook.py, modules/ecs), which
+   smoke-tests it from the private subnets and answers SUCCEEDED or FAILED (ECS then rolls back
+   by itself). The release runs the same check as a task (smoke.py) while the hook holds the
+   deployment, for its own log and for a service without the hook; ECS then moves production
+   traffic and bakes, and the release waits for SUCCESSFUL. If the service deployment pauses at
+   a PAUSE lifecycle hook, the smoke task's verdict answers it (ContinueServiceDeployment CONTINUE
+   or ROLLBACK); a service with neither hook does not wait for the verdict, which then lands
+   within the bake time.
 5. Scheduled jobs: a revision of each job family with the new image; EventBridge Scheduler runs
    a family's latest ACTIVE revision. Then the mark leaves every image but this release's and
    the last good one's.

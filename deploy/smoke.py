@@ -1,4 +1,4 @@
-"""The blue/green smoke test: the new revision, through the load balancer's test listener.
+"""The blue/green smoke test as the release runs it: a one-off task, through the test listener.
 
 It runs as a one-off task of the release's own revision (the migration family's, which carries
 the new app image), in the service's private subnets: the test listener admits only the NAT
@@ -6,51 +6,38 @@ gateways' addresses, so the check can come from nowhere else, and a check that m
 rule is refused rather than answered by the production revision. Its task role is the service's
 (the migration's own role reads the database master credentials, which a smoke test must not).
 
-The script runs in the app container with the image's Python and standard library only. It
-follows no redirect: a redirect could lead to the production name on 443, whose answer would
-prove nothing about the new revision. Each path must answer 200 within WAIT_SECONDS (the new
-tasks passed their target group's health check before test traffic reached them; the wait only
-covers the listener rule's change propagating).
+What it checks, and how, is the deployment lifecycle hook's (smoke_hook.py: the paths, the wait,
+no redirect followed): the script below is that file's `probe`, run in the app container with
+the image's Python and standard library only. Since the hook holds every deployment of a
+blue/green service at POST_TEST_TRAFFIC_SHIFT until the same check passed, this task repeats its
+verdict for the release's log (docs/operations.md, "Blue/green releases").
 """
 
 from __future__ import annotations
 
-# Liveness (gunicorn's master), and a page that a request worker renders through nginx with the
-# release's settings, middleware and templates. Not /readyz: nginx answers it 404 from outside
-# the task (docs/security.md, "Only /healthz is public"); the migration has already proved the
-# database reachable with the new schema.
-PATHS = ("/healthz", "/accounts/login/")
-WAIT_SECONDS = 120
+import inspect
+
+from . import smoke_hook
+from .smoke_hook import PATHS, WAIT_SECONDS
+
+__all__ = ["CONTAINER_TIMEOUT_SECONDS", "PATHS", "SCRIPT", "WAIT_SECONDS", "command"]
+
 CONTAINER_TIMEOUT_SECONDS = 300  # the task's own limit, after which the release stops it
 
-SCRIPT = """\
-import sys, time, urllib.error, urllib.request
-
-class NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-base, wait, paths = sys.argv[1], float(sys.argv[2]), sys.argv[3:]
-opener = urllib.request.build_opener(NoRedirect)
-deadline = time.monotonic() + wait
-for path in paths:
-    while True:
-        request = urllib.request.Request(base + path, headers={"User-Agent": "release-smoke-test"})
-        try:
-            with opener.open(request, timeout=10) as response:
-                answer = response.status
-        except urllib.error.HTTPError as exc:
-            answer = exc.code
-        except OSError as exc:
-            answer = type(exc).__name__ + ": " + str(exc)
-        if answer == 200:
-            print("smoke: " + path + " 200", flush=True)
-            break
-        if time.monotonic() >= deadline:
-            print("smoke: " + path + " answered " + str(answer) + ", not 200", flush=True)
-            sys.exit(1)
-        time.sleep(5)
-"""
+# The hook's probe and what it needs, then a call with the command line's arguments:
+# base URL, wait in seconds, paths.
+SCRIPT = "\n".join([
+    "from __future__ import annotations",
+    "import sys, time, urllib.error, urllib.request",
+    "from collections.abc import Callable, Sequence",
+    "from typing import Any",
+    f"REQUEST_TIMEOUT_SECONDS = {smoke_hook.REQUEST_TIMEOUT_SECONDS!r}",
+    f"RETRY_SECONDS = {smoke_hook.RETRY_SECONDS!r}",
+    inspect.getsource(smoke_hook.NoRedirect),
+    inspect.getsource(smoke_hook.probe),
+    "sys.exit(0 if probe(sys.argv[1], sys.argv[3:], float(sys.argv[2]), lambda line: print(line, flush=True)) else 1)",
+    "",
+])
 
 
 def command(base_url: str, wait_seconds: float = WAIT_SECONDS) -> list[str]:

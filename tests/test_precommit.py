@@ -82,6 +82,8 @@ def test_the_hooks_the_issue_names_are_there(hooks):
     ("render-check", "envs/dev/env.yaml", True),
     ("render-check", "templates/ecs.tf.j2", True),
     ("render-check", "naming.yaml", True),
+    ("render-check", "deploy/smoke_hook.py", True),  # packaged into the blue/green roots
+    ("render-check", "deploy/smoke.py", False),
     ("render-check", "README.md", False),
     ("render-lint", "modules/rds/main.tf", True),
     ("render-lint", "schema/aws_provider.json", True),

@@ -5,25 +5,32 @@ module "ecs" {
   providers = { aws = aws.app }
 
   names = {
-    cluster                 = "todo-prod-app-web-main-ecs"
-    service                 = "todo-prod-app-web-main-svc"
-    task_family             = "todo-prod-app-web-main-task"
-    app_repository          = "todo-prod-app-web-app-ecr"
-    proxy_repository        = "todo-prod-app-web-proxy-ecr"
-    app_log_group           = "/todo/prod/app/web/app"
-    proxy_log_group         = "/todo/prod/app/web/proxy"
-    exec_log_group          = "/todo/prod/app/web/exec"
-    execution_role          = "todo-prod-app-web-exec-role"
-    task_role               = "todo-prod-app-web-task-role"
-    execution_policy        = "todo-prod-app-web-exec-policy"
-    task_policy             = "todo-prod-app-web-task-policy"
-    migrate_task_role       = "todo-prod-app-web-migrate-role"
-    migrate_task_policy     = "todo-prod-app-web-migrate-policy"
-    infrastructure_role     = "todo-prod-app-web-infra-role"
-    security_group          = "todo-prod-app-web-main-sg"
-    cpu_scaling_policy      = "todo-prod-app-web-cpu-scaling"
-    requests_scaling_policy = "todo-prod-app-web-requests-scaling"
-    image_tag_parameter     = "/todo/prod/app/web/imagetag"
+    cluster                   = "todo-prod-app-web-main-ecs"
+    service                   = "todo-prod-app-web-main-svc"
+    task_family               = "todo-prod-app-web-main-task"
+    app_repository            = "todo-prod-app-web-app-ecr"
+    proxy_repository          = "todo-prod-app-web-proxy-ecr"
+    app_log_group             = "/todo/prod/app/web/app"
+    proxy_log_group           = "/todo/prod/app/web/proxy"
+    exec_log_group            = "/todo/prod/app/web/exec"
+    execution_role            = "todo-prod-app-web-exec-role"
+    task_role                 = "todo-prod-app-web-task-role"
+    execution_policy          = "todo-prod-app-web-exec-policy"
+    task_policy               = "todo-prod-app-web-task-policy"
+    migrate_task_role         = "todo-prod-app-web-migrate-role"
+    migrate_task_policy       = "todo-prod-app-web-migrate-policy"
+    infrastructure_role       = "todo-prod-app-web-infra-role"
+    smoke_hook_function       = "todo-prod-app-web-smokehook-fn"
+    smoke_hook_log_group      = "/todo/prod/app/web/smokehook"
+    smoke_hook_role           = "todo-prod-app-web-smokehook-role"
+    smoke_hook_policy         = "todo-prod-app-web-smokehook-policy"
+    smoke_hook_security_group = "todo-prod-app-web-smokehook-sg"
+    hook_invoke_role          = "todo-prod-app-web-hookinvoke-role"
+    hook_invoke_policy        = "todo-prod-app-web-hookinvoke-policy"
+    security_group            = "todo-prod-app-web-main-sg"
+    cpu_scaling_policy        = "todo-prod-app-web-cpu-scaling"
+    requests_scaling_policy   = "todo-prod-app-web-requests-scaling"
+    image_tag_parameter       = "/todo/prod/app/web/imagetag"
   }
   vpc_id                  = module.network.vpc_id
   vpc_cidr_block          = module.network.vpc_cidr_block
@@ -51,6 +58,10 @@ module "ecs" {
     production_listener_rule_arn = module.proxy_server.production_listener_rule_arn
     test_listener_rule_arn       = module.proxy_server.test_listener_rule_arn
     test_port                    = 8443
+    test_url                     = module.proxy_server.test_url
+    # The smoke-test lifecycle hook's code (deploy/smoke_hook.py), zipped by render.py beside this file.
+    smoke_hook_package = "${path.module}/smoke_hook.zip"
+    smoke_hook_timeout = 150
   }
 
   cpu                       = 512

@@ -5,25 +5,32 @@ module "ecs" {
   providers = { aws = aws.app }
 
   names = {
-    cluster                 = "todo-stg-app-web-main-ecs"
-    service                 = "todo-stg-app-web-main-svc"
-    task_family             = "todo-stg-app-web-main-task"
-    app_repository          = "todo-stg-app-web-app-ecr"
-    proxy_repository        = "todo-stg-app-web-proxy-ecr"
-    app_log_group           = "/todo/stg/app/web/app"
-    proxy_log_group         = "/todo/stg/app/web/proxy"
-    exec_log_group          = "/todo/stg/app/web/exec"
-    execution_role          = "todo-stg-app-web-exec-role"
-    task_role               = "todo-stg-app-web-task-role"
-    execution_policy        = "todo-stg-app-web-exec-policy"
-    task_policy             = "todo-stg-app-web-task-policy"
-    migrate_task_role       = "todo-stg-app-web-migrate-role"
-    migrate_task_policy     = "todo-stg-app-web-migrate-policy"
-    infrastructure_role     = "todo-stg-app-web-infra-role"
-    security_group          = "todo-stg-app-web-main-sg"
-    cpu_scaling_policy      = "todo-stg-app-web-cpu-scaling"
-    requests_scaling_policy = "todo-stg-app-web-requests-scaling"
-    image_tag_parameter     = "/todo/stg/app/web/imagetag"
+    cluster                   = "todo-stg-app-web-main-ecs"
+    service                   = "todo-stg-app-web-main-svc"
+    task_family               = "todo-stg-app-web-main-task"
+    app_repository            = "todo-stg-app-web-app-ecr"
+    proxy_repository          = "todo-stg-app-web-proxy-ecr"
+    app_log_group             = "/todo/stg/app/web/app"
+    proxy_log_group           = "/todo/stg/app/web/proxy"
+    exec_log_group            = "/todo/stg/app/web/exec"
+    execution_role            = "todo-stg-app-web-exec-role"
+    task_role                 = "todo-stg-app-web-task-role"
+    execution_policy          = "todo-stg-app-web-exec-policy"
+    task_policy               = "todo-stg-app-web-task-policy"
+    migrate_task_role         = "todo-stg-app-web-migrate-role"
+    migrate_task_policy       = "todo-stg-app-web-migrate-policy"
+    infrastructure_role       = "todo-stg-app-web-infra-role"
+    smoke_hook_function       = "todo-stg-app-web-smokehook-fn"
+    smoke_hook_log_group      = "/todo/stg/app/web/smokehook"
+    smoke_hook_role           = "todo-stg-app-web-smokehook-role"
+    smoke_hook_policy         = "todo-stg-app-web-smokehook-policy"
+    smoke_hook_security_group = "todo-stg-app-web-smokehook-sg"
+    hook_invoke_role          = "todo-stg-app-web-hookinvoke-role"
+    hook_invoke_policy        = "todo-stg-app-web-hookinvoke-policy"
+    security_group            = "todo-stg-app-web-main-sg"
+    cpu_scaling_policy        = "todo-stg-app-web-cpu-scaling"
+    requests_scaling_policy   = "todo-stg-app-web-requests-scaling"
+    image_tag_parameter       = "/todo/stg/app/web/imagetag"
   }
   vpc_id                  = module.network.vpc_id
   vpc_cidr_block          = module.network.vpc_cidr_block
@@ -51,6 +58,10 @@ module "ecs" {
     production_listener_rule_arn = module.proxy_server.production_listener_rule_arn
     test_listener_rule_arn       = module.proxy_server.test_listener_rule_arn
     test_port                    = 8443
+    test_url                     = module.proxy_server.test_url
+    # The smoke-test lifecycle hook's code (deploy/smoke_hook.py), zipped by render.py beside this file.
+    smoke_hook_package = "${path.module}/smoke_hook.zip"
+    smoke_hook_timeout = 150
   }
 
   cpu                       = 512

@@ -29,13 +29,15 @@ locals {
   # projects and the pipeline, and AWS Backup (a backup selection names the role AWS Backup
   # assumes: CreateBackupSelection needs iam:PassRole on it, modules/backup), and the ECS service
   # itself (a blue/green service names the infrastructure role ECS moves its listener rules as,
-  # modules/ecs).
+  # and the role ECS invokes its smoke-test hook as, modules/ecs), and Lambda (the hook function's
+  # execution role, which CreateFunction passes: "Lambda execution role", Lambda Developer Guide).
   passed_to_services = [
     "backup.amazonaws.com",
     "codebuild.amazonaws.com",
     "codepipeline.amazonaws.com",
     "ecs-tasks.amazonaws.com",
     "ecs.amazonaws.com",
+    "lambda.amazonaws.com",
     "scheduler.amazonaws.com",
   ]
 }
@@ -56,7 +58,7 @@ locals {
     ["arn:${local.partition}:s3:::"],
     [for service in [
       "application-autoscaling", "cloudwatch", "codebuild", "codepipeline", "ec2", "ecr", "ecs",
-      "elasticache", "elasticloadbalancing", "events", "kms", "logs", "rds", "scheduler",
+      "elasticache", "elasticloadbalancing", "events", "kms", "lambda", "logs", "rds", "scheduler",
       "secretsmanager", "sns", "sqs", "ssm",
     ] : "arn:${local.partition}:${service}:*:${local.account_id}:"],
   )

@@ -1,11 +1,16 @@
 # ---- Logs ----
 
 locals {
-  log_groups = {
-    app   = var.names.app_log_group
-    proxy = var.names.proxy_log_group
-    exec  = var.names.exec_log_group
-  }
+  log_groups = merge(
+    {
+      app   = var.names.app_log_group
+      proxy = var.names.proxy_log_group
+      exec  = var.names.exec_log_group
+    },
+    # Blue/green only: the smoke-test hook's function writes here (smoke_hook.tf), not to a group
+    # Lambda would create itself without retention or key.
+    local.blue_green ? { smoke_hook = var.names.smoke_hook_log_group } : {},
+  )
 }
 
 resource "aws_cloudwatch_log_group" "this" {

@@ -63,6 +63,20 @@ resource "aws_ecs_service" "this" {
   deployment_configuration {
     strategy             = var.deployment_strategy
     bake_time_in_minutes = local.blue_green ? var.bake_time_minutes : null
+
+    # Blue/green: once the test listener serves the new revision, ECS invokes the smoke-test hook
+    # and moves production traffic only if it answers SUCCEEDED; FAILED rolls back. Part of the
+    # service, so every deployment runs it, whoever starts it (a release, an apply, a rollback).
+    # https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeploymentLifecycleHook.html
+    dynamic "lifecycle_hook" {
+      for_each = local.blue_green ? [1] : []
+
+      content {
+        hook_target_arn  = aws_lambda_function.smoke_hook[0].arn
+        role_arn         = aws_iam_role.hook_invoke[0].arn
+        lifecycle_stages = ["POST_TEST_TRAFFIC_SHIFT"]
+      }
+    }
   }
 
   # With either strategy: a deployment whose tasks cannot reach a steady state fails and rolls
@@ -102,7 +116,8 @@ resource "aws_ecs_service" "this" {
     ignore_changes = [desired_count]
   }
 
-  depends_on = [aws_ecs_cluster_capacity_providers.this]
+  # The hook's role may invoke the function before any deployment asks ECS to.
+  depends_on = [aws_ecs_cluster_capacity_providers.this, aws_iam_role_policy.hook_invoke]
 }
 
 # ---- Autoscaling ----

@@ -3,25 +3,33 @@
 variable "names" {
   description = "AWS names of the module's resources, computed by the renderer and used literally."
   type = object({
-    cluster                 = string # aws_ecs_cluster
-    service                 = string # aws_ecs_service
-    task_family             = string # aws_ecs_task_definition
-    app_repository          = string # aws_ecr_repository
-    proxy_repository        = string # aws_ecr_repository
-    app_log_group           = string # aws_cloudwatch_log_group
-    proxy_log_group         = string # aws_cloudwatch_log_group
-    exec_log_group          = string # aws_cloudwatch_log_group
-    execution_role          = string # aws_iam_role
-    task_role               = string # aws_iam_role
-    execution_policy        = string # aws_iam_role_policy
-    task_policy             = string # aws_iam_role_policy
-    migrate_task_role       = string # aws_iam_role of the migration task
-    migrate_task_policy     = string # aws_iam_role_policy
-    infrastructure_role     = string # aws_iam_role ECS assumes for blue/green (created only then)
-    security_group          = string # aws_security_group
-    cpu_scaling_policy      = string # aws_appautoscaling_policy
-    requests_scaling_policy = string # aws_appautoscaling_policy
-    image_tag_parameter     = string # aws_ssm_parameter
+    cluster             = string # aws_ecs_cluster
+    service             = string # aws_ecs_service
+    task_family         = string # aws_ecs_task_definition
+    app_repository      = string # aws_ecr_repository
+    proxy_repository    = string # aws_ecr_repository
+    app_log_group       = string # aws_cloudwatch_log_group
+    proxy_log_group     = string # aws_cloudwatch_log_group
+    exec_log_group      = string # aws_cloudwatch_log_group
+    execution_role      = string # aws_iam_role
+    task_role           = string # aws_iam_role
+    execution_policy    = string # aws_iam_role_policy
+    task_policy         = string # aws_iam_role_policy
+    migrate_task_role   = string # aws_iam_role of the migration task
+    migrate_task_policy = string # aws_iam_role_policy
+    infrastructure_role = string # aws_iam_role ECS assumes for blue/green (created only then)
+    # Blue/green only (created only then): the smoke-test lifecycle hook and what it needs.
+    smoke_hook_function       = string # aws_lambda_function
+    smoke_hook_log_group      = string # aws_cloudwatch_log_group
+    smoke_hook_role           = string # aws_iam_role: the function's execution role
+    smoke_hook_policy         = string # aws_iam_role_policy
+    smoke_hook_security_group = string # aws_security_group
+    hook_invoke_role          = string # aws_iam_role ECS assumes to invoke the hook
+    hook_invoke_policy        = string # aws_iam_role_policy
+    security_group            = string # aws_security_group
+    cpu_scaling_policy        = string # aws_appautoscaling_policy
+    requests_scaling_policy   = string # aws_appautoscaling_policy
+    image_tag_parameter       = string # aws_ssm_parameter
   })
 
   validation {
@@ -42,7 +50,7 @@ variable "names" {
 
   validation {
     condition = alltrue([
-      for n in [var.names.app_log_group, var.names.proxy_log_group, var.names.exec_log_group] :
+      for n in [var.names.app_log_group, var.names.proxy_log_group, var.names.exec_log_group, var.names.smoke_hook_log_group] :
       length(n) <= 512 && can(regex("^/[A-Za-z0-9._/#-]+$", n))
     ])
     error_message = "Log group names: path style ('/system/env/...'), at most 512 of letters, digits, '.', '_', '-', '/', '#'."
@@ -50,23 +58,31 @@ variable "names" {
 
   validation {
     condition = alltrue([
-      for n in [var.names.execution_role, var.names.task_role, var.names.infrastructure_role] :
+      for n in [var.names.execution_role, var.names.task_role, var.names.infrastructure_role, var.names.smoke_hook_role, var.names.hook_invoke_role] :
       can(regex("^[A-Za-z0-9+=,.@_-]{1,64}$", n))
     ])
-    error_message = "names.execution_role, names.task_role and names.infrastructure_role: 1-64 letters, digits or '+=,.@_-'."
+    error_message = "Role names (execution_role, task_role, infrastructure_role, smoke_hook_role, hook_invoke_role): 1-64 letters, digits or '+=,.@_-'."
   }
 
   validation {
     condition = alltrue([
-      for n in [var.names.execution_policy, var.names.task_policy] :
+      for n in [var.names.execution_policy, var.names.task_policy, var.names.smoke_hook_policy, var.names.hook_invoke_policy] :
       can(regex("^[A-Za-z0-9+=,.@_-]{1,128}$", n))
     ])
-    error_message = "names.execution_policy and names.task_policy: 1-128 letters, digits or '+=,.@_-'."
+    error_message = "Role policy names (execution_policy, task_policy, smoke_hook_policy, hook_invoke_policy): 1-128 letters, digits or '+=,.@_-'."
   }
 
   validation {
-    condition     = length(var.names.security_group) <= 255 && !startswith(lower(var.names.security_group), "sg-")
-    error_message = "names.security_group: at most 255 characters, not starting with 'sg-'."
+    condition     = can(regex("^[A-Za-z0-9_-]{1,64}$", var.names.smoke_hook_function))
+    error_message = "names.smoke_hook_function: 1-64 letters, digits, '-' or '_'."
+  }
+
+  validation {
+    condition = alltrue([
+      for n in [var.names.security_group, var.names.smoke_hook_security_group] :
+      length(n) <= 255 && !startswith(lower(n), "sg-")
+    ])
+    error_message = "names.security_group and names.smoke_hook_security_group: at most 255 characters, not starting with 'sg-'."
   }
 
   validation {
@@ -460,14 +476,27 @@ variable "bake_time_minutes" {
 }
 
 variable "blue_green" {
-  description = "BLUE_GREEN only (null otherwise): the proxy_server module's alternate target group, production and test listener rules, and the test listener's port (the tasks' security group lets the smoke test reach it)."
+  description = "BLUE_GREEN only (null otherwise): the proxy_server module's alternate target group, production and test listener rules, the test listener's port and URL (the tasks' and the smoke hook's security groups let the smoke tests reach it), and the smoke hook's package: the zip of deploy/smoke_hook.py that render.py writes into the root, and the function's timeout (deploy/smoke_hook.py's FUNCTION_TIMEOUT_SECONDS)."
   type = object({
     alternate_target_group_arn   = string
     production_listener_rule_arn = string
     test_listener_rule_arn       = string
     test_port                    = number
+    test_url                     = string
+    smoke_hook_package           = string
+    smoke_hook_timeout           = number
   })
   default = null
+
+  validation {
+    condition     = var.blue_green == null || can(regex("^https?://[^/]+$", var.blue_green.test_url))
+    error_message = "blue_green.test_url: the test listener's base URL, https://<host>[:<port>], no path."
+  }
+
+  validation {
+    condition     = var.blue_green == null || (var.blue_green.smoke_hook_timeout >= 1 && var.blue_green.smoke_hook_timeout <= 900 && floor(var.blue_green.smoke_hook_timeout) == var.blue_green.smoke_hook_timeout)
+    error_message = "blue_green.smoke_hook_timeout: a Lambda timeout, a whole number of seconds from 1 to 900."
+  }
 }
 
 variable "health_check_grace_period" {

@@ -7,7 +7,8 @@ GAPS names each gap with its reason. The double keeps one list of service deploy
 listener rules' targets (which task definition production and test traffic reach) and moves them
 between polls the way the ECS guide's lifecycle describes: SCALE_UP -> POST_TEST_TRAFFIC_SHIFT
 (test traffic on green) -> [a PAUSE hook waits for ContinueServiceDeployment] -> production
-traffic on green -> BAKE_TIME (blue still running) -> SUCCESSFUL. StopServiceDeployment with
+traffic on green -> BAKE_TIME (blue still running) -> SUCCESSFUL; a Lambda hook there that answers
+FAILED rolls back at once. StopServiceDeployment with
 ROLLBACK (or an alarm during the bake, `rollout = "FAILED"`) moves production traffic straight
 back to blue. A smoke-test task passes only if the test listener serves a revision with the
 image it was started with, and the double records where traffic was when it ran.
@@ -52,6 +53,9 @@ class BlueGreen:
     bake_minutes: int = 3
     bake_steps: int = 2  # polls the bake lasts
     pause_hook: bool = False  # a PAUSE hook at POST_TEST_TRAFFIC_SHIFT
+    # The smoke-test Lambda hook at POST_TEST_TRAFFIC_SHIFT (modules/ecs): ECS invokes it as the
+    # stage begins; it answers at once (FAILED when green is unhealthy, and ECS rolls back).
+    lambda_hook: bool = False
     green_healthy: bool = True  # False: the new revision fails its smoke test
     production: str = ""  # task definition production traffic reaches
     test: str = ""  # task definition test traffic reaches
@@ -193,6 +197,14 @@ class BlueGreen:
                         "status": "AWAITING_ACTION",
                     }
                 ]
+            if self.lambda_hook:
+                verdict = "SUCCEEDED" if self.green_healthy else "FAILED"
+                deployment.setdefault("hooks", []).append(
+                    {"hookId": f"lambda-{deployment['arn'].rsplit('/', 1)[1]}", "targetType": "AWS_LAMBDA",
+                     "status": verdict}
+                )
+                if verdict == "FAILED":  # ECS rolls back by itself, before production traffic moves
+                    self.back_to_blue(service, deployment, "lifecycle hook AWS_LAMBDA returned FAILED")
         elif stage == "POST_TEST_TRAFFIC_SHIFT":
             if any(h["status"] == "AWAITING_ACTION" for h in deployment.get("hooks", [])):
                 return  # the PAUSE hook holds production traffic on blue

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -26,6 +27,7 @@ import boto3
 import pytest
 from bluegreen_double import BlueGreen
 from botocore.awsrequest import AWSResponse
+from http_listener import Listener, serve
 from moto import mock_aws
 from moto.ecs.models import EC2ContainerServiceBackend, ecs_backends
 from moto.moto_api import state_manager
@@ -377,6 +379,12 @@ def images(definition: dict[str, Any]) -> dict[str, str]:
 def environment(definition: dict[str, Any]) -> dict[str, str]:
     app = next(c for c in definition["containerDefinitions"] if c["name"] == "app")
     return {e["name"]: e["value"] for e in app["environment"]}
+
+
+@pytest.fixture
+def listener() -> Iterator[Listener]:
+    """The load balancer's test listener, played by a local HTTP server (http_listener.py)."""
+    yield from serve()
 
 
 @pytest.fixture

@@ -111,6 +111,36 @@ def test_with_a_pause_hook_a_failed_smoke_test_never_lets_production_reach_the_n
     assert_released(bg_account, A)
 
 
+def test_with_the_lambda_hook_a_passing_release_is_released_without_answering_the_hook(bg_account):
+    bg = bg_account.blue_green
+    bg.lambda_hook = True
+    bg_account.release(A)
+
+    bg_account.release(B)
+
+    new = bg.deployments[-1]
+    assert [h["status"] for h in new["hooks"]] == ["SUCCEEDED"]
+    assert not bg.continues and not bg.stops  # a Lambda hook is ECS's to answer, never the release's
+    assert bg.production == new["target"]
+    assert_released(bg_account, B)
+
+
+def test_a_failing_lambda_hook_rolls_back_in_ecs_before_production_moves_and_the_release_restores(bg_account):
+    bg = bg_account.blue_green
+    bg.lambda_hook = True
+    bg_account.release(A)
+    good = service_revision(bg_account)
+    bg.green_healthy = False
+    served_before = len(bg.served)
+
+    with pytest.raises(DeployError, match=f"ROLLBACK_SUCCESSFUL \\(lifecycle hook AWS_LAMBDA.*rolled back to {good}"):
+        bg_account.release(B)
+
+    assert set(bg.served[served_before:]) <= {good}  # production traffic never left the old revision
+    assert not bg.stops  # ECS rolled back by itself: nothing to stop
+    assert_released(bg_account, A)
+
+
 def test_an_alarm_during_the_bake_rolls_back_in_ecs_and_the_release_restores_the_rest(bg_account):
     bg_account.release(A)
     good = service_revision(bg_account)

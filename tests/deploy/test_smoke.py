@@ -6,47 +6,13 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import pytest
+from http_listener import Listener
 
 from deploy import smoke
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-class Listener(ThreadingHTTPServer):
-    answers: dict[str, int]
-    seen: list[str]
-
-
-class Handler(BaseHTTPRequestHandler):
-    server: Listener
-
-    def do_GET(self) -> None:  # noqa: N802 - http.server's name
-        self.server.seen.append(self.path)
-        status = self.server.answers.get(self.path, 404)
-        self.send_response(status)
-        if status == 302:
-            self.send_header("Location", "/elsewhere/")
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@pytest.fixture
-def listener() -> Iterator[Listener]:
-    server = Listener(("127.0.0.1", 0), Handler)
-    server.answers, server.seen = {path: 200 for path in smoke.PATHS}, []
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
 
 
 def run(url: str, wait: float = 0) -> subprocess.CompletedProcess[str]:
@@ -56,7 +22,7 @@ def run(url: str, wait: float = 0) -> subprocess.CompletedProcess[str]:
 
 
 def url_of(server: Listener) -> str:
-    return f"http://127.0.0.1:{server.server_address[1]}"
+    return server.url
 
 
 def test_every_path_answering_200_passes(listener):

@@ -43,16 +43,27 @@ NAMES_KEYS = {
     "requests_scaling_policy",
     "image_tag_parameter",
     "infrastructure_role",
+    "smoke_hook_function",
+    "smoke_hook_log_group",
+    "smoke_hook_role",
+    "smoke_hook_policy",
+    "smoke_hook_security_group",
+    "hook_invoke_role",
+    "hook_invoke_policy",
 }
 
 # Actions for which AWS supports no resource-level permission: the only ones allowed on "*".
 STAR_RESOURCE_ACTIONS = {
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSubnets",
     "ecr:GetAuthorizationToken",
     "logs:DescribeLogGroups",
     "ssmmessages:CreateControlChannel",
     "ssmmessages:CreateDataChannel",
     "ssmmessages:OpenControlChannel",
     "ssmmessages:OpenDataChannel",
+    "xray:PutTelemetryRecords",
+    "xray:PutTraceSegments",
 }
 
 
@@ -156,7 +167,10 @@ def test_log_groups_are_kms_encrypted_with_retention_and_class(parsed, local_val
     # ECS Exec's session log is an audit trail with a retention of its own (a year in prod).
     assert group["retention_in_days"] == '${each.key == "exec" ? var.exec_log_retention_days : var.log_retention_days}'
     assert group["log_group_class"] == "${var.log_group_class}"
-    assert set(local_values["log_groups"]) == {"app", "proxy", "exec"}
+    # The service's three, and the smoke-test hook's with blue/green only (test_ecs_smoke_hook.py).
+    assert local_values["log_groups"] == (
+        "${merge({app = var.names.app_log_group, proxy = var.names.proxy_log_group, exec = var.names.exec_log_group}, "
+        "local.blue_green ? {smoke_hook = var.names.smoke_hook_log_group} : {})}")
     assert "default" not in variables["log_retention_days"], "each environment chooses its retention"
     assert blocks(variables["log_retention_days"], "validation")
 
@@ -556,8 +570,9 @@ def test_connect_arns_must_name_one_user_without_wildcards(variables):
 
 def test_only_the_migration_role_reads_the_master_credentials(parsed):
     roles = resources(parsed, "aws_iam_role")
-    # "infrastructure" is ECS's own (blue/green listener rules), never a task's.
-    assert set(roles) == {"execution", "task", "migrate", "infrastructure"}
+    # "infrastructure" and "hook_invoke" are ECS's own (blue/green listener rules, the smoke-test
+    # hook), "smoke_hook" the hook function's: never a task's.
+    assert set(roles) == {"execution", "task", "migrate", "infrastructure", "hook_invoke", "smoke_hook"}
     policies = resources(parsed, "aws_iam_role_policy")
     assert policies["migrate"]["role"] == "${aws_iam_role.migrate.id}"
     stmts = {s["sid"]: s for s in all_statements(parsed)["migrate"]}
@@ -584,7 +599,7 @@ def test_roles_trust_ecs_tasks_of_this_account_only(parsed):
     conditions = {c["variable"]: c for c in blocks(trust[0], "condition")}
     assert conditions["aws:SourceAccount"]["values"] == ["${local.account_id}"]
     for name, role in resources(parsed, "aws_iam_role").items():
-        if name != "infrastructure":
+        if name not in {"infrastructure", "hook_invoke", "smoke_hook"}:
             assert role["assume_role_policy"] == "${data.aws_iam_policy_document.ecs_tasks_assume.json}"
 
 
@@ -633,6 +648,8 @@ def test_security_group_ingress_only_from_the_alb(parsed):
 
 def test_security_group_egress_https_out_and_data_stores_in_vpc(parsed):
     for rule in resources(parsed, "aws_vpc_security_group_egress_rule").values():
+        if rule["security_group_id"] != "${aws_security_group.this.id}":
+            continue  # the smoke hook's own group (test_ecs_smoke_hook.py)
         assert rule["description"]
         assert rule["ip_protocol"] == "tcp", "no all-protocol egress"
         if rule.get("cidr_ipv4") == "0.0.0.0/0":

@@ -10,6 +10,8 @@ import pytest
 import yaml
 from tfhelpers import literal
 
+from deploy import smoke_hook
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -39,6 +41,10 @@ def test_a_blue_green_root_wires_the_pair_the_test_listener_and_the_release(env)
         "production_listener_rule_arn": "${module.proxy_server.production_listener_rule_arn}",
         "test_listener_rule_arn": "${module.proxy_server.test_listener_rule_arn}",
         "test_port": 8443,
+        "test_url": "${module.proxy_server.test_url}",
+        # The smoke-test hook: its package beside the root's files, its timeout from its code.
+        "smoke_hook_package": "${path.module}/smoke_hook.zip",
+        "smoke_hook_timeout": smoke_hook.FUNCTION_TIMEOUT_SECONDS,
     }
     proxy = _module(env, "proxy_server.tf", "proxy_server")
     # Only the NAT gateways' addresses reach the test listener: the smoke-test task's way out.
