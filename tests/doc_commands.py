@@ -58,6 +58,11 @@ def run_command(
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
         output, _ = process.communicate()
+        # The output ends when the last process closes the pipe, which a killed process does
+        # while it exits, a moment before it is dead (seen in CI under load): wait for that too.
+        deadline = time.monotonic() + 10
+        while group_alive(process.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
         if isinstance(sys.exc_info()[1], subprocess.TimeoutExpired):
             raise subprocess.TimeoutExpired(command, timeout, output=output) from None
         raise
