@@ -29,15 +29,14 @@ locals {
   # projects and the pipeline, and AWS Backup (a backup selection names the role AWS Backup
   # assumes: CreateBackupSelection needs iam:PassRole on it, modules/backup), and the ECS service
   # itself (a blue/green service names the infrastructure role ECS moves its listener rules as,
-  # and the role ECS invokes its smoke-test hook as, modules/ecs), and Lambda (the hook function's
-  # execution role, which CreateFunction passes: "Lambda execution role", Lambda Developer Guide).
+  # and the role ECS invokes its smoke-test hook as, modules/ecs). Lambda is not among them: only
+  # the hook function's own execution role may be passed to it (PassHookRoleToLambda below).
   passed_to_services = [
     "backup.amazonaws.com",
     "codebuild.amazonaws.com",
     "codepipeline.amazonaws.com",
     "ecs-tasks.amazonaws.com",
     "ecs.amazonaws.com",
-    "lambda.amazonaws.com",
     "scheduler.amazonaws.com",
   ]
 }
@@ -269,6 +268,26 @@ data "aws_iam_policy_document" "github_apply" {
       test     = "StringEquals"
       variable = "iam:PassedToService"
       values   = local.passed_to_services
+    }
+  }
+
+  # A blue/green environment's smoke-test hook function: CreateFunction passes its execution role
+  # ("Lambda execution role", Lambda Developer Guide). That one role, to Lambda only: any other
+  # role of the environment handed to a function the apply role writes would run that code with
+  # the role's rights (the task role's database and secrets among them).
+  dynamic "statement" {
+    for_each = length(var.lambda_roles) > 0 ? [1] : []
+    content {
+      sid       = "PassHookRoleToLambda"
+      effect    = "Allow"
+      actions   = ["iam:PassRole"]
+      resources = [for name in var.lambda_roles : "${local.iam_prefix}:role/${name}"]
+
+      condition {
+        test     = "StringEquals"
+        variable = "iam:PassedToService"
+        values   = ["lambda.amazonaws.com"]
+      }
     }
   }
 

@@ -173,6 +173,18 @@ variable "service_linked_roles" {
   nullable    = false
 }
 
+variable "lambda_roles" {
+  description = "Names of the environment's roles the apply role may pass to Lambda (blue/green: the smoke-test hook's execution role); no other role is passed to Lambda."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for name in var.lambda_roles : startswith(name, "${var.system}-${var.env}-")])
+    error_message = "lambda_roles must name roles of this environment ({system}-{env}-...)."
+  }
+}
+
 variable "pass_roles_without_service" {
   description = "Names of the environment's roles whose service documents no iam:PassedToService value (the flow-log role, the RDS monitoring role): the apply role may pass these exact roles without that condition."
   type        = list(string)

@@ -26,7 +26,7 @@ from urllib.parse import unquote
 import pytest
 import yaml
 from emulated import copy_modules, emulated_root, needs_provider
-from iameval import EXPLICIT_DENY, Request, allowed, evaluate
+from iameval import EXPLICIT_DENY, IMPLICIT_DENY, Request, allowed, evaluate
 from iamhelpers import allows
 from tfhelpers import ROOT
 
@@ -312,6 +312,11 @@ def test_roles_are_passed_only_to_the_services_that_use_them(identities, env):
         assert apply_can(ids, "iam:PassRole", task_role, **{"iam:PassedToService": service}) == "allow"
     for service in ("lambda.amazonaws.com", "ec2.amazonaws.com", "cloudformation.amazonaws.com"):
         assert apply_can(ids, "iam:PassRole", task_role, **{"iam:PassedToService": service}) != "allow", service
+    # Lambda gets the smoke-test hook's execution role, in blue/green environments, and nothing else.
+    hook_role = ids.role(f"todo-{env}-app-web-smokehook-role")
+    to_lambda = {"iam:PassedToService": "lambda.amazonaws.com"}
+    assert apply_can(ids, "iam:PassRole", hook_role, **to_lambda) == ("allow" if env != "dev" else IMPLICIT_DENY)
+    assert apply_can(ids, "iam:PassRole", hook_role, **{"iam:PassedToService": "ec2.amazonaws.com"}) != "allow"
     flow_log_role = ids.role(f"todo-{env}-net-core-flowlogs-role")
     flow_logs = {"iam:PassedToService": "vpc-flow-logs.amazonaws.com"}
     assert apply_can(ids, "iam:PassRole", flow_log_role, **flow_logs) == "allow"

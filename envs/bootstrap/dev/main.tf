@@ -20,6 +20,7 @@ module "bootstrap" {
   github_apply_policy_name   = "todo-dev-cicd-github-apply-policy"
   role_boundary_policy_name  = "todo-dev-sec-role-boundary-policy"
   pass_roles_without_service = ["todo-dev-net-core-flowlogs-role", "todo-dev-data-db-monitoring-role"]
+  lambda_roles               = []
   account_peers              = []
 
   # The first environment of the account creates what an account holds once.

@@ -20,6 +20,7 @@ module "bootstrap" {
   github_apply_policy_name   = "todo-prod-cicd-github-apply-policy"
   role_boundary_policy_name  = "todo-prod-sec-role-boundary-policy"
   pass_roles_without_service = ["todo-prod-net-core-flowlogs-role", "todo-prod-data-db-monitoring-role"]
+  lambda_roles               = ["todo-prod-app-web-smokehook-role"]
   account_peers              = []
 
   # The first environment of the account creates what an account holds once.

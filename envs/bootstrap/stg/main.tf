@@ -20,6 +20,7 @@ module "bootstrap" {
   github_apply_policy_name   = "todo-stg-cicd-github-apply-policy"
   role_boundary_policy_name  = "todo-stg-sec-role-boundary-policy"
   pass_roles_without_service = ["todo-stg-net-core-flowlogs-role", "todo-stg-data-db-monitoring-role"]
+  lambda_roles               = ["todo-stg-app-web-smokehook-role"]
   account_peers              = []
 
   # The first environment of the account creates what an account holds once.
