@@ -214,10 +214,10 @@ def test_every_resource_type_of_the_roots_is_classified(table):
 
 
 def test_a_new_resource_type_fails_until_it_is_classified(table, tmp_path: Path):
-    (tmp_path / "new.tf").write_text('resource "aws_lambda_function" "this" {\n  function_name = "x"\n}\n',
+    (tmp_path / "new.tf").write_text('resource "aws_dynamodb_table" "this" {\n  name = "x"\n}\n',
                                      encoding="utf-8")
     problems = unclassified(resource_types([tmp_path]), table)
-    assert problems == [f"cost/prices.yaml: resource_types: aws_lambda_function (first at {tmp_path}/new.tf:1) "
+    assert problems == [f"cost/prices.yaml: resource_types: aws_dynamodb_table (first at {tmp_path}/new.tf:1) "
                         "is neither priced nor free"]
 
 

@@ -494,7 +494,8 @@ variable "blue_green" {
   }
 
   validation {
-    condition     = var.blue_green == null || (var.blue_green.smoke_hook_timeout >= 1 && var.blue_green.smoke_hook_timeout <= 900 && floor(var.blue_green.smoke_hook_timeout) == var.blue_green.smoke_hook_timeout)
+    # A conditional, not ||: Terraform evaluates both sides of || (an attribute of null is an error).
+    condition     = var.blue_green == null ? true : (var.blue_green.smoke_hook_timeout >= 1 && var.blue_green.smoke_hook_timeout <= 900 && floor(var.blue_green.smoke_hook_timeout) == var.blue_green.smoke_hook_timeout)
     error_message = "blue_green.smoke_hook_timeout: a Lambda timeout, a whole number of seconds from 1 to 900."
   }
 }
